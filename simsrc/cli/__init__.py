@@ -1,0 +1,44 @@
+"""Command-line interface: a thin click layer over the library API.
+
+Each module in this package registers its commands on :data:`main`; they are discovered at
+import, so adding a command never means editing this file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+import click
+
+from .. import __version__
+from ..errors import InputError, SimsrcError
+
+
+class _Group(click.Group):
+    """A group that prints SimsrcError messages without a traceback and exits 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            click.echo(exc.format(), err=True)
+            sys.exit(1)
+        except SimsrcError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="simsrc")
+def main():
+    """simsrc: Monte Carlo simulation of critical-mineral trade policy.
+
+    Scenarios are YAML files (see `simsrc schema`); baseline data are dataset folders
+    (see `simsrc data list`).
+    """
+
+
+for _mod in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_mod.name}")

@@ -1,0 +1,368 @@
+"""Baseline datasets: loading and checking a dataset folder.
+
+A dataset folder holds ``regions.csv``, ``minerals.csv``, ``flows.csv`` and optionally
+``tariffs.csv`` and ``capacity.csv``; the format is documented in ``simsrc/data/README.md``.
+Built-in datasets live beside this file (``usgs2024``, the default) and are named by folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError, Problem, unknown_name_message
+from ..units import UnitError, parse_price_unit
+
+BUILTIN_DIR = Path(__file__).resolve().parent
+DEFAULT_DATASET = "usgs2024"
+
+REGION_COLUMNS = ["region", "name", "groups"]
+MINERAL_COLUMNS = [
+    "mineral", "name", "stage", "unit", "price", "price_unit", "price_date", "utilisation",
+    "supply_elasticity", "supply_elasticity_low", "supply_elasticity_high",
+    "demand_elasticity", "demand_elasticity_low", "demand_elasticity_high",
+    "armington", "armington_low", "armington_high",
+]
+FLOW_COLUMNS = ["mineral", "origin", "destination", "quantity"]
+TARIFF_COLUMNS = ["mineral", "origin", "destination", "rate"]
+CAPACITY_COLUMNS = ["mineral", "region", "utilisation"]
+
+#: Elasticity names, their sign rule and a description (used by the scenario checks too).
+ELASTICITIES = {
+    "supply_elasticity": (+1, "supply elasticity must be positive (a higher price raises output)"),
+    "demand_elasticity": (-1, "demand elasticity must be negative (a higher price lowers demand)"),
+    "armington": (+1, "Armington elasticity must be positive and not 1"),
+}
+
+
+@dataclass(frozen=True)
+class MineralData:
+    """Baseline data of one mineral market.
+
+    Attributes
+    ----------
+    code, name, stage : str
+        Identifier, long name, processing stage.
+    unit : str
+        Quantity unit of flows (``t``); flows are annual rates (unit/yr).
+    price : float
+        Baseline world price in ``price_unit`` (e.g. USD/t).
+    price_unit, price_date : str
+    regions : tuple of str
+        Region order of every array.
+    flows : ndarray (R, R)
+        Baseline bilateral flows ``X0[i, j]`` from origin i to destination j, unit/yr.
+    tariffs : ndarray (R, R)
+        Baseline ad valorem tariff rates (fraction) on flows i -> j.
+    utilisation : ndarray (R,)
+        Baseline capacity utilisation in (0, 1]; NaN = no capacity limit.
+    elasticities : dict
+        ``name -> (central, low, high)`` for supply_elasticity, demand_elasticity, armington.
+    """
+
+    code: str
+    name: str
+    stage: str
+    unit: str
+    price: float
+    price_unit: str
+    price_date: str
+    regions: tuple[str, ...]
+    flows: np.ndarray
+    tariffs: np.ndarray
+    utilisation: np.ndarray
+    elasticities: dict = field(default_factory=dict)
+
+    @property
+    def production(self) -> np.ndarray:
+        """Baseline production by region (row sums of flows), unit/yr."""
+        return self.flows.sum(axis=1)
+
+    @property
+    def consumption(self) -> np.ndarray:
+        """Baseline consumption by region (column sums of flows), unit/yr."""
+        return self.flows.sum(axis=0)
+
+    @property
+    def imports(self) -> np.ndarray:
+        """Baseline imports (consumption less domestic sales), unit/yr."""
+        return self.consumption - np.diag(self.flows)
+
+    @property
+    def exports(self) -> np.ndarray:
+        """Baseline exports (production less domestic sales), unit/yr."""
+        return self.production - np.diag(self.flows)
+
+    @property
+    def net_import_reliance(self) -> np.ndarray:
+        """USGS net import reliance ``max(0, (C - Q) / C)``; NaN where consumption is 0."""
+        c, q = self.consumption, self.production
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(c > 0, np.maximum(0.0, (c - q) / np.where(c > 0, c, 1.0)), np.nan)
+
+    def table(self) -> pd.DataFrame:
+        """Per-region table: production, consumption, imports, exports, NIR, utilisation."""
+        return pd.DataFrame(
+            {
+                "production": self.production,
+                "consumption": self.consumption,
+                "imports": self.imports,
+                "exports": self.exports,
+                "net_import_reliance": self.net_import_reliance,
+                "utilisation": self.utilisation,
+            },
+            index=pd.Index(self.regions, name="region"),
+        )
+
+    def flow_frame(self) -> pd.DataFrame:
+        """Bilateral flows as an origin x destination frame (unit/yr)."""
+        return pd.DataFrame(self.flows, index=pd.Index(self.regions, name="origin"),
+                            columns=pd.Index(self.regions, name="destination"))
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A baseline dataset: regions, groups and per-mineral market data."""
+
+    name: str
+    path: Path
+    regions: tuple[str, ...]
+    region_names: dict
+    groups: dict  # group -> tuple of regions
+    minerals: dict  # code -> MineralData
+
+    def region_index(self, region: str) -> int:
+        return self.regions.index(region)
+
+    def expand(self, names) -> list[str]:
+        """Expand region codes and group names into a sorted-by-dataset-order region list."""
+        out: set[str] = set()
+        for n in [names] if isinstance(names, str) else names:
+            if n in self.groups:
+                out.update(self.groups[n])
+            else:
+                out.add(n)
+        return [r for r in self.regions if r in out]
+
+    def knows(self, name: str) -> bool:
+        """True if name is a region or a group."""
+        return name in self.regions or name in self.groups
+
+
+def resolve_dataset_path(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
+    """Return the folder of a built-in dataset name or a path to a dataset folder."""
+    s = str(name_or_path)
+    builtin = BUILTIN_DIR / s
+    if "/" not in s and "\\" not in s and (builtin / "flows.csv").exists():
+        return builtin
+    p = Path(s).expanduser()
+    if not p.is_absolute() and relative_to is not None:
+        p = (relative_to / p)
+    return p.resolve()
+
+
+def builtin_datasets() -> list[str]:
+    """Names of the datasets shipped with the package."""
+    return sorted(p.name for p in BUILTIN_DIR.iterdir() if (p / "flows.csv").exists())
+
+
+def _read_csv(path: Path, columns: list[str], problems: list[Problem], required: bool = True):
+    if not path.exists():
+        if required:
+            problems.append(Problem(str(path), "file is missing; a dataset folder needs regions.csv, minerals.csv and flows.csv (see simsrc/data/README.md)"))
+        return None
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, comment="#", skip_blank_lines=True)
+    except Exception as exc:  # malformed CSV
+        problems.append(Problem(str(path), f"cannot read CSV: {exc}"))
+        return None
+    df.columns = [c.strip() for c in df.columns]
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        problems.append(Problem(str(path), f"missing column(s) {missing}; required columns: {columns}", line=1))
+        return None
+    df = df.map(lambda v: v.strip() if isinstance(v, str) else v)
+    df["_line"] = np.arange(len(df)) + 2
+    return df
+
+
+def _number(df_row, col, path, problems, *, allow_blank=False):
+    raw = df_row[col]
+    if raw == "" and allow_blank:
+        return np.nan
+    try:
+        v = float(raw)
+    except ValueError:
+        problems.append(Problem(str(path), f"{col} must be a number, got {raw!r}", path=col, line=int(df_row["_line"])))
+        return np.nan
+    if not np.isfinite(v):
+        problems.append(Problem(str(path), f"{col} must be finite, got {raw!r}", path=col, line=int(df_row["_line"])))
+    return v
+
+
+def load_dataset(name_or_path: str | Path = DEFAULT_DATASET, relative_to: Path | None = None) -> Dataset:
+    """Load and check a dataset folder.
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+        A built-in dataset name (see :func:`builtin_datasets`) or a folder path.
+    relative_to : Path, optional
+        Folder that a relative path is relative to (a scenario file's folder).
+
+    Raises
+    ------
+    InputError
+        Listing every problem found: missing files or columns, unknown regions, negative
+        flows, bad units, elasticities of the wrong sign, a mineral without flows.
+    """
+    folder = resolve_dataset_path(name_or_path, relative_to)
+    return _load_dataset_cached(str(folder))
+
+
+@lru_cache(maxsize=16)
+def _load_dataset_cached(folder_s: str) -> Dataset:
+    folder = Path(folder_s)
+    problems: list[Problem] = []
+    if not folder.is_dir():
+        known = builtin_datasets()
+        raise InputError([Problem(str(folder), f"dataset folder not found; built-in datasets: {known}, or give a path to a folder with regions.csv, minerals.csv, flows.csv")])
+    rpath, mpath, fpath = folder / "regions.csv", folder / "minerals.csv", folder / "flows.csv"
+    tpath, cpath = folder / "tariffs.csv", folder / "capacity.csv"
+    rdf = _read_csv(rpath, REGION_COLUMNS, problems)
+    mdf = _read_csv(mpath, MINERAL_COLUMNS, problems)
+    fdf = _read_csv(fpath, FLOW_COLUMNS, problems)
+    tdf = _read_csv(tpath, TARIFF_COLUMNS, problems, required=False)
+    cdf = _read_csv(cpath, CAPACITY_COLUMNS, problems, required=False)
+    if problems:
+        raise InputError(problems)
+
+    # regions and groups
+    regions: list[str] = []
+    names: dict[str, str] = {}
+    groups: dict[str, list[str]] = {}
+    for _, row in rdf.iterrows():
+        r = row["region"]
+        if not r or r in regions:
+            problems.append(Problem(str(rpath), f"region code {r!r} is empty or repeated", path="region", line=int(row["_line"])))
+            continue
+        regions.append(r)
+        names[r] = row["name"]
+        for g in [g.strip() for g in row["groups"].split(";") if g.strip()]:
+            groups.setdefault(g, []).append(r)
+    clash = sorted(set(groups) & set(regions))
+    if clash:
+        problems.append(Problem(str(rpath), f"group name(s) {clash} clash with region codes"))
+    ridx = {r: k for k, r in enumerate(regions)}
+    R = len(regions)
+
+    def check_region(code, path, col, line):
+        if code not in ridx:
+            problems.append(Problem(str(path), unknown_name_message("region", code, regions), path=col, line=line))
+            return False
+        return True
+
+    # minerals
+    minerals_meta = {}
+    for _, row in mdf.iterrows():
+        line = int(row["_line"])
+        code = row["mineral"]
+        if not code or code in minerals_meta:
+            problems.append(Problem(str(mpath), f"mineral code {code!r} is empty or repeated", path="mineral", line=line))
+            continue
+        if row["unit"] != "t":
+            problems.append(Problem(str(mpath), f"unit {row['unit']!r} not supported; flows must be in tonnes per year ('t')", path=f"{code}.unit", line=line))
+        try:
+            parse_price_unit(row["price_unit"])
+        except UnitError as exc:
+            problems.append(Problem(str(mpath), str(exc), path=f"{code}.price_unit", line=line))
+        price = _number(row, "price", mpath, problems)
+        if price == price and price <= 0:
+            problems.append(Problem(str(mpath), f"price must be positive, got {price}", path=f"{code}.price", line=line))
+        util = _number(row, "utilisation", mpath, problems, allow_blank=True)
+        if util == util and not (0 < util <= 1):
+            problems.append(Problem(str(mpath), f"utilisation must be in (0, 1] or blank (no capacity limit), got {util}", path=f"{code}.utilisation", line=line))
+        el = {}
+        for name, (sign, rule) in ELASTICITIES.items():
+            c = _number(row, name, mpath, problems)
+            lo = _number(row, f"{name}_low", mpath, problems)
+            hi = _number(row, f"{name}_high", mpath, problems)
+            for label, v in ((name, c), (f"{name}_low", lo), (f"{name}_high", hi)):
+                if v == v and (v * sign <= 0 or (name == "armington" and abs(v - 1.0) < 1e-9)):
+                    problems.append(Problem(str(mpath), f"{rule}; got {v}", path=f"{code}.{label}", line=line))
+            if c == c and lo == lo and hi == hi and not (lo <= c <= hi):
+                problems.append(Problem(str(mpath), f"need {name}_low <= {name} <= {name}_high; got {lo}, {c}, {hi}", path=f"{code}.{name}", line=line))
+            el[name] = (c, lo, hi)
+        minerals_meta[code] = dict(row=row, price=price, util=util, el=el)
+
+    flows = {m: np.zeros((R, R)) for m in minerals_meta}
+    tariffs = {m: np.zeros((R, R)) for m in minerals_meta}
+    utils = {m: np.full(R, minerals_meta[m]["util"]) for m in minerals_meta}
+
+    def bilateral(df, path, col, target, nonneg_msg):
+        seen = set()
+        for _, row in df.iterrows():
+            line = int(row["_line"])
+            m = row["mineral"]
+            if m not in minerals_meta:
+                problems.append(Problem(str(path), unknown_name_message("mineral", m, minerals_meta), path="mineral", line=line))
+                continue
+            ok = check_region(row["origin"], path, "origin", line) & check_region(row["destination"], path, "destination", line)
+            v = _number(row, col, path, problems)
+            if not ok or v != v:
+                continue
+            if v < 0:
+                problems.append(Problem(str(path), nonneg_msg.format(v=v), path=col, line=line))
+                continue
+            key = (m, row["origin"], row["destination"])
+            if key in seen:
+                problems.append(Problem(str(path), f"duplicate entry for {key}", line=line))
+                continue
+            seen.add(key)
+            target[m][ridx[row["origin"]], ridx[row["destination"]]] = v
+
+    bilateral(fdf, fpath, "quantity", flows, "quantity must be >= 0 (t/yr), got {v}")
+    if tdf is not None:
+        bilateral(tdf, tpath, "rate", tariffs, "tariff rate must be >= 0 (a fraction, 0.25 = 25%), got {v}")
+        bad = [(m, r) for m in tariffs for r in np.argwhere(tariffs[m] > 5)]
+        if bad:
+            problems.append(Problem(str(tpath), "tariff rates are fractions (0.25 = 25%); rates above 5 (500%) look like percentages", path="rate"))
+    if cdf is not None:
+        for _, row in cdf.iterrows():
+            line = int(row["_line"])
+            m = row["mineral"]
+            if m not in minerals_meta:
+                problems.append(Problem(str(cpath), unknown_name_message("mineral", m, minerals_meta), path="mineral", line=line))
+                continue
+            if not check_region(row["region"], cpath, "region", line):
+                continue
+            u = _number(row, "utilisation", cpath, problems, allow_blank=True)
+            if u == u and not (0 < u <= 1):
+                problems.append(Problem(str(cpath), f"utilisation must be in (0, 1] or blank, got {u}", path="utilisation", line=line))
+                continue
+            utils[m][ridx[row["region"]]] = u
+
+    for m in minerals_meta:
+        if flows[m].sum() <= 0:
+            problems.append(Problem(str(fpath), f"mineral {m!r} has no flows; every mineral in minerals.csv needs baseline flows", path="mineral"))
+    if problems:
+        raise InputError(problems)
+
+    minerals = {}
+    for m, meta in minerals_meta.items():
+        row = meta["row"]
+        minerals[m] = MineralData(
+            code=m, name=row["name"], stage=row["stage"], unit=row["unit"], price=meta["price"],
+            price_unit=row["price_unit"], price_date=row["price_date"], regions=tuple(regions),
+            flows=flows[m], tariffs=tariffs[m], utilisation=utils[m], elasticities=meta["el"],
+        )
+        for a in (flows[m], tariffs[m], utils[m]):
+            a.setflags(write=False)
+    return Dataset(
+        name=folder.name, path=folder, regions=tuple(regions), region_names=names,
+        groups={g: tuple(v) for g, v in groups.items()}, minerals=minerals,
+    )
