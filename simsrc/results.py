@@ -1,0 +1,442 @@
+"""Results store: a folder per run, written as computed and atomically, and a reader.
+
+Layout of ``results/<scenario>-<UTC time>-<short hash>/``:
+
+``manifest.json``
+    package version, git commit, scenario hash and the fully resolved scenario, seed
+    entropy, draws, periods, wall time, non-converged solve counts, machine, units.
+``paths.parquet``
+    tidy: ``draw, period, region, mineral`` and one float32 column per output of MODEL.md
+    section 5 (:data:`OUTPUTS`; plus ``share_<ORIGIN>`` for each watched origin).
+``summary.parquet`` / ``summary.csv``
+    mean, sd and the 5/25/50/75/95 percentiles by mineral, period, region and output, over
+    the converged draws (``n`` says how many).
+``draws.parquet``
+    per draw, mineral and region: NPVs of the welfare components, peak prices, mean import
+    reliance, cumulative fiscal cost, share of periods converged.
+
+The writer works in a hidden temporary folder beside the final one and renames it at the end,
+so an interrupted run leaves no half-written results folder; ``paths.parquet`` is appended a
+chunk at a time and the summary is computed one column at a time, so memory stays bounded by
+one chunk (draws x periods x regions x outputs) and one column of one mineral.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import __version__
+
+#: Outputs per draw, period and region (MODEL.md sec. 5): name -> (unit, description).
+#: ``PRICE`` stands for the mineral's dataset price unit (e.g. USD/kg), ``Q`` for t/yr.
+OUTPUTS: dict[str, tuple[str, str]] = {
+    "origin_price": ("PRICE", "producer (origin) price of the region's output, before tariffs"),
+    "consumer_price": ("PRICE", "composite consumer price in the region, tariffs and levies included"),
+    "production": ("t/yr", "production (annual rate)"),
+    "consumption": ("t/yr", "consumption (annual rate), including government offtake"),
+    "imports": ("t/yr", "imports (consumption less domestic supply)"),
+    "exports": ("t/yr", "exports (production less domestic sales)"),
+    "capacity": ("t/yr", "production capacity"),
+    "net_import_reliance": ("share", "max(0, (C - Q) / C), the USGS definition"),
+    "tariff_revenue": ("USD/yr", "tariff revenue collected by the region as importer"),
+    "levy_revenue": ("USD/yr", "minimum-import-price levy revenue (importer, or exporter under an undertaking)"),
+    "quota_rent": ("USD/yr", "export-restriction quota rent earned by the region as exporter"),
+    "floor_fiscal_cost": ("USD/yr", "producer price floor payments net of the government's upside share"),
+    "stockpile": ("t", "strategic stock held by the region"),
+    "cs_change": ("USD/yr", "consumer surplus change against the baseline price path"),
+    "ps_change": ("USD/yr", "producer surplus change against the baseline price path"),
+    "converged": ("flag", "1 if the market clearing converged in this draw and period"),
+}
+
+#: Per-draw scalars of ``draws.parquet``: name -> (unit, description).
+DRAW_OUTPUTS: dict[str, tuple[str, str]] = {
+    "npv_cs_change": ("USD", "NPV of the consumer surplus change"),
+    "npv_ps_change": ("USD", "NPV of the producer surplus change"),
+    "npv_tariff_revenue": ("USD", "NPV of tariff revenue"),
+    "npv_levy_revenue": ("USD", "NPV of levy revenue"),
+    "npv_quota_rent": ("USD", "NPV of quota rents"),
+    "npv_floor_fiscal_cost": ("USD", "NPV of floor fiscal cost"),
+    "npv_net_welfare": ("USD", "NPV of cs + ps + tariff + levy + quota rent - fiscal cost"),
+    "peak_consumer_price": ("PRICE", "highest consumer price over the horizon"),
+    "peak_origin_price": ("PRICE", "highest origin price over the horizon"),
+    "mean_import_reliance": ("share", "mean net import reliance over the horizon"),
+    "cum_floor_fiscal_cost": ("USD", "undiscounted cumulative floor fiscal cost"),
+    "converged_share": ("share", "share of periods whose market clearing converged"),
+}
+
+#: Components of net welfare and their signs.
+WELFARE_TERMS = {"cs_change": 1.0, "ps_change": 1.0, "tariff_revenue": 1.0,
+                 "levy_revenue": 1.0, "quota_rent": 1.0, "floor_fiscal_cost": -1.0}
+
+PERCENTILES = (5, 25, 50, 75, 95)
+SUMMARY_STATS = ["mean", "sd"] + [f"p{q}" for q in PERCENTILES] + ["n"]
+
+
+def git_commit(path: Path | None = None) -> str | None:
+    """The git commit of the working tree holding ``path`` (the package), if any."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=path or Path(__file__).parent,
+                             capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or None if out.returncode == 0 else None
+    except Exception:
+        return None
+
+
+def machine_info() -> dict:
+    import numba
+
+    return {"platform": platform.platform(), "python": platform.python_version(),
+            "processor": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
+            "numba": numba.__version__, "numpy": np.__version__,
+            "numba_threads": numba.get_num_threads()}
+
+
+def run_folder_name(scenario: str, scenario_hash: str, when: datetime | None = None) -> str:
+    when = when or datetime.now(timezone.utc)
+    return f"{scenario}-{when.strftime('%Y%m%dT%H%M%SZ')}-{scenario_hash[:8]}"
+
+
+def discount_factors(periods: int, period_years: float, rate: float) -> np.ndarray:
+    """Discount factor of each period's flow, at the period's start: (1 + r)^(-t dt)."""
+    return (1.0 + rate) ** (-np.arange(periods) * period_years)
+
+
+def draw_scalars(arrays: dict[str, np.ndarray], period_years: float, rate: float) -> dict[str, np.ndarray]:
+    """Per-draw, per-region scalars from one chunk of paths.
+
+    Parameters
+    ----------
+    arrays : dict name -> ndarray (n_draws, periods, regions)
+        Outputs of :data:`OUTPUTS` (annual rates for flows).
+    period_years : float
+        Period length in years (0.25 for quarters); flows x period_years = volume.
+    rate : float
+        Annual discount rate.
+
+    Returns
+    -------
+    dict name -> ndarray (n_draws, regions), float64
+    """
+    T = next(iter(arrays.values())).shape[1]
+    disc = discount_factors(T, period_years, rate)[None, :, None] * period_years
+    out = {}
+    net = 0.0
+    for term, sign in WELFARE_TERMS.items():
+        v = np.nansum(arrays[term].astype(np.float64) * disc, axis=1)
+        out[f"npv_{term}"] = v
+        net = net + sign * v
+    out["npv_net_welfare"] = net
+    out["peak_consumer_price"] = np.nanmax(arrays["consumer_price"], axis=1).astype(np.float64)
+    out["peak_origin_price"] = np.nanmax(arrays["origin_price"], axis=1).astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        out["mean_import_reliance"] = np.nanmean(arrays["net_import_reliance"], axis=1).astype(np.float64)
+    out["cum_floor_fiscal_cost"] = np.nansum(arrays["floor_fiscal_cost"].astype(np.float64), axis=1) * period_years
+    out["converged_share"] = arrays["converged"].astype(np.float64).mean(axis=1)
+    return out
+
+
+def _tidy_chunk(mineral: str, draw_start: int, regions: list[str], arrays: dict[str, np.ndarray]) -> pa.Table:
+    n, T, R = next(iter(arrays.values())).shape
+    draw = np.repeat(np.arange(draw_start, draw_start + n, dtype=np.int32), T * R)
+    period = np.tile(np.repeat(np.arange(T, dtype=np.int16), R), n)
+    region_codes = np.tile(np.arange(R, dtype=np.int8), n * T)
+    cols = {
+        "draw": pa.array(draw),
+        "period": pa.array(period),
+        "region": pa.DictionaryArray.from_arrays(pa.array(region_codes), pa.array(regions)),
+        "mineral": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n * T * R, dtype=np.int8)), pa.array([mineral])),
+    }
+    for name, a in arrays.items():
+        cols[name] = pa.array(np.ascontiguousarray(a, dtype=np.float32).reshape(-1))
+    return pa.table(cols)
+
+
+class ResultsWriter:
+    """Writes one results folder, chunk by chunk, and renames it into place at the end.
+
+    Use as a context manager; on an exception (or SIGTERM/SIGINT) the temporary folder is
+    removed, so no half-written results folder is left.
+
+    Parameters
+    ----------
+    out_dir : Path
+        Parent folder (``results/``).
+    scenario_name, scenario_hash : str
+        Used in the folder name ``<scenario>-<UTC time>-<short hash>``.
+    output_names : list of str
+        Output columns of ``paths.parquet`` (the keys of :data:`OUTPUTS` plus shares).
+    period_years, discount_rate : float
+        For the per-draw NPVs.
+    """
+
+    def __init__(self, out_dir: Path, scenario_name: str, scenario_hash: str, output_names: list[str],
+                 period_years: float, discount_rate: float, folder_name: str | None = None):
+        self.out_dir = Path(out_dir)
+        self.final = self.out_dir / (folder_name or run_folder_name(scenario_name, scenario_hash))
+        self.tmp = self.out_dir / f".{self.final.name}.tmp-{os.getpid()}"
+        self.output_names = list(output_names)
+        self.period_years = period_years
+        self.discount_rate = discount_rate
+        self._paths_writer = None
+        self._draw_frames: list[pd.DataFrame] = []
+        self._minerals: list[str] = []
+        self._regions: dict[str, list[str]] = {}
+        self._old_handlers = {}
+        self.t0 = time.time()
+
+    # context management: clean up on failure or termination
+    def __enter__(self):
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temporaries(self.out_dir)
+        if self.final.exists():
+            raise FileExistsError(f"results folder {self.final} already exists")
+        self.tmp.mkdir(parents=True)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                self._old_handlers[sig] = signal.signal(sig, self._on_signal)
+            except ValueError:  # not in the main thread
+                pass
+        return self
+
+    def _on_signal(self, signum, frame):
+        self.abort()
+        raise KeyboardInterrupt(f"interrupted by signal {signum}; no results folder written")
+
+    def __exit__(self, exc_type, exc, tb):
+        for sig, h in self._old_handlers.items():
+            signal.signal(sig, h)
+        if exc_type is not None:
+            self.abort()
+        return False
+
+    def abort(self):
+        if self._paths_writer is not None:
+            try:
+                self._paths_writer.close()
+            except Exception:
+                pass
+            self._paths_writer = None
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def add_chunk(self, mineral: str, regions: list[str], draw_start: int, arrays: dict[str, np.ndarray]):
+        """Append one chunk of paths (and its per-draw scalars).
+
+        Parameters
+        ----------
+        arrays : dict name -> ndarray (n_draws, periods, regions)
+            Every name of ``output_names``.
+        """
+        missing = [k for k in self.output_names if k not in arrays]
+        if missing:
+            raise ValueError(f"chunk lacks outputs {missing}")
+        arrays = {k: arrays[k] for k in self.output_names}
+        if mineral not in self._regions:
+            self._minerals.append(mineral)
+            self._regions[mineral] = list(regions)
+        table = _tidy_chunk(mineral, draw_start, list(regions), arrays)
+        if self._paths_writer is None:
+            self._schema = table.schema
+            self._paths_writer = pq.ParquetWriter(self.tmp / "paths.parquet", table.schema, compression="zstd")
+        else:
+            table = table.cast(self._schema)
+        self._paths_writer.write_table(table)
+        sc = draw_scalars(arrays, self.period_years, self.discount_rate)
+        n, _, R = arrays["production"].shape
+        frame = pd.DataFrame({
+            "draw": np.repeat(np.arange(draw_start, draw_start + n, dtype=np.int32), R),
+            "mineral": mineral,
+            "region": np.tile(np.asarray(regions, dtype=object), n),
+        })
+        for k, v in sc.items():
+            frame[k] = v.reshape(-1)
+        self._draw_frames.append(frame)
+
+    def finish(self, manifest: dict) -> Path:
+        """Write summaries and the manifest, then rename the folder into place."""
+        if self._paths_writer is not None:
+            self._paths_writer.close()
+            self._paths_writer = None
+        draws = pd.concat(self._draw_frames, ignore_index=True) if self._draw_frames else pd.DataFrame()
+        if len(draws):
+            draws["mineral"] = draws["mineral"].astype("category")
+            draws["region"] = draws["region"].astype("category")
+            draws = draws.sort_values(["mineral", "draw", "region"], kind="stable").reset_index(drop=True)
+            draws.to_parquet(self.tmp / "draws.parquet", index=False)
+        summary = summarise_paths(self.tmp / "paths.parquet", self.output_names) if self._minerals else pd.DataFrame()
+        summary.to_parquet(self.tmp / "summary.parquet", index=False)
+        summary.to_csv(self.tmp / "summary.csv", index=False)
+        manifest = dict(manifest)
+        manifest.setdefault("package_version", __version__)
+        manifest.setdefault("git_commit", git_commit())
+        manifest.setdefault("machine", machine_info())
+        manifest["wall_time_s"] = round(time.time() - self.t0, 3)
+        manifest["created_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        manifest["files"] = sorted(p.name for p in self.tmp.iterdir()) + ["manifest.json"]
+        with open(self.tmp / "manifest.json", "w") as f:
+            json.dump(manifest, f, indent=2, default=_json_default)
+        os.replace(self.tmp, self.final)
+        return self.final
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    return str(o)
+
+
+def _remove_stale_temporaries(out_dir: Path):
+    """Remove temporary folders of runs whose process no longer exists."""
+    for p in out_dir.glob(".*.tmp-*"):
+        try:
+            pid = int(p.name.rsplit("-", 1)[1])
+        except ValueError:
+            continue
+        try:
+            os.kill(pid, 0)
+            alive = True
+        except ProcessLookupError:
+            alive = False
+        except PermissionError:
+            alive = True
+        if not alive:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def summarise_paths(path: Path, outputs: list[str]) -> pd.DataFrame:
+    """Summary statistics by mineral, period, region and output over converged draws.
+
+    Reads one output column of one mineral at a time, so memory is bounded by
+    draws x periods x regions of one column.
+    """
+    pf = pq.ParquetFile(path)
+    minerals = sorted({m for i in range(pf.num_row_groups)
+                       for m in pf.read_row_group(i, columns=["mineral"]).column(0).unique().to_pylist()},
+                      key=str)
+    frames = []
+    for m in minerals:
+        keys = pq.read_table(path, columns=["draw", "period", "region", "converged"],
+                             filters=[("mineral", "=", m)])
+        draws = keys.column("draw").to_numpy()
+        period = keys.column("period").to_numpy()
+        region = keys.column("region").combine_chunks()
+        region_codes = region.indices.to_numpy()
+        region_names = region.dictionary.to_pylist()
+        T, R = int(period.max()) + 1, len(region_names)
+        d_unique, d_index = np.unique(draws, return_inverse=True)
+        n = len(d_unique)
+        flat = (d_index * T + period.astype(np.int64)) * R + region_codes
+
+        def to_cube(values):
+            cube = np.full(n * T * R, np.nan, dtype=np.float64)
+            cube[flat] = values
+            return cube.reshape(n, T, R)
+
+        ok = to_cube(keys.column("converged").to_numpy()) > 0.5
+        for out in outputs:
+            col = pq.read_table(path, columns=[out], filters=[("mineral", "=", m)]).column(0).to_numpy()
+            cube = to_cube(col)
+            cube[~ok] = np.nan
+            with np.errstate(invalid="ignore"), _quiet():
+                stats = {
+                    "mean": np.nanmean(cube, axis=0),
+                    "sd": np.nanstd(cube, axis=0, ddof=1) if n > 1 else np.full((T, R), np.nan),
+                }
+                qs = np.nanpercentile(cube, PERCENTILES, axis=0)
+            for q, v in zip(PERCENTILES, qs):
+                stats[f"p{q}"] = v
+            stats["n"] = np.sum(~np.isnan(cube), axis=0)
+            frame = pd.DataFrame({
+                "mineral": m, "period": np.repeat(np.arange(T), R), "region": np.tile(region_names, T),
+                "output": out, **{k: v.reshape(-1) for k, v in stats.items()},
+            })
+            frames.append(frame)
+    df = pd.concat(frames, ignore_index=True)
+    df["n"] = df["n"].astype(np.int64)
+    return df
+
+
+class _quiet:
+    def __enter__(self):
+        import warnings
+        self._w = warnings.catch_warnings()
+        self._w.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *a):
+        self._w.__exit__(*a)
+
+
+@dataclass
+class Results:
+    """A results folder opened for reading.
+
+    Examples
+    --------
+    >>> r = Results("results/baseline-20260101T000000Z-abcd1234")  # doctest: +SKIP
+    >>> r.summary.query("output == 'consumer_price' and region == 'USA'")  # doctest: +SKIP
+    """
+
+    path: Path
+
+    def __init__(self, path):
+        self.path = Path(path)
+        if not (self.path / "manifest.json").exists():
+            from .errors import SimsrcError
+            raise SimsrcError(f"{self.path} is not a simsrc results folder (no manifest.json)")
+        with open(self.path / "manifest.json") as f:
+            self.manifest = json.load(f)
+
+    @property
+    def scenario(self) -> dict:
+        """The fully resolved scenario as run."""
+        return self.manifest.get("scenario", {})
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return pd.read_parquet(self.path / "summary.parquet")
+
+    @property
+    def draws(self) -> pd.DataFrame:
+        return pd.read_parquet(self.path / "draws.parquet")
+
+    def paths(self, columns: list[str] | None = None, mineral: str | None = None,
+              region: str | None = None) -> pd.DataFrame:
+        """Read (part of) ``paths.parquet`` as a tidy frame."""
+        filters = []
+        if mineral is not None:
+            filters.append(("mineral", "=", mineral))
+        if region is not None:
+            filters.append(("region", "=", region))
+        cols = None if columns is None else ["draw", "period", "region", "mineral"] + [c for c in columns if c not in ("draw", "period", "region", "mineral")]
+        return pq.read_table(self.path / "paths.parquet", columns=cols, filters=filters or None).to_pandas()
+
+    def __repr__(self):
+        m = self.manifest
+        return f"Results({str(self.path)!r}, scenario={m.get('scenario_name')!r}, draws={m.get('draws')}, periods={m.get('periods')})"
+
+
+def latest(out_dir: Path, scenario: str | None = None) -> Path | None:
+    """The newest results folder in ``out_dir`` (optionally of one scenario)."""
+    cands = [p for p in Path(out_dir).iterdir() if p.is_dir() and not p.name.startswith(".")
+             and (p / "manifest.json").exists() and (scenario is None or p.name.startswith(scenario + "-"))]
+    return max(cands, key=lambda p: p.stat().st_mtime) if cands else None

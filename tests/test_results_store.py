@@ -1,0 +1,54 @@
+"""Results store: tidy layout, summaries against numpy, atomic folders."""
+
+import json
+
+import numpy as np
+import pytest
+
+from simsrc.results import OUTPUTS, Results, ResultsWriter, discount_factors
+
+
+def _chunk(rng, n, T, R):
+    arrays = {k: rng.random((n, T, R)).astype(np.float32) for k in OUTPUTS}
+    arrays["converged"] = np.ones((n, T, R), dtype=np.float32)
+    return arrays
+
+
+def test_write_read_and_summaries(tmp_path):
+    rng = np.random.default_rng(0)
+    regions = ["USA", "CHN", "ROW"]
+    T = 4
+    chunks = [_chunk(rng, 5, T, 3), _chunk(rng, 3, T, 3)]
+    chunks[1]["converged"][1, 2, :] = 0  # one non-converged solve: excluded from the summary
+    with ResultsWriter(tmp_path, "toy", "abcdef123456", list(OUTPUTS), 0.25, 0.03) as w:
+        w.add_chunk("gallium", regions, 0, chunks[0])
+        w.add_chunk("gallium", regions, 5, chunks[1])
+        folder = w.finish({"scenario_name": "toy", "draws": 8, "periods": T})
+    assert folder.name.startswith("toy-") and folder.name.endswith("-abcdef12")
+    assert not list(tmp_path.glob(".*"))
+    r = Results(folder)
+    paths = r.paths(mineral="gallium")
+    assert len(paths) == 8 * T * 3
+    assert set(paths.columns) >= {"draw", "period", "region", "mineral", *OUTPUTS}
+    full = np.concatenate([c["consumer_price"] for c in chunks]).astype(np.float64)
+    ok = np.concatenate([c["converged"] for c in chunks]) > 0.5
+    full[~ok] = np.nan
+    s = r.summary.query("output == 'consumer_price' and region == 'CHN' and period == 2").iloc[0]
+    assert s["n"] == 7
+    assert s["p50"] == pytest.approx(np.nanmedian(full[:, 2, 1]))
+    assert s["mean"] == pytest.approx(np.nanmean(full[:, 2, 1]))
+    d = r.draws.query("mineral == 'gallium' and region == 'USA'").sort_values("draw")
+    disc = discount_factors(T, 0.25, 0.03) * 0.25
+    cs = np.concatenate([c["cs_change"] for c in chunks])[:, :, 0].astype(np.float64)
+    assert np.allclose(d["npv_cs_change"], cs @ disc)
+    m = json.loads((folder / "manifest.json").read_text())
+    assert m["draws"] == 8 and "machine" in m and m["wall_time_s"] >= 0
+
+
+def test_failure_leaves_no_folder(tmp_path):
+    rng = np.random.default_rng(1)
+    with pytest.raises(RuntimeError):
+        with ResultsWriter(tmp_path, "toy", "abc", list(OUTPUTS), 0.25, 0.03) as w:
+            w.add_chunk("nickel", ["A", "B"], 0, _chunk(rng, 2, 3, 2))
+            raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []
