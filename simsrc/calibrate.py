@@ -1,0 +1,238 @@
+"""Calibration in share form: baseline data + parameters -> the arrays the kernels use.
+
+MODEL.md sec. 1. With baseline policies and parameters the levels model reproduces the
+baseline flows exactly, whatever the elasticities: every price index is 1 at baseline, the
+Armington weights are the baseline value shares at delivered prices (GSIM's theta) and the
+supply shifters equal baseline production.
+
+Conventions (shared with :mod:`simsrc.kernels.equilibrium`):
+
+- region order is the dataset's; arrays are ``(R,)`` per region or ``(R, R)`` origin x
+  destination;
+- quantities are tonnes per year (t/yr); prices inside the solver are indices (1 at baseline);
+- an origin with zero baseline production is *inactive* (it has no variety); a destination
+  with zero baseline consumption has no demand. The kernel keeps their price index at 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import SimsrcError
+from .units import convert_price
+
+#: Number of supply segments per origin in the kernel's arrays: segment 0 is not covered by a
+#: producer price floor, segment 1 is covered (share ``phi`` of capacity and supply shifter).
+N_SEGMENTS = 2
+#: Segment index of the part of an origin's capacity not covered by a producer price floor.
+SEG_UNCOVERED = 0
+#: Segment index of the part covered by a producer price floor.
+SEG_COVERED = 1
+
+#: Parameter names accepted by :func:`calibrate` (dataset elasticity names).
+PARAMETER_NAMES = ("supply_elasticity", "demand_elasticity", "armington")
+
+
+class CalibrationError(SimsrcError):
+    """Baseline data or parameters that cannot be calibrated (wrong sign, wrong shape)."""
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Calibrated share-form arrays of one mineral market.
+
+    Attributes
+    ----------
+    code : str
+        Mineral code.
+    regions : tuple of str
+        Region order of every array (length R).
+    price : float
+        Baseline world price ``P0`` in ``price_unit`` (the dataset's unit, for reporting).
+    price_unit : str
+        Unit of ``price`` (e.g. ``USD/kg``).
+    price_usd_per_t : float
+        ``P0`` in USD/t (used for every value in USD/yr).
+    X0 : ndarray (R, R)
+        Baseline flows origin -> destination, t/yr.
+    T0 : ndarray (R, R)
+        Baseline tariff factors ``1 + rate`` (dimensionless).
+    w : ndarray (R, R)
+        Baseline value shares at delivered prices, ``X0 * T0 / sum_i X0 * T0`` per destination
+        column (GSIM's theta); 0 where there is no flow and in columns without consumption.
+    Q0, C0 : ndarray (R,)
+        Baseline production (row sums) and consumption (column sums), t/yr.
+    V0 : ndarray (R,)
+        Baseline expenditure per destination at delivered prices in index units,
+        ``sum_i X0 * T0`` (t/yr x index); times ``price_usd_per_t`` it is USD/yr.
+    unit_value0 : ndarray (R,)
+        Baseline delivered (consumer) price per destination in ``price_unit``:
+        ``P0 * V0 / C0`` (``P0`` where there is no consumption).
+    u0 : ndarray (R,)
+        Baseline capacity utilisation in (0, 1]; NaN = no capacity limit.
+    K0 : ndarray (R,)
+        Baseline capacity ``Q0 / u0``, t/yr; ``inf`` where ``u0`` is NaN.
+    active_origin, active_dest : ndarray (R,) bool
+        Origins with positive production; destinations with positive consumption.
+    eps : ndarray (R,)
+        Supply elasticity per origin (> 0).
+    eta : ndarray (R,)
+        Composite demand elasticity per destination, as a positive number (``-demand
+        elasticity``).
+    sigma : ndarray (R,)
+        Armington elasticity of substitution per destination (> 0, not 1).
+    params : dict
+        The scalar or array parameter values used (by dataset name).
+    """
+
+    code: str
+    regions: tuple
+    price: float
+    price_unit: str
+    price_usd_per_t: float
+    X0: np.ndarray
+    T0: np.ndarray
+    w: np.ndarray
+    Q0: np.ndarray
+    C0: np.ndarray
+    V0: np.ndarray
+    unit_value0: np.ndarray
+    u0: np.ndarray
+    K0: np.ndarray
+    active_origin: np.ndarray
+    active_dest: np.ndarray
+    eps: np.ndarray
+    eta: np.ndarray
+    sigma: np.ndarray
+    params: dict = field(default_factory=dict)
+
+    @property
+    def n_regions(self) -> int:
+        return len(self.regions)
+
+    def region_index(self, region: str) -> int:
+        """Index of a region code in the arrays."""
+        try:
+            return self.regions.index(region)
+        except ValueError:
+            raise CalibrationError(f"unknown region {region!r}; known: {', '.join(self.regions)}") from None
+
+    def supply_segments(self, phi=None, capacity=None):
+        """Supply shifters and capacities of the two supply segments.
+
+        Parameters
+        ----------
+        phi : array_like (R,), optional
+            Share of each origin's capacity (and supply shifter) covered by a producer price
+            floor, in [0, 1]; default 0 (nothing covered).
+        capacity : array_like (R,), optional
+            Capacity to split, t/yr; default the baseline capacity ``K0``. The supply shifter
+            scales with capacity (``A = Q0 * capacity / K0``) so that utilisation at the
+            baseline price stays ``u0``; where there is no limit it stays ``Q0``.
+
+        Returns
+        -------
+        A_seg, K_seg : ndarray (R, 2)
+            Supply shifter (t/yr at producer price index 1) and capacity (t/yr; ``inf`` = no
+            limit) of segment 0 (uncovered) and 1 (covered by the floor).
+        """
+        R = self.n_regions
+        phi = np.zeros(R) if phi is None else np.broadcast_to(np.asarray(phi, float), (R,))
+        if np.any((phi < 0) | (phi > 1)):
+            raise CalibrationError(f"floor coverage shares must be in [0, 1], got {phi}")
+        if capacity is None:
+            K, A = self.K0.copy(), self.Q0.copy()
+        else:
+            K = np.broadcast_to(np.asarray(capacity, float), (R,)).copy()
+            with np.errstate(invalid="ignore", divide="ignore"):
+                scale = np.where(np.isfinite(self.K0) & (self.K0 > 0), K / np.where(self.K0 > 0, self.K0, 1.0), 1.0)
+            A = self.Q0 * scale
+            K = np.where(np.isfinite(self.K0), K, np.inf)
+        A_seg = np.empty((R, N_SEGMENTS))
+        K_seg = np.empty((R, N_SEGMENTS))
+        A_seg[:, SEG_UNCOVERED] = (1.0 - phi) * A
+        A_seg[:, SEG_COVERED] = phi * A
+        with np.errstate(invalid="ignore"):
+            K_seg[:, SEG_UNCOVERED] = (1.0 - phi) * K
+            K_seg[:, SEG_COVERED] = phi * K
+        # 0 * inf is nan: an empty segment without a limit has no capacity to speak of
+        K_seg[np.isnan(K_seg)] = 0.0
+        return A_seg, K_seg
+
+
+def _param_array(value, R, name):
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 0:
+        arr = np.full(R, float(arr))
+    if arr.shape != (R,):
+        raise CalibrationError(f"parameter {name} must be a scalar or an array of {R} values, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise CalibrationError(f"parameter {name} must be finite, got {arr}")
+    return arr
+
+
+def calibrate(mineral, params: dict | None = None) -> Calibration:
+    """Calibrate one mineral market in share form.
+
+    Parameters
+    ----------
+    mineral : simsrc.data.MineralData
+        Baseline flows (t/yr), tariffs (ad valorem fractions), utilisation, price, elasticities.
+    params : dict, optional
+        Overrides of ``supply_elasticity`` (> 0, per origin), ``demand_elasticity`` (< 0, per
+        destination) and ``armington`` (> 0 and not 1, per destination): a scalar or an array
+        of R values each. Missing names take the dataset's central value.
+
+    Returns
+    -------
+    Calibration
+
+    Raises
+    ------
+    CalibrationError
+        Unknown parameter names, values of the wrong sign, an Armington elasticity of 1.
+    """
+    params = dict(params or {})
+    unknown = sorted(set(params) - set(PARAMETER_NAMES))
+    if unknown:
+        raise CalibrationError(f"unknown parameter(s) {unknown}; known: {list(PARAMETER_NAMES)}")
+    R = len(mineral.regions)
+    values = {}
+    for name in PARAMETER_NAMES:
+        v = params.get(name, mineral.elasticities[name][0])
+        values[name] = _param_array(v, R, name)
+    eps = values["supply_elasticity"]
+    eta = -values["demand_elasticity"]
+    sigma = values["armington"]
+    if np.any(eps <= 0):
+        raise CalibrationError(f"supply elasticity must be positive, got {eps}")
+    if np.any(eta <= 0):
+        raise CalibrationError(f"demand elasticity must be negative, got {-eta}")
+    if np.any(sigma <= 0) or np.any(np.abs(sigma - 1.0) < 1e-9):
+        raise CalibrationError(f"Armington elasticity must be positive and not 1, got {sigma}")
+
+    X0 = np.array(mineral.flows, dtype=float)
+    T0 = 1.0 + np.array(mineral.tariffs, dtype=float)
+    Q0 = X0.sum(axis=1)
+    C0 = X0.sum(axis=0)
+    V0 = (X0 * T0).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = np.where(V0[None, :] > 0, X0 * T0 / np.where(V0 > 0, V0, 1.0)[None, :], 0.0)
+    u0 = np.array(mineral.utilisation, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        K0 = np.where(np.isnan(u0), np.inf, Q0 / np.where(np.isnan(u0), 1.0, u0))
+    P0_usd = convert_price(mineral.price, mineral.price_unit, "USD/t")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        unit_value0 = np.where(C0 > 0, mineral.price * V0 / np.where(C0 > 0, C0, 1.0), mineral.price)
+    arrays = dict(X0=X0, T0=T0, w=w, Q0=Q0, C0=C0, V0=V0, unit_value0=unit_value0, u0=u0, K0=K0,
+                  active_origin=Q0 > 0, active_dest=C0 > 0, eps=eps, eta=eta, sigma=sigma)
+    for a in arrays.values():
+        a.setflags(write=False)
+    return Calibration(
+        code=mineral.code, regions=tuple(mineral.regions), price=float(mineral.price),
+        price_unit=mineral.price_unit, price_usd_per_t=float(P0_usd),
+        params={k: (v[0] if np.all(v == v[0]) else v.copy()) for k, v in values.items()},
+        **arrays,
+    )
