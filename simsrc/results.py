@@ -250,7 +250,10 @@ class ResultsWriter:
         table = _tidy_chunk(mineral, draw_start, list(regions), arrays)
         if self._paths_writer is None:
             self._schema = table.schema
-            self._paths_writer = pq.ParquetWriter(self.tmp / "paths.parquet", table.schema, compression="zstd")
+            self._paths_writer = pq.ParquetWriter(
+                self.tmp / "paths.parquet", table.schema, compression="lz4",
+                use_dictionary=["region", "mineral"], write_statistics=["draw", "period", "mineral"],
+                column_encoding={k: "BYTE_STREAM_SPLIT" for k in self.output_names})
         else:
             table = table.cast(self._schema)
         self._paths_writer.write_table(table)
@@ -325,17 +328,17 @@ def _remove_stale_temporaries(out_dir: Path):
 def summarise_paths(path: Path, outputs: list[str]) -> pd.DataFrame:
     """Summary statistics by mineral, period, region and output over converged draws.
 
-    Reads one output column of one mineral at a time, so memory is bounded by
-    draws x periods x regions of one column.
+    Reads one output column of one mineral at a time (only that mineral's row groups), so
+    memory is bounded by draws x periods x regions of one column.
     """
     pf = pq.ParquetFile(path)
-    minerals = sorted({m for i in range(pf.num_row_groups)
-                       for m in pf.read_row_group(i, columns=["mineral"]).column(0).unique().to_pylist()},
-                      key=str)
+    groups: dict[str, list[int]] = {}
+    for i in range(pf.num_row_groups):
+        m = pf.read_row_group(i, columns=["mineral"]).column(0)[0].as_py()
+        groups.setdefault(m, []).append(i)
     frames = []
-    for m in minerals:
-        keys = pq.read_table(path, columns=["draw", "period", "region", "converged"],
-                             filters=[("mineral", "=", m)])
+    for m, rgs in groups.items():
+        keys = pf.read_row_groups(rgs, columns=["draw", "period", "region", "converged"])
         draws = keys.column("draw").to_numpy()
         period = keys.column("period").to_numpy()
         region = keys.column("region").combine_chunks()
@@ -347,24 +350,15 @@ def summarise_paths(path: Path, outputs: list[str]) -> pd.DataFrame:
         flat = (d_index * T + period.astype(np.int64)) * R + region_codes
 
         def to_cube(values):
-            cube = np.full(n * T * R, np.nan, dtype=np.float64)
+            cube = np.full(n * T * R, np.nan, dtype=np.float32)
             cube[flat] = values
             return cube.reshape(n, T, R)
 
         ok = to_cube(keys.column("converged").to_numpy()) > 0.5
         for out in outputs:
-            col = pq.read_table(path, columns=[out], filters=[("mineral", "=", m)]).column(0).to_numpy()
-            cube = to_cube(col)
+            cube = to_cube(pf.read_row_groups(rgs, columns=[out]).column(0).to_numpy())
             cube[~ok] = np.nan
-            with np.errstate(invalid="ignore"), _quiet():
-                stats = {
-                    "mean": np.nanmean(cube, axis=0),
-                    "sd": np.nanstd(cube, axis=0, ddof=1) if n > 1 else np.full((T, R), np.nan),
-                }
-                qs = np.nanpercentile(cube, PERCENTILES, axis=0)
-            for q, v in zip(PERCENTILES, qs):
-                stats[f"p{q}"] = v
-            stats["n"] = np.sum(~np.isnan(cube), axis=0)
+            stats = _column_stats(cube)
             frame = pd.DataFrame({
                 "mineral": m, "period": np.repeat(np.arange(T), R), "region": np.tile(region_names, T),
                 "output": out, **{k: v.reshape(-1) for k, v in stats.items()},
@@ -375,15 +369,18 @@ def summarise_paths(path: Path, outputs: list[str]) -> pd.DataFrame:
     return df
 
 
-class _quiet:
-    def __enter__(self):
-        import warnings
-        self._w = warnings.catch_warnings()
-        self._w.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
+def _column_stats(cube: np.ndarray) -> dict[str, np.ndarray]:
+    """Mean, sd, percentiles and count over axis 0, ignoring NaN (failed solves)."""
+    from .kernels.summary import column_stats
 
-    def __exit__(self, *a):
-        self._w.__exit__(*a)
+    shape = cube.shape[1:]
+    res = column_stats(cube.reshape(cube.shape[0], -1), np.asarray(PERCENTILES, dtype=np.float64))
+    nq = len(PERCENTILES)
+    stats = {"mean": res[nq].reshape(shape), "sd": res[nq + 1].reshape(shape)}
+    for j, q in enumerate(PERCENTILES):
+        stats[f"p{q}"] = res[j].reshape(shape)
+    stats["n"] = res[nq + 2].reshape(shape)
+    return stats
 
 
 @dataclass

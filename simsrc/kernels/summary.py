@@ -1,0 +1,142 @@
+"""Summary statistics over draws (numba, parallel over blocks of cells)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+#: Columns gathered together, so that reading one draw's row touches whole cache lines.
+_BLOCK = 32
+
+
+@njit(cache=True, parallel=True)
+def column_stats(cube, qs):
+    """Mean, sd, percentiles and count of each column of ``cube``, ignoring NaN.
+
+    Parameters
+    ----------
+    cube : ndarray (n_draws, n_cells), float32 or float64
+        One output of one mineral: draws by (period x region) cells; NaN marks a failed solve.
+    qs : ndarray (Q,) float64
+        Percentiles in [0, 100], linear interpolation between order statistics (as
+        ``numpy.percentile``'s default method).
+
+    Returns
+    -------
+    ndarray (Q + 3, n_cells) float64
+        Rows: the Q percentiles, then mean, sd (ddof=1; NaN when fewer than 2), count.
+    """
+    n, m = cube.shape
+    nq = qs.shape[0]
+    out = np.full((nq + 3, m), np.nan)
+    n_blocks = (m + _BLOCK - 1) // _BLOCK
+    for blk in prange(n_blocks):
+        i0 = blk * _BLOCK
+        i1 = min(i0 + _BLOCK, m)
+        bufs = np.empty((i1 - i0, n))
+        counts = np.zeros(i1 - i0, dtype=np.int64)
+        for d in range(n):  # row by row: contiguous reads; NaN dropped
+            for c in range(i1 - i0):
+                v = cube[d, i0 + c]
+                if v == v:
+                    bufs[c, counts[c]] = v
+                    counts[c] += 1
+        for c in range(i1 - i0):
+            _cell_stats(bufs[c, :counts[c]], qs, out, i0 + c)
+    return out
+
+
+@njit(cache=True)
+def _cell_stats(b, qs, out, i):
+    """Statistics of one cell's non-NaN values ``b`` into column ``i`` of ``out``."""
+    nq = qs.shape[0]
+    k = b.shape[0]
+    out[nq + 2, i] = k
+    if k == 0:
+        return
+    s = 0.0
+    for d in range(k):
+        s += b[d]
+    mean = s / k
+    ss = 0.0
+    for d in range(k):
+        ss += (b[d] - mean) ** 2
+    out[nq, i] = mean
+    if k > 1:
+        out[nq + 1, i] = np.sqrt(ss / (k - 1))
+    lo_v, hi_v = b.min(), b.max()
+    if lo_v == hi_v:  # constant cell (e.g. a region with no production): no selection needed
+        for j in range(nq):
+            out[j, i] = lo_v
+        return
+    # order statistics needed, ascending; selected in place, each within the segment left
+    # between its already-selected neighbours (total work about 2.5 n instead of 5 n)
+    ks = np.empty(2 * nq, dtype=np.int64)
+    for j in range(nq):
+        pos = qs[j] / 100.0 * (k - 1)
+        lo = int(np.floor(pos))
+        ks[2 * j] = lo
+        ks[2 * j + 1] = min(lo + 1, k - 1)
+    ks = np.unique(ks)
+    _multiselect(b, ks, 0, ks.shape[0], 0, k)
+    for j in range(nq):
+        pos = qs[j] / 100.0 * (k - 1)
+        lo = int(np.floor(pos))
+        hi = min(lo + 1, k - 1)
+        out[j, i] = b[lo] + (pos - lo) * (b[hi] - b[lo])
+
+
+@njit(cache=True)
+def _multiselect(a, ks, k0, k1, lo, hi):
+    """Place the order statistics ks[k0:k1] (sorted, inside [lo, hi)) at their positions.
+
+    Divide and conquer with an explicit stack: select the middle one, then the left ones
+    within [lo, k) and the right ones within (k, hi).
+    """
+    stack = np.empty((2 * ks.shape[0] + 2, 4), dtype=np.int64)
+    top = 0
+    stack[0, 0], stack[0, 1], stack[0, 2], stack[0, 3] = k0, k1, lo, hi
+    top = 1
+    while top > 0:
+        top -= 1
+        k0, k1, lo, hi = stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3]
+        if k0 >= k1:
+            continue
+        mid = (k0 + k1) // 2
+        k = ks[mid]
+        _select(a, k, lo, hi)
+        stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3] = k0, mid, lo, k
+        top += 1
+        stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3] = mid + 1, k1, k + 1, hi
+        top += 1
+
+
+@njit(cache=True)
+def _select(a, k, lo, hi):
+    """In-place quickselect: a[k] becomes the value it would have if a[lo:hi] were sorted."""
+    hi -= 1
+    while hi > lo:
+        m = (lo + hi) // 2  # median-of-three pivot
+        if a[m] < a[lo]:
+            a[m], a[lo] = a[lo], a[m]
+        if a[hi] < a[lo]:
+            a[hi], a[lo] = a[lo], a[hi]
+        if a[hi] < a[m]:
+            a[hi], a[m] = a[m], a[hi]
+        pivot = a[m]
+        i, j = lo, hi
+        while i <= j:
+            while a[i] < pivot:
+                i += 1
+            while a[j] > pivot:
+                j -= 1
+            if i <= j:
+                a[i], a[j] = a[j], a[i]
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            return
