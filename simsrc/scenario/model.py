@@ -608,7 +608,7 @@ class MarkovEvent(_Event):
     p_off: Probability = Field(description="Probability per quarter of switching on -> off, in [0, 1]." + UNCERTAIN_HELP)
     initial: Annotated[Literal["on", "off", "stationary"], BeforeValidator(_on_off)] = Field(
         "off", description="State at start: 'on', 'off' (default) or 'stationary' (drawn from the stationary distribution p_on / (p_on + p_off)).")
-    start: Optional[Time] = Field(None, description="When the regime starts switching (quarter or ISO date); default the horizon start. Before it the state is `initial`.")
+    start: Optional[Time] = Field(None, description="When the regime starts switching (quarter or ISO date); default the horizon start. Before it the regime is off; `initial` applies from `start`.")
 
 
 class Negotiation(_Event):
