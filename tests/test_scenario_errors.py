@@ -417,3 +417,30 @@ def test_many_problems_reported_together(tmp_path):
             "policies[0].rate", "policies[1].level", "policies[2].when"} <= paths, "\n".join(map(str, ps))
     assert all(x.line is not None and x.file.endswith("s.yaml") for x in ps)
     assert [x.line for x in ps] == sorted(x.line for x in ps)
+
+
+def test_assorted_rules(tmp_path):
+    p, text = write(tmp_path, """
+        groups:
+          club: [NO]
+        events:
+          - {name: ev, type: dated, date: 2026Q3}
+        policies:
+          - {name: a, type: tariff, importers: USA, exporters: all, rate: {low: 0, high: 1}}
+          - {name: b, type: tariff, importers: USA, exporters: all, rate: 0.1, when: "ev failed"}
+          - {name: c, type: tariff, importers: USA, exporters: all, rate: 25}
+          - {name: d, type: tariff, importers: USA, exporters: all, rate: 0.1, start: 2027Q1, end: 2026Q3}
+          - {name: e, type: stockpile, region: USA, minerals: [gallium, germanium], initial_t: 10, release_rate: 0.5, trigger: 1.5}
+          - {name: f, type: capacity_project, region: USA, mineral: gallium, capacity_t: 10, date: 2027Q1, covered_share: 0.5}
+        """)
+    ps = problems(p)
+    by = {}
+    for x in ps:
+        by.setdefault(x.path, []).append(x.message)
+    assert "YAML reads yes/no/on/off/true/false as booleans; quote it" in by["groups.club[0]"][0]
+    assert by["policies[0].rate"] == ["missing key 'dist'; allowed values: fixed, uniform, triangular, truncnormal, lognormal, pert"]
+    assert len(by["policies[1].when"]) == 1 and "invalid condition 'ev failed'" in by["policies[1].when"][0]
+    assert by["policies[2].rate"] == ["a tariff rate (a fraction, 0.25 = 25%) must be in [0, 5]; got 25"]
+    assert by["policies[3].end"] == ["end 2026Q3 is before start 2027Q1"]
+    assert "needs exactly one mineral" in by["policies[4].initial_t"][0]
+    assert "covered_share needs a price_floor policy for region USA and mineral gallium" in by["policies[5].covered_share"][0]

@@ -10,6 +10,7 @@ states. Every problem is reported through a callback with the key path of the of
 from __future__ import annotations
 
 import math
+import re
 
 from ..errors import did_you_mean, unknown_name_message
 from ..units import MASS_IN_TONNES, UnitError, convert_price, parse_price_unit
@@ -23,6 +24,8 @@ from .timeline import horizon_bounds, parse_time, period_label
 #: above or below the mineral's baseline price is taken as a unit mistake (USD/t for USD/kg is
 #: a factor 1000); genuine policy prices sit within a few times the market price.
 PLAUSIBLE_PRICE_FACTOR = 100.0
+
+_REF = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*(\.[A-Za-z_]+)?")
 
 
 def expand_groups(codes, regions, groups) -> list[str]:
@@ -223,7 +226,8 @@ class Checker:
         when = el.get("when")
         if isinstance(when, str) or (isinstance(when, list) and all(isinstance(c, str) for c in when)):
             for ev, st, sub in condition_refs(when):
-                self.check_ref(path + ("when",) + sub, ev, st, events)
+                if _REF.fullmatch(ev + ("." + st if st else "")):  # malformed ones are schema errors
+                    self.check_ref(path + ("when",) + sub, ev, st, events)
 
     def check_groups(self):
         names = dict(self.sc.groups)

@@ -218,14 +218,15 @@ def _model_at(data, path):
         models = nxt if nxt else models
     if not isinstance(cur, dict):
         return None
-    for m in models:
+    cands = []
+    for m in dict.fromkeys(models):
         tagf = "type" if "type" in m.model_fields else "dist" if "dist" in m.model_fields else None
-        if tagf is None:
-            return m
-        args = get_args(m.model_fields[tagf].annotation)
-        if cur.get(tagf) in args:
-            return m
-    return models[0] if len(models) == 1 else None
+        if tagf is None or cur.get(tagf) in get_args(m.model_fields[tagf].annotation):
+            cands.append(m)
+    if not cands:
+        return None
+    # several untagged candidates (e.g. {any: ...} and {all: ...}): the one sharing most keys
+    return max(cands, key=lambda m: len(set(cur) & set(m.model_fields)))
 
 
 def _short(v) -> str:
