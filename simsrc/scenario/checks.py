@@ -13,7 +13,7 @@ import math
 import re
 
 from ..errors import did_you_mean, unknown_name_message
-from ..units import MASS_IN_TONNES, UnitError, convert_price, parse_price_unit
+from ..units import MASS_IN_TONNES, UnitError, convert_price
 from .model import (
     CapacityProject, DatedEvent, EVENT_STATES, ExportRestriction, MarkovEvent, MinimumImportPrice,
     Negotiation, Offtake, Outage, PriceFloor, Stockpile, Tariff, _Timed, condition_refs,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import os
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin
+from typing import Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -14,7 +14,7 @@ from ..errors import InputError, Problem, did_you_mean
 from .checks import Checker
 from .distributions import DIST_TYPES
 from .model import EVENT_TYPES, POLICY_TYPES, Scenario
-from .yamlio import Loc, format_path, locate, read_yaml
+from .yamlio import format_path, locate, read_yaml
 
 __all__ = ["load_scenario", "validate_data", "NAMED_LISTS"]
 

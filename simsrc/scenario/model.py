@@ -7,7 +7,6 @@ description is user documentation: it names the unit and the default.
 from __future__ import annotations
 
 import datetime as _dt
-import math
 from typing import Annotated, Any, Literal, Optional, Union
 
 from annotated_types import MinLen
