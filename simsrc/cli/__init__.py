@@ -41,4 +41,6 @@ def main():
 
 
 for _mod in pkgutil.iter_modules(__path__):
+    if _mod.name.startswith("_"):
+        continue
     importlib.import_module(f"{__name__}.{_mod.name}")

@@ -294,6 +294,8 @@ def _load_dataset_cached(folder_s: str) -> Dataset:
             for label, v in ((name, c), (f"{name}_low", lo), (f"{name}_high", hi)):
                 if v == v and (v * sign <= 0 or (name == "armington" and abs(v - 1.0) < 1e-9)):
                     problems.append(Problem(str(mpath), f"{rule}; got {v}", path=f"{code}.{label}", line=line))
+            if name == "armington" and lo == lo and hi == hi and lo < 1.0 < hi:
+                problems.append(Problem(str(mpath), f"the Armington range [{lo}, {hi}] crosses 1, where the CES composite is undefined; keep low and high on one side of 1", path=f"{code}.armington_low", line=line))
             if c == c and lo == lo and hi == hi and not (lo <= c <= hi):
                 problems.append(Problem(str(mpath), f"need {name}_low <= {name} <= {name}_high; got {lo}, {c}, {hi}", path=f"{code}.{name}", line=line))
             el[name] = (c, lo, hi)

@@ -1,0 +1,6 @@
+"""``python -m simsrc.cli``: the same as the ``simsrc`` command."""
+
+from . import main
+
+if __name__ == "__main__":
+    main()
