@@ -1,0 +1,65 @@
+"""`simsrc plot RESULTS --kind KIND`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from . import main
+
+_FORMATS = ("png", "svg", "pdf")
+
+
+@main.command("plot")
+@click.argument("results", type=click.Path(file_okay=False))
+@click.option("--kind", "-k", required=True,
+              help="fan, effects, welfare, flows, tornado, sobol, morris or sweep.")
+@click.option("--mineral", "-m", default=None, help="Mineral code (default: every mineral, one file each).")
+@click.option("--region", "-r", default=None,
+              help="Region code, or codes separated by commas. fan: one region per panel (default all); "
+                   "effects: bars shown (default all); welfare: the region (default USA); "
+                   "flows: the destination whose suppliers are shown (default: the full matrix).")
+@click.option("--output", "-o", "output", default=None,
+              help="Output name, e.g. consumer_price, net_import_reliance, npv_net_welfare "
+                   "(fan/effects; for sensitivity kinds, names the outcome and its unit).")
+@click.option("--period", default="mean", show_default=True,
+              help="effects: 'mean' (horizon mean of each draw), 'last', a period number or a label like 2027Q4.")
+@click.option("--input", "input_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="CSV or Parquet input for flows/tornado/sobol/morris/sweep (default: <kind>.parquet or "
+                   "<kind>.csv in RESULTS).")
+@click.option("--unit", default=None, help="Unit of a sensitivity outcome (default: the unit of --output).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder for the figures (default: RESULTS/figures).")
+@click.option("--format", "formats", default="png,svg", show_default=True,
+              help="Comma-separated formats: png (300 dpi), svg, pdf.")
+@click.option("--dpi", default=300, show_default=True, type=click.IntRange(50, 1200), help="PNG resolution.")
+def plot(results, kind, mineral, region, output, period, input_file, unit, out_dir, formats, dpi):
+    """Draw one kind of figure from a results or comparison folder, at publication size.
+
+    Writes one file per format (and per mineral when --mineral is not given) and prints the
+    paths. Sensitivity kinds read a table (--input) in these columns: tornado: parameter, low,
+    high, base [, low_value, high_value]; sobol: parameter, S1, S1_conf, ST, ST_conf; morris:
+    parameter, mu_star, sigma, mu_star_conf; sweep: two parameter columns and the outcome
+    (tidy), or a pivot with the first column as index; flows: origin, destination, baseline,
+    scenario [, mineral].
+    """
+    from ..plots import figures_for, save_figure
+
+    fmts = _formats(formats)
+    regions = [r.strip() for r in region.split(",") if r.strip()] if region else None
+    out = Path(out_dir) if out_dir else Path(results) / "figures"
+    for stem, fig in figures_for(results, kind, mineral=mineral, regions=regions, output=output,
+                                 period=period, input_file=input_file, unit=unit):
+        for p in save_figure(fig, out / stem, fmts, dpi=dpi):
+            click.echo(str(p))
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    from ..errors import SimsrcError
+
+    fmts = tuple(f.strip().lower().lstrip(".") for f in text.split(",") if f.strip())
+    bad = [f for f in fmts if f not in _FORMATS]
+    if bad or not fmts:
+        raise SimsrcError(f"unknown figure format(s) {bad or [text]}; allowed: {', '.join(_FORMATS)}")
+    return fmts
