@@ -734,6 +734,17 @@ def quantity_name(output: str) -> str:
     return f"NPV {_lower_first(name)}" if output.startswith("npv_") else name
 
 
+def _guard_flat(ax, values, axis="y"):
+    """No scientific offsets on a value axis, and a visible range when the values are all (nearly)
+    equal, e.g. a change that is zero up to rounding (which would otherwise be drawn at 1e-17)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    getattr(ax, f"{axis}axis").get_major_formatter().set_useOffset(False)
+    if v.size and np.ptp(v) <= 1e-9 * max(1.0, np.max(np.abs(v))):
+        mid = float(np.round(v.mean(), 9))
+        (ax.set_ylim if axis == "y" else ax.set_xlim)(mid - 1.0, mid + 1.0)
+
+
 def _value_axis_label(output, unit_label, comparison):
     name = quantity_name(output)
     if comparison:
@@ -805,6 +816,8 @@ def fan_chart(results, output: str = "consumer_price", mineral: str | None = Non
     comparison = is_comparison(m)
     if comparison:
         ax.axhline(0, color="#444444", lw=0.7, zorder=1)
+    if len(ax.get_shared_y_axes().get_siblings(ax)) == 1:  # a shared axis is guarded by its owner
+        _guard_flat(ax, allv * factor)
     _set_period_axis(ax, m.get("horizon"), n)
     ax.set_ylabel(_value_axis_label(output, ulabel, comparison))
     where = regions[0] if len(regions) == 1 else ", ".join(regions)
@@ -881,6 +894,9 @@ def fan_grid(results, output: str = "consumer_price", mineral: str | None = None
         a.get_legend().remove()
         a.set_title(reg, loc="left", fontsize=8)
     cap = caption_of(fig).split(" Source: ")[0]
+    if sharey:
+        allv = np.concatenate([_fan_data(r, output, mineral, reg)[["p5", "p95"]].to_numpy().ravel() for reg in regions])
+        _guard_flat(axs[0], allv * display_scale(output_unit(output, r.manifest, mineral), allv)[0])
     if owned:
         ylabel = axs[0].get_ylabel()
         for k, a in enumerate(axs[:len(regions)]):
@@ -959,13 +975,15 @@ def effect_bars(data: pd.DataFrame, unit: str, ax=None, *, ylabel: str | None = 
             ax.text(x[k], 0, "n/a", ha="center", va="bottom", fontsize=7)
     if zero_line:
         ax.axhline(0, color="#444444", lw=0.7)
+    _guard_flat(ax, np.r_[v, lo, hi])
     ax.set_xticks(x, labels)
     ax.grid(axis="x", visible=False)
     ax.set_ylabel(f"{ylabel or 'Value'} ({ulabel})")
     if title:
         ax.set_title(title, loc="left")
     ax.legend(handles=[mpl.lines.Line2D([], [], color="#222222", marker="|", ls="none", ms=8,
-                                        label="90% interval across draws")], loc="best")
+                                        label="90% interval across draws")], loc="lower right",
+              bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2)
     return _finish(fig, created, caption or f"Values in {ulabel} with intervals.", source)
 
 

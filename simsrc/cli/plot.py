@@ -1,4 +1,4 @@
-"""`simsrc plot RESULTS --kind KIND`."""
+"""`simsrc plot RESULTS --kind KIND` and `simsrc report RESULTS`."""
 
 from __future__ import annotations
 
@@ -53,6 +53,29 @@ def plot(results, kind, mineral, region, output, period, input_file, unit, out_d
                                  period=period, input_file=input_file, unit=unit):
         for p in save_figure(fig, out / stem, fmts, dpi=dpi):
             click.echo(str(p))
+
+
+@main.command("report")
+@click.argument("results", type=click.Path(file_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder for the report (default: RESULTS/report).")
+@click.option("--mineral", "-m", "minerals", multiple=True,
+              help="Report only this mineral (repeat for several; default: all).")
+@click.option("--dpi", default=300, show_default=True, type=click.IntRange(50, 1200),
+              help="Resolution of the report's PNG figures.")
+def report(results, out_dir, minerals, dpi):
+    """Write a report of a results or comparison folder: report.md, report.html, report.pdf.
+
+    The report states the scenario, its key assumptions (elasticities, dynamics, policies,
+    events), headline tables with 90% intervals and the figures, each captioned with units.
+    The HTML page is self-contained (figures inline); the Markdown file links figures/*.png.
+    """
+    from ..report import build_report
+
+    written = build_report(Path(results), Path(out_dir) if out_dir else None, dpi=dpi,
+                           minerals=list(minerals) or None)
+    for p in written.values():
+        click.echo(str(p))
 
 
 def _formats(text: str) -> tuple[str, ...]:
