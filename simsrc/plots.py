@@ -432,11 +432,10 @@ def _set_period_axis(ax, horizon, n):
         return
     sub = (lambda p: f"Q{p.quarter}") if freq == "Q" else (lambda p: p.strftime("%b"))
     first = (lambda p: p.quarter == 1) if freq == "Q" else (lambda p: p.month == 1)
-    per_year = 4 if freq == "Q" else 12
-    if n <= per_year * 3 if freq == "Q" else n <= 12:
+    if n <= 12:  # every period labelled, the year under the first and under each Q1/January
         ax.set_xticks(range(n), [f"{sub(p)}\n{p.year}" if (k == 0 or first(p)) else sub(p)
                                  for k, p in enumerate(idx)])
-    else:
+    else:  # years labelled, periods as minor ticks
         major = [k for k, p in enumerate(idx) if first(p)] or [0]
         ax.set_xticks(major, [str(idx[k].year) for k in major])
         ax.set_xticks(range(n), minor=True)
@@ -499,7 +498,7 @@ def save_figure(fig, path, formats=("png", "svg"), dpi: int = PNG_DPI) -> list[P
     ----------
     fig : matplotlib.figure.Figure
     path : str or Path
-        Path without suffix (a suffix, if any, is replaced).
+        Path without suffix (a .png, .svg or .pdf suffix is dropped).
     formats : sequence of str
         Any of ``png``, ``svg``, ``pdf``.
     dpi : int
@@ -511,10 +510,12 @@ def save_figure(fig, path, formats=("png", "svg"), dpi: int = PNG_DPI) -> list[P
         The files written.
     """
     path = Path(path)
+    if path.suffix.lower() in (".png", ".svg", ".pdf"):
+        path = path.with_suffix("")
     path.parent.mkdir(parents=True, exist_ok=True)
     out = []
     for fmt in formats:
-        p = path.with_suffix("." + fmt)
+        p = path.parent / f"{path.name}.{fmt}"
         fig.savefig(p, dpi=dpi, format=fmt, metadata=_metadata(fmt, fig))
         out.append(p)
     return out
@@ -734,15 +735,17 @@ def quantity_name(output: str) -> str:
     return f"NPV {_lower_first(name)}" if output.startswith("npv_") else name
 
 
-def _guard_flat(ax, values, axis="y"):
-    """No scientific offsets on a value axis, and a visible range when the values are all (nearly)
-    equal, e.g. a change that is zero up to rounding (which would otherwise be drawn at 1e-17)."""
+def _guard_flat(ax, values):
+    """No offset on the y axis, and a visible range when the values are all (nearly) equal,
+    e.g. a change that is zero up to rounding (which would otherwise be drawn at 1e-17)."""
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
-    getattr(ax, f"{axis}axis").get_major_formatter().set_useOffset(False)
+    fmt = ax.yaxis.get_major_formatter()
+    if hasattr(fmt, "set_useOffset"):
+        fmt.set_useOffset(False)
     if v.size and np.ptp(v) <= 1e-9 * max(1.0, np.max(np.abs(v))):
         mid = float(np.round(v.mean(), 9))
-        (ax.set_ylim if axis == "y" else ax.set_xlim)(mid - 1.0, mid + 1.0)
+        ax.set_ylim(mid - 1.0, mid + 1.0)
 
 
 def _value_axis_label(output, unit_label, comparison):
@@ -763,7 +766,7 @@ def _fan_data(r, output, mineral, region):
 
 @_styled
 def fan_chart(results, output: str = "consumer_price", mineral: str | None = None, regions=None,
-              ax=None, title: str | None = None):
+              ax=None, title: str | None = None, scale: tuple[float, str] | None = None):
     """Fan chart of a per-period output over time: median with 50% and 90% bands.
 
     Parameters
@@ -782,6 +785,8 @@ def fan_chart(results, output: str = "consumer_price", mineral: str | None = Non
         Axes to draw on, or a (sub)figure to fill; a new 6.5 x 4 in figure when None.
     title : str, optional
         Axes title (default: mineral, output and region).
+    scale : (float, str), optional
+        Display factor and unit label (default: :func:`display_scale` of the values drawn).
 
     Returns
     -------
@@ -801,7 +806,7 @@ def fan_chart(results, output: str = "consumer_price", mineral: str | None = Non
     unit = output_unit(output, m, mineral)
     frames = {reg: _fan_data(r, output, mineral, reg) for reg in regions}
     allv = np.concatenate([f[["p5", "p95"]].to_numpy().ravel() for f in frames.values()])
-    factor, ulabel = display_scale(unit, allv)
+    factor, ulabel = scale or display_scale(unit, allv)
     colors = region_colors(regions_of(r, mineral))
     n = max(len(f) for f in frames.values())
     for reg, f in frames.items():
@@ -889,14 +894,15 @@ def fan_grid(results, output: str = "consumer_price", mineral: str | None = None
         if sharey:
             for a in axs[1:len(regions)]:
                 a.sharey(axs[0])
+    allv = np.concatenate([_fan_data(r, output, mineral, reg)[["p5", "p95"]].to_numpy().ravel() for reg in regions])
+    scale = display_scale(output_unit(output, r.manifest, mineral), allv)  # one unit for all panels
     for a, reg in zip(axs, regions):
-        fan_chart(r, output, mineral, [reg], ax=a, title=reg)
+        fan_chart(r, output, mineral, [reg], ax=a, title=reg, scale=scale)
         a.get_legend().remove()
         a.set_title(reg, loc="left", fontsize=8)
     cap = caption_of(fig).split(" Source: ")[0]
     if sharey:
-        allv = np.concatenate([_fan_data(r, output, mineral, reg)[["p5", "p95"]].to_numpy().ravel() for reg in regions])
-        _guard_flat(axs[0], allv * display_scale(output_unit(output, r.manifest, mineral), allv)[0])
+        _guard_flat(axs[0], allv * scale[0])
     if owned:
         ylabel = axs[0].get_ylabel()
         for k, a in enumerate(axs[:len(regions)]):

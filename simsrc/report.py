@@ -27,7 +27,6 @@ from matplotlib.figure import Figure
 
 from . import __version__
 from . import plots as P
-from .errors import SimsrcError
 from .results import Results
 
 #: Regions shown in the fan-chart panels of a report (those present, in this order of
@@ -178,7 +177,7 @@ def _market_table(r: Results, mineral: str, regions: list[str]) -> Table:
     comparison = P.is_comparison(m)
     title = (f"{P.mineral_name(m, mineral)}: {'changes in ' if comparison else ''}prices, production and "
              f"import reliance, {when}")
-    note = (f"Median [5th, 95th percentile] across draws of each draw's {when.replace('mean', 'mean')} "
+    note = (f"Median [5th, 95th percentile] across draws of each draw's {when} "
             f"(non-converged periods excluded; at least {min(notes) if notes else 0} draws)"
             f"{'; paired differences, scenario ' + P.MINUS + ' counterfactual' if comparison else ''}.")
     rows = [[reg] + [c[k] for c in cells] for k, reg in enumerate(regions)]

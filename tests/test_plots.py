@@ -91,6 +91,18 @@ def test_fan_grid_one_panel_per_region_same_colour_as_elsewhere(res):
         assert matplotlib.colors.to_hex(_by_gid(bars, f"bar:{reg}").get_facecolor()) == P.REGION_COLORS[reg].lower()
 
 
+def test_fan_grid_panels_share_one_unit(res):
+    fig = P.fan_grid(res, "production", "ndpr_oxide")  # CHN in tens of kt, JPN zero: one scale
+    s = res.summary
+    s = s[(s.mineral == "ndpr_oxide") & (s.output == "production")]
+    factor, label = P.display_scale("t/yr", s[["p5", "p95"]].to_numpy())
+    assert label == "kt/yr"
+    for reg in REGIONS:
+        np.testing.assert_allclose(_by_gid(fig, f"median:{reg}").get_ydata(),
+                                   s[s.region == reg].sort_values("period")["p50"] * factor, rtol=1e-6)
+    assert fig.get_supylabel() == "Production (kt/yr)"
+
+
 def test_effect_bars_one_period_equal_the_summary(cmp_):
     fig = P.region_effects(cmp_, "consumer_price", "ndpr_oxide", period="last")
     s = cmp_.summary
