@@ -418,7 +418,17 @@ def period_labels(horizon: dict | None, n: int) -> list[str]:
     return [str(p) for p in idx]
 
 
+#: Width (in) a year label ("2026") and a two-line quarter label ("Q1/2026") need on the x axis.
+_YEAR_LABEL_IN, _PERIOD_LABEL_IN = 0.45, 0.3
+
+
+def _axes_width_in(ax) -> float:
+    root = ax.get_figure(root=True) if _MPL_310 else ax.figure
+    return ax.get_position().width * root.get_figwidth()
+
+
 def _set_period_axis(ax, horizon, n):
+    """Calendar labels on the x axis (period k at x = k), as many as the axes' width allows."""
     idx = period_index(horizon, n)
     ax.set_xlim(-0.3, n - 0.7)
     if idx is None:
@@ -426,18 +436,20 @@ def _set_period_axis(ax, horizon, n):
         return
     freq = idx.freqstr[0]
     ax.set_xlabel({"Q": "Quarter", "M": "Month", "Y": "Year"}[freq])
-    if freq == "Y":
-        step = max(1, math.ceil(n / 10))
-        ax.set_xticks(range(0, n, step), [str(p.year) for p in idx[::step]])
-        return
-    sub = (lambda p: f"Q{p.quarter}") if freq == "Q" else (lambda p: p.strftime("%b"))
-    first = (lambda p: p.quarter == 1) if freq == "Q" else (lambda p: p.month == 1)
-    if n <= 12:  # every period labelled, the year under the first and under each Q1/January
+    width = _axes_width_in(ax)
+    if freq != "Y" and n <= 12 and n * _PERIOD_LABEL_IN <= width:
+        # every period labelled, the year under the first and under each Q1/January
+        sub = (lambda p: f"Q{p.quarter}") if freq == "Q" else (lambda p: p.strftime("%b"))
+        first = (lambda p: p.quarter == 1) if freq == "Q" else (lambda p: p.month == 1)
         ax.set_xticks(range(n), [f"{sub(p)}\n{p.year}" if (k == 0 or first(p)) else sub(p)
                                  for k, p in enumerate(idx)])
-    else:  # years labelled, periods as minor ticks
-        major = [k for k, p in enumerate(idx) if first(p)] or [0]
-        ax.set_xticks(major, [str(idx[k].year) for k in major])
+        return
+    # years labelled (every step-th), periods as minor ticks
+    starts = [k for k, p in enumerate(idx) if k == 0 or p.year != idx[k - 1].year]
+    step = max(1, math.ceil(len(starts) / max(2, int(width / _YEAR_LABEL_IN))))
+    major = starts[::step]
+    ax.set_xticks(major, [str(idx[k].year) for k in major])
+    if freq != "Y":
         ax.set_xticks(range(n), minor=True)
 
 

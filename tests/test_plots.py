@@ -264,7 +264,7 @@ def test_cli_plot_every_kind(folders, tmp_path):
               "morris": pd.DataFrame({"parameter": morris_dict()["names"],
                                       **{k: morris_dict()[k] for k in ("mu_star", "sigma", "mu_star_conf")}}),
               "sweep": sweep_frame().stack().rename("price_change").reset_index()}
-    runs = [("fan", cmp_path, []), ("fan", res_path, ["-m", "gallium", "-r", "USA"]),
+    runs = [("fan", cmp_path, ["-m", "ndpr_oxide"]), ("fan", res_path, ["-m", "gallium", "-r", "USA"]),
             ("effects", cmp_path, ["-o", "npv_net_welfare"]), ("welfare", res_path, ["-m", "ndpr_oxide"])]
     for kind, df in inputs.items():
         f = tmp_path / f"{kind}.csv"
@@ -281,8 +281,8 @@ def test_cli_plot_every_kind(folders, tmp_path):
             im = Image.open(p)
             assert im.size[0] == 390 and im.size[1] >= 180  # 6.5 in wide (x 3 in or more) at 60 dpi
             assert np.asarray(im.convert("L")).std() > 5  # not blank
-    fan_all = list((tmp_path / "figs" / "fan").glob("fan-*-consumer_price.png"))
-    assert len(fan_all) == len(MINERALS)  # one file per mineral by default
+    effects = list((tmp_path / "figs" / "effects").glob("effects-*-npv_net_welfare.png"))
+    assert len(effects) == len(MINERALS)  # one file per mineral by default
 
 
 def test_cli_plot_defaults_and_errors(folders, tmp_path):
