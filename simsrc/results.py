@@ -30,6 +30,7 @@ import shutil
 import signal
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -71,6 +72,9 @@ DRAW_OUTPUTS: dict[str, tuple[str, str]] = {
     "npv_quota_rent": ("USD", "NPV of quota rents"),
     "npv_floor_fiscal_cost": ("USD", "NPV of floor fiscal cost"),
     "npv_net_welfare": ("USD", "NPV of cs + ps + tariff + levy + quota rent - fiscal cost"),
+    "mean_consumer_price": ("PRICE", "mean consumer price over the horizon"),
+    "mean_origin_price": ("PRICE", "mean origin (producer) price over the horizon"),
+    "mean_production": ("t/yr", "mean production over the horizon"),
     "peak_consumer_price": ("PRICE", "highest consumer price over the horizon"),
     "peak_origin_price": ("PRICE", "highest origin price over the horizon"),
     "mean_import_reliance": ("share", "mean net import reliance over the horizon"),
@@ -140,9 +144,13 @@ def draw_scalars(arrays: dict[str, np.ndarray], period_years: float, rate: float
         out[f"npv_{term}"] = v
         net = net + sign * v
     out["npv_net_welfare"] = net
-    out["peak_consumer_price"] = np.nanmax(arrays["consumer_price"], axis=1).astype(np.float64)
-    out["peak_origin_price"] = np.nanmax(arrays["origin_price"], axis=1).astype(np.float64)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells: regions without a market
+        out["mean_consumer_price"] = np.nanmean(arrays["consumer_price"], axis=1).astype(np.float64)
+        out["mean_origin_price"] = np.nanmean(arrays["origin_price"], axis=1).astype(np.float64)
+        out["mean_production"] = arrays["production"].astype(np.float64).mean(axis=1)
+        out["peak_consumer_price"] = np.nanmax(arrays["consumer_price"], axis=1).astype(np.float64)
+        out["peak_origin_price"] = np.nanmax(arrays["origin_price"], axis=1).astype(np.float64)
         out["mean_import_reliance"] = np.nanmean(arrays["net_import_reliance"], axis=1).astype(np.float64)
     out["cum_floor_fiscal_cost"] = np.nansum(arrays["floor_fiscal_cost"].astype(np.float64), axis=1) * period_years
     out["converged_share"] = arrays["converged"].astype(np.float64).mean(axis=1)
@@ -193,6 +201,7 @@ class ResultsWriter:
         self.discount_rate = discount_rate
         self._paths_writer = None
         self._draw_frames: list[pd.DataFrame] = []
+        self._side_frames: dict[str, list[pd.DataFrame]] = {}
         self._minerals: list[str] = []
         self._regions: dict[str, list[str]] = {}
         self._old_handlers = {}
@@ -232,13 +241,17 @@ class ResultsWriter:
             self._paths_writer = None
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def add_chunk(self, mineral: str, regions: list[str], draw_start: int, arrays: dict[str, np.ndarray]):
+    def add_chunk(self, mineral: str, regions: list[str], draw_start: int, arrays: dict[str, np.ndarray],
+                  scalars: dict[str, np.ndarray] | None = None):
         """Append one chunk of paths (and its per-draw scalars).
 
         Parameters
         ----------
         arrays : dict name -> ndarray (n_draws, periods, regions)
             Every name of ``output_names``.
+        scalars : dict name -> ndarray (n_draws, regions), optional
+            Per-draw scalars (:data:`DRAW_OUTPUTS`); default :func:`draw_scalars` of ``arrays``
+            (a comparison passes the difference of each side's scalars instead).
         """
         missing = [k for k in self.output_names if k not in arrays]
         if missing:
@@ -257,28 +270,26 @@ class ResultsWriter:
         else:
             table = table.cast(self._schema)
         self._paths_writer.write_table(table)
-        sc = draw_scalars(arrays, self.period_years, self.discount_rate)
-        n, _, R = arrays["production"].shape
-        frame = pd.DataFrame({
-            "draw": np.repeat(np.arange(draw_start, draw_start + n, dtype=np.int32), R),
-            "mineral": mineral,
-            "region": np.tile(np.asarray(regions, dtype=object), n),
-        })
-        for k, v in sc.items():
-            frame[k] = v.reshape(-1)
-        self._draw_frames.append(frame)
+        sc = scalars if scalars is not None else draw_scalars(arrays, self.period_years, self.discount_rate)
+        self._draw_frames.append(_scalar_frame(mineral, regions, draw_start, sc))
+
+    def add_side_scalars(self, side: str, mineral: str, regions: list[str], draw_start: int,
+                         scalars: dict[str, np.ndarray]):
+        """Per-draw scalars of one side of a comparison, written to ``draws_<side>.parquet``."""
+        self._side_frames.setdefault(side, []).append(_scalar_frame(mineral, regions, draw_start, scalars))
 
     def finish(self, manifest: dict) -> Path:
         """Write summaries and the manifest, then rename the folder into place."""
         if self._paths_writer is not None:
             self._paths_writer.close()
             self._paths_writer = None
-        draws = pd.concat(self._draw_frames, ignore_index=True) if self._draw_frames else pd.DataFrame()
-        if len(draws):
-            draws["mineral"] = draws["mineral"].astype("category")
-            draws["region"] = draws["region"].astype("category")
-            draws = draws.sort_values(["mineral", "draw", "region"], kind="stable").reset_index(drop=True)
-            draws.to_parquet(self.tmp / "draws.parquet", index=False)
+        for fname, frames in [("draws", self._draw_frames)] + [(f"draws_{k}", v) for k, v in self._side_frames.items()]:
+            if frames:
+                draws = pd.concat(frames, ignore_index=True)
+                draws["mineral"] = draws["mineral"].astype("category")
+                draws["region"] = draws["region"].astype("category")
+                draws = draws.sort_values(["mineral", "draw", "region"], kind="stable").reset_index(drop=True)
+                draws.to_parquet(self.tmp / f"{fname}.parquet", index=False)
         summary = summarise_paths(self.tmp / "paths.parquet", self.output_names) if self._minerals else pd.DataFrame()
         summary.to_parquet(self.tmp / "summary.parquet", index=False)
         summary.to_csv(self.tmp / "summary.csv", index=False)
@@ -293,6 +304,18 @@ class ResultsWriter:
             json.dump(manifest, f, indent=2, default=_json_default)
         os.replace(self.tmp, self.final)
         return self.final
+
+
+def _scalar_frame(mineral, regions, draw_start, sc) -> pd.DataFrame:
+    n, R = next(iter(sc.values())).shape
+    frame = pd.DataFrame({
+        "draw": np.repeat(np.arange(draw_start, draw_start + n, dtype=np.int32), R),
+        "mineral": mineral,
+        "region": np.tile(np.asarray(regions, dtype=object), n),
+    })
+    for k, v in sc.items():
+        frame[k] = v.reshape(-1)
+    return frame
 
 
 def _json_default(o):

@@ -346,10 +346,12 @@ PARAMETER_RULES: dict[str, tuple[Bounds, str]] = {
     "lead_time": (Bounds(0, 50, what="a lead time"), "investment lead time L (years)"),
     "expectation_weight": (Bounds(0, 1, lo_open=True, what="an expectation weight"),
                            "adaptive-expectations weight per period, in (0, 1] (1 = expect the last price)"),
+    "max_investment_rate": (Bounds(0, 5, what="a maximum investment rate"),
+                            "ceiling on gross investment per year as a share of capacity (fraction per year)"),
 }
 ParameterKind = Literal[
     "supply_elasticity", "demand_elasticity", "armington", "demand_growth", "demand_volatility",
-    "depreciation", "investment_response", "lead_time", "expectation_weight",
+    "depreciation", "investment_response", "lead_time", "expectation_weight", "max_investment_rate",
 ]
 ELASTICITY_KINDS = ("supply_elasticity", "demand_elasticity", "armington")
 
@@ -396,6 +398,8 @@ class Dynamics(_Model):
         3.0, description="Lead time L between investment and new capacity (years). Default assumption 3 years (processing plants; new mines take longer)." + UNCERTAIN_HELP)
     expectation_weight: _bounded("expectation_weight") = Field(
         0.25, description="Adaptive-expectations weight per period in (0, 1]: pe[t+1] = pe[t] + w (p[t] - pe[t]). Default assumption 0.25 per quarter (about one year of memory)." + UNCERTAIN_HELP)
+    max_investment_rate: _bounded("max_investment_rate") = Field(
+        0.30, description="Ceiling on gross investment per year as a share of capacity: I = K min(delta + kappa (pe - 1), max_investment_rate)+. Default assumption 0.30 (capacity grows at most ~25%/yr net of 5% depreciation, the pace of the fastest processing build-outs); without it, iso-elastic demand with a tiny elasticity can make expected prices, and so capacity, explode. An addition to MODEL.md sec. 4." + UNCERTAIN_HELP)
 
 
 class Outputs(_Model):
