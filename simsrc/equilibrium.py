@@ -299,7 +299,8 @@ def solve(cal: Calibration, inputs: MarketInputs | None = None, *, z0=None,
     inputs : MarketInputs, optional
         Period policies and state; default :meth:`MarketInputs.baseline`.
     z0 : array_like (R + NC,), optional
-        Warm start: log origin price indices, then cap wedges. Default: baseline (zeros).
+        Warm start: log origin price indices, then log cap wedges ``log(1 + lam)``.
+        Default: the baseline (zeros).
     tol : float
         Convergence tolerance (max relative excess supply and FB residual).
     max_iter : int
@@ -319,10 +320,10 @@ def solve(cal: Calibration, inputs: MarketInputs | None = None, *, z0=None,
     args = _kernel_args(cal, inputs)
     z = np.zeros(R + NC) if z0 is None else np.array(z0, dtype=float)
     if z.shape != (R + NC,):
-        raise CalibrationError(f"z0 must have {R + NC} entries (R log prices + NC wedges)")
+        raise CalibrationError(f"z0 must have {R + NC} entries (R log prices + NC log wedges)")
     ostat = np.zeros(R, dtype=np.int64)
-    work, iwork = keq.make_workspace(R, NC)
-    status, iters = keq.solve_market(*args, z, ostat, work, iwork, float(tol), int(max_iter))
+    ws = keq.make_workspace(R, NC)
+    status, iters = keq.solve_market(*args, z, ostat, ws, float(tol), int(max_iter))
     p = np.empty(R)
     pd_ = np.empty((R, R))
     levy = np.empty((R, R))
@@ -331,7 +332,7 @@ def solve(cal: Calibration, inputs: MarketInputs | None = None, *, z0=None,
     X = np.empty((R, R))
     Sseg = np.empty((R, N_SEGMENTS))
     lam = np.empty(NC)
-    mrel = keq.market_outcomes(*args, z, ostat, work, iwork, p, pd_, levy, P, D, X, Sseg, lam)
+    mrel = keq.market_outcomes(*args, z, ostat, ws, p, pd_, levy, P, D, X, Sseg, lam)
     A0, K0 = cal.supply_segments()
     P_ref = np.ones(R) if P_ref is None else np.asarray(P_ref, dtype=float)
     out = {k: np.empty(R) for k in ("tr", "lr", "qr", "fc", "cs", "ps")}

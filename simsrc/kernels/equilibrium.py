@@ -2,8 +2,8 @@
 
 This is MODEL.md sec. 2-3, solved by a semismooth Newton method with an analytic Jacobian and a
 backtracking line search on the merit function ``0.5 * ||F||^2``. It allocates nothing: the
-caller passes a work buffer from :func:`make_workspace`, so the kernel can run inside a
-``prange`` loop over draws (one workspace per thread or per draw).
+caller passes a workspace from :func:`make_workspace` (a tuple of four arrays), so the kernel
+can run inside a ``prange`` loop over draws (one workspace per thread or per draw).
 
 Array interface
 ---------------
@@ -45,11 +45,12 @@ purchases  (R,)     government purchases of origin i's output (extra demand), t/
 State and outputs
 
 =========  =======  =========================================================================
-z          (R+NC,)  in: warm start (log origin price indices, then cap wedges ``lam``);
-                    out: the solution. Non-finite entries are replaced by 0.
+z          (R+NC,)  in: warm start (log origin price indices ``y``, then the log cap
+                    wedges ``mu = log(1 + lam)``); out: the solution. Non-finite entries are
+                    replaced by 0 (the baseline).
 ostat      (R,)     int64 out: origin status (:data:`ORIGIN_SOLVED`, ...)
-work       float64  workspace from :func:`make_workspace`
-iwork      int64    workspace from :func:`make_workspace`
+ws         tuple    workspace ``make_workspace(R, NC)``; reusable across calls with the same
+                    R and NC (nothing is carried from one call to the next)
 =========  =======  =========================================================================
 
 Returns ``(status, iterations)``; status :data:`STATUS_CONVERGED` (0) means the max relative
@@ -57,7 +58,11 @@ excess supply and the max Fischer-Burmeister residual are below ``tol``.
 
 Equations (MODEL.md sec. 2-3)
 -----------------------------
-Unknowns: ``y[i] = log p[i]`` for every solved origin, ``lam[k]`` for every active cap.
+Unknowns: ``y[i] = log p[i]`` for every solved origin and ``mu[k] = log(1 + lam[k])`` for
+every active cap. The complementarity is posed on ``mu``: ``mu >= 0`` iff ``lam >= 0`` and
+``mu = 0`` iff ``lam = 0``, so ``FB(mu, b) = 0`` is exactly MODEL.md's condition on ``lam``;
+in ``mu`` every delivered price is log-linear in the unknowns, which keeps Newton steps well
+scaled for large wedges (tight caps), and ``lam = expm1(mu) > -1`` holds on every iterate.
 
 - delivered price ``pd[i,j] = max(p[i] * T[i,j] * (1 + lam[k(i,j)]), mip[i,j]) / T0[i,j]``.
   This is ``p * T/T0 * (1 + lam) * (1 + v)`` with the minimum-import-price levy
@@ -72,9 +77,9 @@ Unknowns: ``y[i] = log p[i]`` for every solved origin, ``lam[k]`` for every acti
   ``X[i,j] = X0[i,j] * D[j] * (pd[i,j] / P[j])^(-s)``.
 - supply ``S[i] = min(A0 p^eps, K0) + min(A1 max(p, F)^eps, K1)``.
 - clearing residual (log form, scale free): ``log(S + release) - log(sum_j X + purchases)``.
-- cap rows: Fischer-Burmeister ``lam + b - sqrt(lam^2 + b^2)`` with the relative slack
-  ``b = log(cap) - log(sum_{j in J_k} X[i_k, j])``; zero iff ``lam >= 0``, ``b >= 0`` and
-  ``lam * b = 0``.
+- cap rows: Fischer-Burmeister ``mu + b - sqrt(mu^2 + b^2)`` with the relative slack
+  ``b = log(cap) - log(sum_{j in J_k} X[i_k, j])``; zero iff ``mu >= 0``, ``b >= 0`` and
+  ``mu * b = 0``.
 
 Special rows and columns (no NaN, well-posed Newton system):
 
@@ -129,14 +134,16 @@ ARMIJO_C = 1e-4
 BACKTRACK_FACTOR = 0.5
 #: Maximum number of step halvings per Newton iteration (2^-40 ~ 1e-12).
 MAX_BACKTRACK = 40
-#: Largest change of a log price in one Newton step (a factor e^3 ~ 20); larger steps are
-#: scaled down (whole step) to keep exp() far from overflow on the first trial.
+#: Largest change of a log price or log wedge in one Newton step (a factor e^3 ~ 20); larger
+#: steps are scaled down (whole step) to keep exp() far from overflow on the first trial.
 MAX_LOG_STEP = 3.0
-#: Fraction-to-boundary rule: a step keeps ``1 + lam`` above this fraction of its old value.
-WEDGE_BOUNDARY_FRACTION = 0.1
+#: Chord steps: after a full Newton step that shrank the residual norm by at least this
+#: factor (the quadratic regime), the next step reuses the factorised Jacobian; a chord step
+#: that fails the Armijo test at full length is discarded and the Jacobian recomputed.
+CHORD_RATIO = 1e-2
 #: Pivot magnitude below which the Newton matrix is treated as singular.
 PIVOT_TOL = 1e-300
-#: Below this ``sqrt(lam^2 + b^2)`` the FB function is at its kink and the generalised
+#: Below this ``sqrt(mu^2 + b^2)`` the FB function is at its kink and the generalised
 #: Jacobian element with both partial weights ``1 - 1/sqrt(2)`` is used.
 FB_KINK_TOL = 1e-14
 #: Generalised derivative weight of the FB function at its kink, ``1 - 1/sqrt(2)``.
@@ -146,327 +153,421 @@ DEFAULT_TOL = 1e-10
 #: Default iteration limit.
 DEFAULT_MAX_ITER = 100
 
-# work buffer layout: number of (R, R) blocks, (R,) blocks, (NC,) blocks
-_N_RR = 7      # TT, lTT, pd, mb, shm, X, V0/T0
-_N_R = 10      # p, logP, DPs, Dm, S, dS, Wn, Feps, V0, Fres
-_N_C = 3       # l1 (1 + lam), E, b
-
-
-def workspace_sizes(R, NC):
-    """Lengths ``(n_work, n_iwork)`` of the float64 and int64 work buffers."""
-    N = R + NC
-    n_work = _N_RR * R * R + _N_R * R + _N_C * NC + N * N + 4 * N
-    n_iwork = R * R + 2 * R + 3 * NC + N
-    return n_work, n_iwork
+# --- workspace layout ------------------------------------------------------------------
+# Open flows are kept in per-destination lists: entry (j, c) is the c-th open flow into j, from
+# origin dv[j, c]. The Newton system has n = (solved origins) + (active caps) unknowns.
+# (N, N) float blocks, N = R + NC
+(_M_TT, _M_LTT, _M_WTS, _M_X0M, _M_E, _M_X, _M_MB, _M_SH, _M_H, _M_JAC) = range(10)
+_N_MAT = 10
+# (N,) float vectors
+(_V_P, _V_PS, _V_PM, _V_LOGP, _V_DM, _V_DSR, _V_LA0, _V_LK0, _V_WN, _V_FEPS, _V_CS, _V_CH,
+ _V_L1, _V_EL, _V_ELM, _V_E, _V_B, _V_F, _V_DZ, _V_ZT, _V_FT, _V_TMP) = range(22)
+_N_VEC = 22
+# (N, N) int blocks
+(_IM_OPEN, _IM_DV, _IM_POS, _IM_CCOL, _IM_OV, _IM_OC, _IM_SPEC, _IM_CJ, _IM_CC) = range(9)
+_N_IMAT = 9
+# (N,) int vectors
+(_I_DSTAT, _I_CSTAT, _I_CORIG, _I_PIV, _I_DN, _I_ODN, _I_NSPEC, _I_CT, _I_FAST, _I_OL,
+ _I_DL, _I_UPOS, _I_MISC) = range(13)
+_N_IVEC = 13
+# _I_MISC slots: uniform sigma flag, number of solved origins, of active caps, of demand
+# destinations
+_MISC_UNIFORM, _MISC_NO, _MISC_NC, _MISC_ND = range(4)
 
 
 def make_workspace(R, NC):
-    """Allocate the work buffers of :func:`solve_market` for R regions and NC caps.
+    """Allocate the workspace of :func:`solve_market` for R regions and NC caps.
 
     Returns
     -------
-    work : ndarray float64
-    iwork : ndarray int64
+    tuple
+        ``(wm, wv, im, iv)``: float64 ``(10, N, N)``, float64 ``(22, N)``, int64 ``(9, N, N)``
+        and int64 ``(13, N)`` arrays with ``N = R + NC``. Nothing is carried between calls.
     """
-    n_work, n_iwork = workspace_sizes(R, NC)
-    return np.zeros(n_work), np.zeros(n_iwork, dtype=np.int64)
-
-
-@njit(cache=True)
-def _views(work, iwork, R, NC):
     N = R + NC
-    RR = R * R
-    o = 0
-    TT = work[o:o + RR].reshape((R, R)); o += RR
-    lTT = work[o:o + RR].reshape((R, R)); o += RR
-    pd = work[o:o + RR].reshape((R, R)); o += RR
-    mb = work[o:o + RR].reshape((R, R)); o += RR
-    shm = work[o:o + RR].reshape((R, R)); o += RR
-    X = work[o:o + RR].reshape((R, R)); o += RR
-    VT = work[o:o + RR].reshape((R, R)); o += RR
-    vecR = work[o:o + _N_R * R].reshape((_N_R, R)); o += _N_R * R
-    vecC = work[o:o + _N_C * NC].reshape((_N_C, NC)); o += _N_C * NC
-    Jac = work[o:o + N * N].reshape((N, N)); o += N * N
-    F = work[o:o + N]; o += N
-    dz = work[o:o + N]; o += N
-    zt = work[o:o + N]; o += N
-    Ft = work[o:o + N]; o += N
-    oi = 0
-    opn = iwork[oi:oi + RR].reshape((R, R)); oi += RR
-    col_o = iwork[oi:oi + R]; oi += R
-    dstat = iwork[oi:oi + R]; oi += R
-    col_c = iwork[oi:oi + NC]; oi += NC
-    cstat = iwork[oi:oi + NC]; oi += NC
-    corig = iwork[oi:oi + NC]; oi += NC
-    piv = iwork[oi:oi + N]; oi += N
-    return (TT, lTT, pd, mb, shm, X, VT, vecR, vecC, Jac, F, dz, zt, Ft,
-            opn, col_o, dstat, col_c, cstat, corig, piv)
+    return (np.zeros((_N_MAT, N, N)), np.zeros((_N_VEC, N)),
+            np.zeros((_N_IMAT, N, N), dtype=np.int64), np.zeros((_N_IVEC, N), dtype=np.int64))
 
 
 @njit(cache=True, error_model="numpy")
-def _setup(X0, T0, w, sigma, T, capk, cap, mip, g, A_seg, K_seg, floor, release, purchases,
-           eps, z, ostat, TT, lTT, VT, vecR, opn, col_o, dstat, col_c, cstat, corig):
-    """Per-call constants, open flows, origin/cap status and the unknowns' numbering.
+def _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release, purchases, A_seg,
+           K_seg, z, ostat, ws):
+    """Per-call constants: open flows and their lists, statuses, tariff powers, numbering.
 
-    Returns the number of unknowns n.
+    Returns n, the number of unknowns of the (compressed) Newton system.
     """
+    wm, wv, im, iv = ws
     R = X0.shape[0]
     NC = cap.shape[0]
-    Wn = vecR[6]
-    Feps = vecR[7]
-    V0 = vecR[8]
-    # baseline expenditure per destination (index units) and log tariff ratios
+    TT = wm[_M_TT]
+    lTT = wm[_M_LTT]
+    wTs = wm[_M_WTS]
+    X0m = wm[_M_X0M]
+    mb = wm[_M_MB]
+    opn = im[_IM_OPEN]
+    dv = im[_IM_DV]
+    pos = im[_IM_POS]
+    ccol = im[_IM_CCOL]
+    ov = im[_IM_OV]
+    oc = im[_IM_OC]
+    spec = im[_IM_SPEC]
+    cj = im[_IM_CJ]
+    cc = im[_IM_CC]
+    p = wv[_V_P]
+    Wn = wv[_V_WN]
+    Feps = wv[_V_FEPS]
+    lK0 = wv[_V_LK0]
+    cS = wv[_V_CS]
+    cH = wv[_V_CH]
+    dstat = iv[_I_DSTAT]
+    cstat = iv[_I_CSTAT]
+    corig = iv[_I_CORIG]
+    dn = iv[_I_DN]
+    odn = iv[_I_ODN]
+    nspec = iv[_I_NSPEC]
+    ct = iv[_I_CT]
+    fast = iv[_I_FAST]
+    ol = iv[_I_OL]
+    dl = iv[_I_DL]
+    upos = iv[_I_UPOS]
+    # baseline production and consumption (row and column sums) in one pass
     for j in range(R):
-        s = 0.0
-        for i in range(R):
-            s += X0[i, j] * T0[i, j]
-        V0[j] = s
-    for i in range(R):
-        for j in range(R):
-            if X0[i, j] > 0.0:
-                r = T[i, j] / T0[i, j]
-                TT[i, j] = r
-                lTT[i, j] = math.log(r)
-                VT[i, j] = V0[j] / T0[i, j]
-            else:
-                TT[i, j] = 1.0
-                lTT[i, j] = 0.0
-                VT[i, j] = 0.0
-    # origin status
+        wv[_V_TMP, j] = 0.0
     for i in range(R):
         q0 = 0.0
         for j in range(R):
-            q0 += X0[i, j]
-        if q0 <= 0.0:
-            ostat[i] = ORIGIN_INACTIVE
-            continue
-        smax = 0.0
-        for sg in range(A_seg.shape[1]):
-            if A_seg[i, sg] > 0.0 and K_seg[i, sg] > 0.0:
-                smax += 1.0
-        if smax == 0.0 and release[i] <= 0.0:
-            ostat[i] = ORIGIN_NO_SUPPLY
+            x = X0[i, j]
+            q0 += x
+            wv[_V_TMP, j] += x
+        wv[_V_DZ, i] = q0
+    # destinations with demand; uniform Armington elasticity over them?
+    uniform = 1
+    s_ref = np.nan
+    nd = 0
+    for j in range(R):
+        cS[j] = sigma[j]
+        cH[j] = sigma[j] - eta[j]
+        if wv[_V_TMP, j] > 0.0:
+            dstat[j] = 1
+            dl[nd] = j
+            nd += 1
+            if s_ref != s_ref:
+                s_ref = sigma[j]
+            elif sigma[j] != s_ref:
+                uniform = 0
         else:
-            ostat[i] = ORIGIN_SOLVED
-        f = floor[i]
-        Feps[i] = math.exp(eps[i] * math.log(f)) if f > 0.0 else 0.0
-    # cap status (ban or not) and cap origin
+            dstat[j] = 0
     for k in range(NC):
         corig[k] = -1
         cstat[k] = CAP_BAN if cap[k] <= 0.0 else CAP_IDLE
+    # origin status, supply constants, open flows, cap origins and activity in one pass
     for i in range(R):
-        for j in range(R):
-            k = capk[i, j]
-            if k >= 0:
-                corig[k] = i
-    # destinations: 1 = has demand
-    for j in range(R):
-        c0 = 0.0
-        for i in range(R):
-            c0 += X0[i, j]
-        dstat[j] = 1 if c0 > 0.0 else 0
-    # open flows
-    for i in range(R):
+        fast[i] = 0
+        if wv[_V_DZ, i] <= 0.0:
+            ostat[i] = ORIGIN_INACTIVE
+        else:
+            has_supply = False
+            for sg in range(A_seg.shape[1]):
+                if A_seg[i, sg] > 0.0 and K_seg[i, sg] > 0.0:
+                    has_supply = True
+            ostat[i] = ORIGIN_SOLVED if (has_supply or release[i] > 0.0) else ORIGIN_NO_SUPPLY
+        solved = ostat[i] == ORIGIN_SOLVED
         has = False
         for j in range(R):
+            k = capk[i, j]
             o = 0
-            if X0[i, j] > 0.0 and ostat[i] == ORIGIN_SOLVED and dstat[j] == 1:
+            if k >= 0:
+                corig[k] = i
+            if solved and X0[i, j] > 0.0 and dstat[j] == 1:
                 o = 1
-                k = capk[i, j]
-                if k >= 0 and cap[k] <= 0.0:
-                    o = 0
+                if k >= 0:
+                    if cap[k] <= 0.0:
+                        o = 0
+                    else:
+                        cstat[k] = CAP_ACTIVE
             opn[i, j] = o
             if o == 1:
                 has = True
-        if ostat[i] == ORIGIN_SOLVED and not has and purchases[i] <= 0.0:
+        if solved and not has and purchases[i] <= 0.0:
             ostat[i] = ORIGIN_NO_MARKET
-    # caps on at least one open flow of a solved origin are active
-    for i in range(R):
-        for j in range(R):
-            k = capk[i, j]
-            if k >= 0 and opn[i, j] == 1 and cstat[k] == CAP_IDLE and ostat[i] == ORIGIN_SOLVED:
-                cstat[k] = CAP_ACTIVE
-    # renormalisation of Armington weights (only matters for sigma < 1 with removed varieties)
-    for j in range(R):
-        if sigma[j] > 1.0:
-            Wn[j] = 1.0
-        else:
-            s = 0.0
-            for i in range(R):
-                if opn[i, j] == 1:
-                    s += w[i, j]
-            Wn[j] = s
-    # numbering of unknowns
+            solved = False
+        if solved:
+            Feps[i] = math.exp(eps[i] * math.log(floor[i])) if floor[i] > 0.0 else 0.0
+            # one uncovered segment and no release: log supply is linear in log p below
+            # capacity, no exp/log needed per evaluation
+            if (A_seg[i, 1] <= 0.0 and release[i] <= 0.0 and A_seg[i, 0] > 0.0
+                    and K_seg[i, 0] > 0.0):
+                fast[i] = 1
+                lK0[i] = math.log(K_seg[i, 0] / A_seg[i, 0])  # log kink price x eps
+    # numbering of unknowns; fixed prices of origins not solved
     n = 0
     for i in range(R):
-        if ostat[i] == ORIGIN_SOLVED:
-            col_o[i] = n
+        st = ostat[i]
+        if st == ORIGIN_SOLVED:
+            ol[n] = i
+            upos[i] = n
             n += 1
             if not math.isfinite(z[i]):
                 z[i] = 0.0
         else:
-            col_o[i] = -1
+            upos[i] = -1
             z[i] = 0.0
+            if st == ORIGIN_INACTIVE:
+                p[i] = 1.0
+            elif st == ORIGIN_NO_MARKET:
+                p[i] = 0.0
+            else:
+                p[i] = np.nan
+    no = n
     for k in range(NC):
         if cstat[k] == CAP_ACTIVE:
-            col_c[k] = n
+            upos[R + k] = n
             n += 1
+            ct[k] = 0
             if not math.isfinite(z[R + k]):
                 z[R + k] = 0.0
         else:
-            col_c[k] = -1
+            upos[R + k] = -1
+            ct[k] = 0
             z[R + k] = 0.0
+    iv[_I_MISC, _MISC_UNIFORM] = uniform
+    iv[_I_MISC, _MISC_NO] = no
+    iv[_I_MISC, _MISC_NC] = n - no
+    iv[_I_MISC, _MISC_ND] = nd
+    for i in range(R):
+        odn[i] = 0
+    # per-destination lists of open flows, tariff powers (log/exp only where T changed)
+    for j in range(R):
+        c = 0
+        nsp = 0
+        wsum = 0.0
+        for i in range(R):
+            if opn[i, j] == 0:
+                TT[i, j] = 1.0
+                lTT[i, j] = 0.0
+                continue
+            dv[j, c] = i
+            pos[j, c] = upos[i]
+            k = capk[i, j]
+            if k >= 0 and cstat[k] == CAP_ACTIVE:
+                ccol[j, c] = upos[R + k]
+                cj[k, ct[k]] = j
+                cc[k, ct[k]] = c
+                ct[k] += 1
+            else:
+                ccol[j, c] = -1
+            if ccol[j, c] >= 0 or mip[i, j] > 0.0:
+                spec[j, nsp] = c
+                nsp += 1
+            ov[i, odn[i]] = j
+            oc[i, odn[i]] = c
+            odn[i] += 1
+            mb[j, c] = 1.0
+            wsum += w[i, j]
+            t = T[i, j]
+            t0 = T0[i, j]
+            if t == t0:
+                TT[i, j] = 1.0
+                lTT[i, j] = 0.0
+                wTs[j, c] = w[i, j]
+                X0m[j, c] = X0[i, j]
+            else:
+                r = t / t0
+                lr = math.log(r)
+                TT[i, j] = r
+                lTT[i, j] = lr
+                a = math.exp(-sigma[j] * lr)      # TT^-s
+                wTs[j, c] = w[i, j] * a * r        # w TT^(1-s)
+                X0m[j, c] = X0[i, j] * a           # X0 TT^-s
+            c += 1
+        dn[j] = c
+        nspec[j] = nsp
+        # renormalisation of Armington weights (only for sigma < 1 with removed varieties)
+        Wn[j] = 1.0 if sigma[j] > 1.0 else wsum
     return n
 
 
 @njit(cache=True, error_model="numpy")
 def _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, floor,
-              release, purchases, zz, ostat, TT, lTT, pd, mb, shm, X, VT, vecR, vecC,
-              opn, col_o, dstat, col_c, cstat, corig, Fv):
-    """Evaluate every intermediate and the residual vector at the unknowns ``zz``.
+              release, purchases, zz, ostat, ws, Fv):
+    """Evaluate every intermediate and the residual ``Fv`` (length n) at ``zz``.
 
-    Returns ``(merit, max_rel_excess, max_fb)``; merit is NaN if anything is not finite.
+    Returns ``(merit, rel_bound, max_fb)``: the merit ``0.5 ||F||^2`` (NaN if anything is not
+    finite), an upper bound ``max |r| (1 + |r|)`` of the max relative excess supply
+    ``|expm1(r)|`` over the log residuals ``r``, and the max |FB residual|.
     """
+    wm, wv, im, iv = ws
     R = X0.shape[0]
+    TT = wm[_M_TT]
+    lTT = wm[_M_LTT]
+    wTs = wm[_M_WTS]
+    X0m = wm[_M_X0M]
+    eL = wm[_M_E]
+    XL = wm[_M_X]
+    mb = wm[_M_MB]
+    sh = wm[_M_SH]
+    dv = im[_IM_DV]
+    spec = im[_IM_SPEC]
+    cj = im[_IM_CJ]
+    cc = im[_IM_CC]
+    p = wv[_V_P]
+    ps = wv[_V_PS]
+    pm = wv[_V_PM]
+    logP = wv[_V_LOGP]
+    Dm = wv[_V_DM]
+    dSr = wv[_V_DSR]
+    lK0 = wv[_V_LK0]
+    Wn = wv[_V_WN]
+    Feps = wv[_V_FEPS]
+    l1 = wv[_V_L1]
+    el = wv[_V_EL]
+    elm = wv[_V_ELM]
+    E = wv[_V_E]
+    b = wv[_V_B]
+    cstat = iv[_I_CSTAT]
+    corig = iv[_I_CORIG]
+    dn = iv[_I_DN]
+    nspec = iv[_I_NSPEC]
+    ct = iv[_I_CT]
+    fast = iv[_I_FAST]
+    ol = iv[_I_OL]
+    dl = iv[_I_DL]
+    upos = iv[_I_UPOS]
+    uniform = iv[_I_MISC, _MISC_UNIFORM] == 1
+    no = iv[_I_MISC, _MISC_NO]
+    nd = iv[_I_MISC, _MISC_ND]
     NC = cap.shape[0]
-    p = vecR[0]
-    logP = vecR[1]
-    DPs = vecR[2]
-    Dm = vecR[3]
-    S = vecR[4]
-    dS = vecR[5]
-    Wn = vecR[6]
-    Feps = vecR[7]
-    l1 = vecC[0]
-    E = vecC[1]
-    b = vecC[2]
-    for i in range(R):
-        st = ostat[i]
-        if st == ORIGIN_SOLVED:
-            p[i] = math.exp(zz[i])
-        elif st == ORIGIN_INACTIVE:
-            p[i] = 1.0
-        elif st == ORIGIN_NO_MARKET:
-            p[i] = 0.0
-        else:
-            p[i] = np.nan
+    s_u = sigma[dl[0]] if nd > 0 else 0.0
+    for t in range(no):
+        i = ol[t]
+        y = zz[i]
+        p[i] = math.exp(y)
+        if uniform:
+            pm[i] = math.exp(-s_u * y)      # p^-s
+            ps[i] = pm[i] * p[i]             # p^(1-s)
+        Dm[i] = purchases[i]
     for k in range(NC):
         if cstat[k] == CAP_ACTIVE:
-            l1[k] = 1.0 + zz[R + k]
-        else:
-            l1[k] = 1.0
-    # demand side, destination by destination
-    for i in range(R):
-        Dm[i] = purchases[i]
-    for j in range(R):
-        if dstat[j] == 0:
-            logP[j] = 0.0
-            DPs[j] = 0.0
-            continue
+            mu = zz[R + k]
+            l1[k] = math.exp(mu)
+            if uniform:
+                elm[k] = math.exp(-s_u * mu)
+                el[k] = elm[k] * l1[k]
+    # demand side, destination by destination: e = w pd^(1-s), X = X0 pd^-s (x D P^s later)
+    for u in range(nd):
+        j = dl[u]
         s = sigma[j]
-        oms = 1.0 - s
-        tot = 0.0
-        for i in range(R):
-            if opn[i, j] == 0:
-                continue
+        nj = dn[j]
+        if uniform:
+            for c in range(nj):
+                i = dv[j, c]
+                eL[j, c] = wTs[j, c] * ps[i]
+                XL[j, c] = X0m[j, c] * pm[i]
+        else:
+            for c in range(nj):
+                i = dv[j, c]
+                a = math.exp(-s * (zz[i] + lTT[i, j]))   # pd^-s
+                eL[j, c] = w[i, j] * a * p[i] * TT[i, j]
+                XL[j, c] = X0[i, j] * a
+        for q in range(nspec[j]):
+            c = spec[j, q]
+            i = dv[j, c]
             k = capk[i, j]
-            lf = 1.0
-            llf = 0.0
-            if k >= 0 and cstat[k] == CAP_ACTIVE:
-                lf = l1[k]
-                llf = math.log(lf)
+            active = k >= 0 and cstat[k] == CAP_ACTIVE
+            lf = l1[k] if active else 1.0
             m = mip[i, j]
             if m > 0.0 and p[i] * T[i, j] * lf < m:
                 v = m / T0[i, j]
-                pd[i, j] = v
-                mb[i, j] = 0.0
-                e = w[i, j] * math.exp(oms * math.log(v))
+                a = math.exp(-s * math.log(v))   # v^-s
+                eL[j, c] = w[i, j] * a * v
+                XL[j, c] = X0[i, j] * a
+                mb[j, c] = 0.0
             else:
-                pd[i, j] = p[i] * TT[i, j] * lf
-                mb[i, j] = 1.0
-                e = w[i, j] * math.exp(oms * (zz[i] + lTT[i, j] + llf))
-            shm[i, j] = e
-            tot += e
+                mb[j, c] = 1.0
+                if active:
+                    if uniform:
+                        eL[j, c] *= el[k]
+                        XL[j, c] *= elm[k]
+                    else:
+                        a = math.exp(-s * zz[R + k])
+                        eL[j, c] *= a * lf
+                        XL[j, c] *= a
+        tot = 0.0
+        for c in range(nj):
+            tot += eL[j, c]
         if tot <= 0.0:
             # every variety removed: the composite is unobtainable
             logP[j] = np.inf
-            DPs[j] = 0.0
-            for i in range(R):
-                if opn[i, j] == 1:
-                    X[i, j] = 0.0
-                    shm[i, j] = 0.0
+            for c in range(nj):
+                XL[j, c] = 0.0
+                sh[j, c] = 0.0
             continue
-        lP = math.log(tot / Wn[j]) / oms
+        lP = math.log(tot / Wn[j]) / (1.0 - s)
         logP[j] = lP
         dps = g[j] * math.exp((s - eta[j]) * lP)  # D * P^s
-        DPs[j] = dps
         inv = 1.0 / tot
-        for i in range(R):
-            if opn[i, j] == 0:
-                continue
-            e = shm[i, j]
-            # X = X0 D (pd/P)^-s = (V0/T0) * D P^s * (w pd^(1-s)) / pd
-            x = VT[i, j] * dps * e / pd[i, j]
-            X[i, j] = x
-            Dm[i] += x
-            shm[i, j] = e * inv * mb[i, j]
-    # supply side and clearing rows
+        for c in range(nj):
+            x = XL[j, c] * dps
+            XL[j, c] = x
+            Dm[dv[j, c]] += x
+            sh[j, c] = eL[j, c] * inv * mb[j, c]
+    # supply side and clearing rows (log form)
     max_rel = 0.0
     merit = 0.0
-    for i in range(R):
-        c = col_o[i]
-        if c < 0:
-            S[i] = 0.0
-            dS[i] = 0.0
-            continue
+    for t in range(no):
+        i = ol[t]
         y = zz[i]
-        pe = math.exp(eps[i] * y)
-        a0 = A_seg[i, 0] * pe
-        if a0 < K_seg[i, 0]:
-            s_ = a0
-            ds = eps[i] * a0
+        if fast[i] == 1:
+            ey = eps[i] * y
+            if ey < lK0[i]:
+                r = math.log(A_seg[i, 0] / Dm[i]) + ey
+                dSr[i] = eps[i]
+            else:
+                r = math.log(K_seg[i, 0] / Dm[i])
+                dSr[i] = 0.0
         else:
-            s_ = K_seg[i, 0]
-            ds = 0.0
-        if A_seg[i, 1] > 0.0:
-            if floor[i] > 0.0 and p[i] < floor[i]:
-                a1 = A_seg[i, 1] * Feps[i]
-                d1 = 0.0
+            pe = math.exp(eps[i] * y)
+            a0 = A_seg[i, 0] * pe
+            if a0 < K_seg[i, 0]:
+                s_ = a0
+                ds = eps[i] * a0
             else:
-                a1 = A_seg[i, 1] * pe
-                d1 = eps[i] * a1
-            if a1 < K_seg[i, 1]:
-                s_ += a1
-                ds += d1
-            else:
-                s_ += K_seg[i, 1]
-        S[i] = s_
-        dS[i] = ds
-        r = math.log(s_ + release[i]) - math.log(Dm[i])
-        Fv[c] = r
+                s_ = K_seg[i, 0]
+                ds = 0.0
+            if A_seg[i, 1] > 0.0:
+                if floor[i] > 0.0 and p[i] < floor[i]:
+                    a1 = A_seg[i, 1] * Feps[i]
+                    d1 = 0.0
+                else:
+                    a1 = A_seg[i, 1] * pe
+                    d1 = eps[i] * a1
+                if a1 < K_seg[i, 1]:
+                    s_ += a1
+                    ds += d1
+                else:
+                    s_ += K_seg[i, 1]
+            dSr[i] = ds / (s_ + release[i])
+            r = math.log((s_ + release[i]) / Dm[i])
+        Fv[t] = r
         merit += r * r
-        a = abs(math.expm1(r))
+        a = abs(r)
+        a = a * (1.0 + a)
         if not a <= max_rel:  # also propagates NaN
             max_rel = a
-    # cap rows (Fischer-Burmeister)
+    # cap rows (Fischer-Burmeister on mu = log(1 + lam))
     max_fb = 0.0
     for k in range(NC):
-        c = col_c[k]
-        if c < 0:
-            E[k] = 0.0
-            b[k] = 0.0
+        if cstat[k] != CAP_ACTIVE:
             continue
-        i = corig[k]
         e = 0.0
-        for j in range(R):
-            if capk[i, j] == k and opn[i, j] == 1:
-                e += X[i, j]
+        for q in range(ct[k]):
+            e += XL[cj[k, q], cc[k, q]]
         E[k] = e
         bk = math.log(cap[k]) - math.log(e)
         b[k] = bk
-        lam = zz[R + k]
-        phi = lam + bk - math.sqrt(lam * lam + bk * bk)
-        Fv[c] = phi
+        mu = zz[R + k]
+        phi = mu + bk - math.sqrt(mu * mu + bk * bk)
+        Fv[upos[R + k]] = phi
         merit += phi * phi
         a = abs(phi)
         if not a <= max_fb:
@@ -478,77 +579,105 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, fl
 
 
 @njit(cache=True, error_model="numpy")
-def _jacobian(sigma, eta, capk, release, zz, ostat, mb, shm, X, vecR, vecC, opn, col_o,
-              col_c, cstat, corig, Fv, Jac, n):
-    """Analytic (generalised) Jacobian of the residual at the last evaluated point."""
-    R = X.shape[0]
-    NC = col_c.shape[0]
-    Dm = vecR[3]
-    S = vecR[4]
-    dS = vecR[5]
-    l1 = vecC[0]
-    E = vecC[1]
-    b = vecC[2]
+def _jacobian(cap, zz, ostat, ws, n):
+    """Analytic (generalised) Jacobian of the residual at the last evaluated point.
+
+    Rows and columns follow the numbering of unknowns (solved origins' log prices, then
+    active caps' log wedges). Each row is the gradient of ``-log(aggregate)`` of flows of one
+    origin (all its sales plus purchases for a clearing row; the capped flows for a cap row)
+    with weights ``W = flow / aggregate``:
+    ``d log X[i,j] = (s_j - eta_j) d log P_j - s_j d log pd[i,j]`` and
+    ``d log P_j = sum_m sh[m,j] mb[m,j] d log pd[m,j]`` (``mb = 0`` where the minimum import
+    price binds and the delivered price is fixed); clearing rows add ``dS / (S + release)``;
+    cap rows are then mapped through the FB function's generalised derivative.
+    """
+    wm, wv, im, iv = ws
+    R = ostat.shape[0]
+    NC = cap.shape[0]
+    XL = wm[_M_X]
+    mb = wm[_M_MB]
+    sh = wm[_M_SH]
+    H = wm[_M_H]
+    Jac = wm[_M_JAC]
+    pos = im[_IM_POS]
+    ccol = im[_IM_CCOL]
+    ov = im[_IM_OV]
+    oc = im[_IM_OC]
+    cj = im[_IM_CJ]
+    cc = im[_IM_CC]
+    Dm = wv[_V_DM]
+    dSr = wv[_V_DSR]
+    cS = wv[_V_CS]
+    cH = wv[_V_CH]
+    E = wv[_V_E]
+    b = wv[_V_B]
+    corig = iv[_I_CORIG]
+    dn = iv[_I_DN]
+    odn = iv[_I_ODN]
+    ct = iv[_I_CT]
+    ol = iv[_I_OL]
+    dl = iv[_I_DL]
+    upos = iv[_I_UPOS]
+    no = iv[_I_MISC, _MISC_NO]
+    nd = iv[_I_MISC, _MISC_ND]
+    # H[j, :] = (s_j - eta_j) d log P_j / d unknowns (a dense row per destination)
+    for u in range(nd):
+        j = dl[u]
+        for c in range(n):
+            H[j, c] = 0.0
+        a = cH[j]
+        for c2 in range(dn[j]):
+            v = a * sh[j, c2]
+            H[j, pos[j, c2]] += v
+            col = ccol[j, c2]
+            if col >= 0:
+                H[j, col] += v
     for r in range(n):
         for c in range(n):
             Jac[r, c] = 0.0
-    # rows: clearing of origin i (agg = Dm, all destinations) and caps (agg = E_k)
-    for row_kind in range(2):
-        nrows = R if row_kind == 0 else NC
-        for q in range(nrows):
-            if row_kind == 0:
-                i = q
-                rr = col_o[i]
-                if rr < 0:
-                    continue
-                agg = Dm[i]
-                kk = -1
+    for r in range(n):
+        if r < no:
+            i = ol[r]
+            npair = odn[i]
+            inv = 1.0 / Dm[i]
+            k = -1
+        else:
+            k = 0
+            while upos[R + k] != r:
+                k += 1
+            i = corig[k]
+            npair = ct[k]
+            inv = 1.0 / E[k]
+        ri = upos[i]
+        for q in range(npair):
+            if k < 0:
+                j = ov[i, q]
+                c = oc[i, q]
             else:
-                rr = col_c[q]
-                if rr < 0:
-                    continue
-                i = corig[q]
-                agg = E[q]
-                kk = q
-            inv = 1.0 / agg
-            for j in range(R):
-                if opn[i, j] == 0:
-                    continue
-                if kk >= 0 and capk[i, j] != kk:
-                    continue
-                wgt = X[i, j] * inv
-                if wgt == 0.0:
-                    continue
-                s = sigma[j]
-                a = wgt * (s - eta[j])
-                # d log P_j through every open variety m in j
-                for m in range(R):
-                    if opn[m, j] == 0:
-                        continue
-                    cm = col_o[m]
-                    c = a * shm[m, j]
-                    Jac[rr, cm] -= c
-                    km = capk[m, j]
-                    if km >= 0 and cstat[km] == CAP_ACTIVE:
-                        Jac[rr, col_c[km]] -= c / l1[km]
-                # own delivered price
-                own = wgt * s * mb[i, j]
-                Jac[rr, col_o[i]] += own
-                ki = capk[i, j]
-                if ki >= 0 and cstat[ki] == CAP_ACTIVE:
-                    Jac[rr, col_c[ki]] += own / l1[ki]
-            if row_kind == 0:
-                Jac[rr, rr] += dS[i] / (S[i] + release[i])
-    # FB chain rule on cap rows: d phi = (1 - lam/r) d lam + (1 - b/r) d b
+                j = cj[k, q]
+                c = cc[k, q]
+            wr = XL[j, c] * inv
+            if wr == 0.0:
+                continue
+            for c2 in range(n):
+                Jac[r, c2] -= wr * H[j, c2]
+            o = wr * cS[j] * mb[j, c]
+            Jac[r, ri] += o
+            col = ccol[j, c]
+            if col >= 0:
+                Jac[r, col] += o
+        if k < 0:
+            Jac[r, r] += dSr[i]
+    # FB chain rule on cap rows: d phi = (1 - mu/r) d mu + (1 - b/r) d b, with d b = row
     for k in range(NC):
-        rr = col_c[k]
+        rr = upos[R + k]
         if rr < 0:
             continue
-        lam = zz[R + k]
+        mu = zz[R + k]
         bk = b[k]
-        rad = math.sqrt(lam * lam + bk * bk)
+        rad = math.sqrt(mu * mu + bk * bk)
         if rad > FB_KINK_TOL:
-            wl = 1.0 - lam / rad
+            wl = 1.0 - mu / rad
             wb = 1.0 - bk / rad
         else:
             wl = FB_KINK_WEIGHT
@@ -559,13 +688,13 @@ def _jacobian(sigma, eta, capk, release, zz, ostat, mb, shm, X, vecR, vecC, opn,
 
 
 @njit(cache=True, error_model="numpy")
-def _lu_solve(A, rhs, x, piv, n):
-    """Solve ``A x = rhs`` (n x n) in place by Gaussian elimination with partial pivoting.
+def _lu_factor(A, piv, n):
+    """LU factorisation with partial pivoting of the leading n x n block of ``A``, in place.
 
-    ``A`` is overwritten. Returns False if a pivot is below :data:`PIVOT_TOL` or not finite.
+    ``A`` receives U on and above the diagonal and the multipliers of L below it; ``piv[k]``
+    the row swapped with row k. Returns False if a pivot is below :data:`PIVOT_TOL` or not
+    finite (the system is treated as singular).
     """
-    for i in range(n):
-        x[i] = rhs[i]
     for k in range(n):
         pmax = abs(A[k, k])
         pr = k
@@ -576,52 +705,48 @@ def _lu_solve(A, rhs, x, piv, n):
                 pr = r
         if not pmax > PIVOT_TOL or not math.isfinite(pmax):
             return False
+        piv[k] = pr
         if pr != k:
             for c in range(n):
                 t = A[k, c]
                 A[k, c] = A[pr, c]
                 A[pr, c] = t
-            t = x[k]
-            x[k] = x[pr]
-            x[pr] = t
         inv = 1.0 / A[k, k]
         for r in range(k + 1, n):
             f = A[r, k] * inv
+            A[r, k] = f
             if f != 0.0:
                 for c in range(k + 1, n):
                     A[r, c] -= f * A[k, c]
-                x[r] -= f * x[k]
+    return True
+
+
+@njit(cache=True, error_model="numpy")
+def _lu_solve(A, piv, rhs, x, n):
+    """Solve ``A x = rhs`` with the factors of :func:`_lu_factor` (``rhs`` is not changed)."""
+    for i in range(n):
+        x[i] = rhs[i]
+    for k in range(n):  # row swaps first (whole rows were swapped in the factorisation)
+        pr = piv[k]
+        if pr != k:
+            t = x[k]
+            x[k] = x[pr]
+            x[pr] = t
+    for k in range(n):  # unit lower triangle
+        xk = x[k]
+        if xk != 0.0:
+            for r in range(k + 1, n):
+                x[r] -= A[r, k] * xk
     for k in range(n - 1, -1, -1):
         s = x[k]
         for c in range(k + 1, n):
             s -= A[k, c] * x[c]
         x[k] = s / A[k, k]
-    return True
-
-
-@njit(cache=True, error_model="numpy")
-def _pack(z, col_o, col_c, R, out):
-    for i in range(R):
-        if col_o[i] >= 0:
-            out[col_o[i]] = z[i]
-    for k in range(col_c.shape[0]):
-        if col_c[k] >= 0:
-            out[col_c[k]] = z[R + k]
-
-
-@njit(cache=True, error_model="numpy")
-def _unpack(v, col_o, col_c, R, z):
-    for i in range(R):
-        if col_o[i] >= 0:
-            z[i] = v[col_o[i]]
-    for k in range(col_c.shape[0]):
-        if col_c[k] >= 0:
-            z[R + k] = v[col_c[k]]
 
 
 @njit(cache=True, error_model="numpy")
 def solve_market(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, floor,
-                 release, purchases, z, ostat, work, iwork, tol, max_iter):
+                 release, purchases, z, ostat, ws, tol, max_iter):
     """Solve one market clearing in levels (see the module docstring for the arrays).
 
     Parameters
@@ -636,10 +761,11 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg,
         supply shifters (t/yr at index 1) and capacities (t/yr) per segment, floor price
         indices (0 none), release and purchases (t/yr).
     z : ndarray (R + NC,)
-        In: warm start (log price indices, then wedges). Out: the solution.
+        In: warm start (log price indices, then log wedges ``log(1 + lam)``). Out: the
+        solution.
     ostat : ndarray (R,) int64
         Out: origin status codes.
-    work, iwork : ndarray
+    ws : tuple
         Workspace from :func:`make_workspace` (R, NC).
     tol : float
         Convergence tolerance on the max relative excess supply and the FB residual.
@@ -653,71 +779,77 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg,
     iterations : int
         Newton iterations taken.
     """
+    wm, wv, im, iv = ws
     R = X0.shape[0]
-    NC = cap.shape[0]
-    (TT, lTT, pd, mb, shm, X, VT, vecR, vecC, Jac, F, dz, zt, Ft,
-     opn, col_o, dstat, col_c, cstat, corig, piv) = _views(work, iwork, R, NC)
-    n = _setup(X0, T0, w, sigma, T, capk, cap, mip, g, A_seg, K_seg, floor, release,
-               purchases, eps, z, ostat, TT, lTT, VT, vecR, opn, col_o, dstat, col_c,
-               cstat, corig)
-    N = R + NC
+    n = _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release, purchases,
+               A_seg, K_seg, z, ostat, ws)
+    F = wv[_V_F]
+    dz = wv[_V_DZ]
+    zt = wv[_V_ZT]
+    Ft = wv[_V_FT]
+    rhs = wv[_V_TMP]
+    Jac = wm[_M_JAC]
+    piv = iv[_I_PIV]
+    ol = iv[_I_OL]
+    no = iv[_I_MISC, _MISC_NO]
+    N = z.shape[0]
     for q in range(N):
         zt[q] = z[q]
     f, mrel, mfb = _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg,
-                             floor, release, purchases, z, ostat, TT, lTT, pd, mb, shm, X, VT,
-                             vecR, vecC, opn, col_o, dstat, col_c, cstat, corig, F)
+                             floor, release, purchases, z, ostat, ws, F)
     if not math.isfinite(f):
         return STATUS_NONFINITE, 0
     it = 0
+    chord = False
     while True:
         if mrel < tol and mfb < tol:
             return STATUS_CONVERGED, it
         if it >= max_iter:
             return STATUS_MAX_ITER, it
-        _jacobian(sigma, eta, capk, release, z, ostat, mb, shm, X, vecR, vecC, opn, col_o,
-                  col_c, cstat, corig, F, Jac, n)
+        if not chord:
+            _jacobian(cap, z, ostat, ws, n)
+            if not _lu_factor(Jac, piv, n):
+                return STATUS_SINGULAR, it
         for q in range(n):
-            Ft[q] = -F[q]
-        if not _lu_solve(Jac, Ft, dz, piv, n):
-            return STATUS_SINGULAR, it
-        # step limits: log-price step and fraction to the wedge boundary
+            rhs[q] = -F[q]
+        _lu_solve(Jac, piv, rhs, dz, n)
+        # step limit on log prices and log wedges
         tmax = 1.0
-        for i in range(R):
-            c = col_o[i]
-            if c >= 0:
-                a = abs(dz[c])
-                if a * tmax > MAX_LOG_STEP:
-                    tmax = MAX_LOG_STEP / a
-        for k in range(NC):
-            c = col_c[k]
-            if c >= 0 and dz[c] < 0.0:
-                room = (1.0 - WEDGE_BOUNDARY_FRACTION) * (1.0 + z[R + k])
-                if -dz[c] * tmax > room:
-                    tmax = room / -dz[c]
+        for q in range(n):
+            a = abs(dz[q])
+            if a * tmax > MAX_LOG_STEP:
+                tmax = MAX_LOG_STEP / a
         t = tmax
         accepted = False
         for _ls in range(MAX_BACKTRACK):
-            for i in range(R):
-                c = col_o[i]
-                zt[i] = z[i] + t * dz[c] if c >= 0 else z[i]
-            for k in range(NC):
-                c = col_c[k]
-                zt[R + k] = z[R + k] + t * dz[c] if c >= 0 else z[R + k]
+            for q in range(no):
+                i = ol[q]
+                zt[i] = z[i] + t * dz[q]
+            for q in range(no, n):
+                k = 0
+                while iv[_I_UPOS, R + k] != q:
+                    k += 1
+                zt[R + k] = z[R + k] + t * dz[q]
             ft, mrel_t, mfb_t = _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g,
                                           A_seg, K_seg, floor, release, purchases, zt, ostat,
-                                          TT, lTT, pd, mb, shm, X, VT, vecR, vecC, opn, col_o,
-                                          dstat, col_c, cstat, corig, Ft)
+                                          ws, Ft)
             if ft <= (1.0 - 2.0 * ARMIJO_C * t) * f:
                 accepted = True
+                break
+            if chord:
                 break
             t *= BACKTRACK_FACTOR
         it += 1
         if not accepted:
-            # restore the work arrays at z (outputs are recomputed from z anyway)
-            _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, floor,
-                      release, purchases, z, ostat, TT, lTT, pd, mb, shm, X, VT, vecR, vecC,
-                      opn, col_o, dstat, col_c, cstat, corig, F)
+            if chord:
+                # the stale Jacobian did not give a descent step: recompute it (the work
+                # arrays are refreshed at z by the next evaluation's Jacobian input)
+                _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg,
+                          floor, release, purchases, z, ostat, ws, F)
+                chord = False
+                continue
             return STATUS_LINE_SEARCH, it
+        chord = t == 1.0 and ft <= CHORD_RATIO * CHORD_RATIO * f
         for q in range(N):
             z[q] = zt[q]
         for q in range(n):
@@ -729,11 +861,12 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg,
 
 @njit(cache=True, error_model="numpy")
 def market_outcomes(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, floor,
-                    release, purchases, z, ostat, work, iwork,
+                    release, purchases, z, ostat, ws,
                     p_out, pd_out, levy_out, P_out, D_out, X_out, Sseg_out, lam_out):
-    """Fill the outcome arrays of a solved market (no allocation).
+    """Fill the outcome arrays of a solved market at ``z`` (no allocation).
 
-    Call after :func:`solve_market` with the same inputs, ``z``, ``ostat`` and workspace.
+    Call after :func:`solve_market` with the same inputs and ``z`` (``ostat`` and the
+    workspace are recomputed).
 
     Parameters
     ----------
@@ -753,43 +886,52 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_s
     Sseg_out : ndarray (R, 2)
         Production per supply segment, t/yr (0 for origins not solved).
     lam_out : ndarray (NC,)
-        Cap wedges (inf for bans, 0 for idle caps).
+        Cap wedges ``lam`` (inf for bans, 0 for idle caps).
 
     Returns
     -------
     max_rel_excess : float
         Max relative excess supply at ``z`` (the convergence measure).
     """
+    wm, wv, im, iv = ws
     R = X0.shape[0]
     NC = cap.shape[0]
-    (TT, lTT, pd, mb, shm, X, VT, vecR, vecC, Jac, F, dz, zt, Ft,
-     opn, col_o, dstat, col_c, cstat, corig, piv) = _views(work, iwork, R, NC)
-    _setup(X0, T0, w, sigma, T, capk, cap, mip, g, A_seg, K_seg, floor, release, purchases,
-           eps, z, ostat, TT, lTT, VT, vecR, opn, col_o, dstat, col_c, cstat, corig)
-    f, mrel, mfb = _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg,
-                             floor, release, purchases, z, ostat, TT, lTT, pd, mb, shm, X, VT,
-                             vecR, vecC, opn, col_o, dstat, col_c, cstat, corig, F)
-    p = vecR[0]
-    logP = vecR[1]
-    Feps = vecR[7]
+    _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release, purchases, A_seg,
+           K_seg, z, ostat, ws)
+    _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, floor, release,
+              purchases, z, ostat, ws, wv[_V_F])
+    TT = wm[_M_TT]
+    XL = wm[_M_X]
+    mb = wm[_M_MB]
+    dv = im[_IM_DV]
+    p = wv[_V_P]
+    logP = wv[_V_LOGP]
+    Dm = wv[_V_DM]
+    Feps = wv[_V_FEPS]
+    dstat = iv[_I_DSTAT]
+    cstat = iv[_I_CSTAT]
+    dn = iv[_I_DN]
     for i in range(R):
         p_out[i] = p[i]
         for j in range(R):
-            if opn[i, j] == 1:
-                pd_out[i, j] = pd[i, j]
-                X_out[i, j] = X[i, j]
-                if mb[i, j] == 0.0:
-                    k = capk[i, j]
-                    lf = 1.0
-                    if k >= 0 and cstat[k] == CAP_ACTIVE:
-                        lf = 1.0 + z[R + k]
-                    levy_out[i, j] = mip[i, j] / (p[i] * T[i, j] * lf) - 1.0
-                else:
-                    levy_out[i, j] = 0.0
+            pd_out[i, j] = 0.0
+            X_out[i, j] = 0.0
+            levy_out[i, j] = 0.0
+    for j in range(R):
+        if dstat[j] == 0:
+            continue
+        for c in range(dn[j]):
+            i = dv[j, c]
+            k = capk[i, j]
+            lf = 1.0
+            if k >= 0 and cstat[k] == CAP_ACTIVE:
+                lf = math.exp(z[R + k])
+            X_out[i, j] = XL[j, c]
+            if mb[j, c] == 0.0:
+                pd_out[i, j] = mip[i, j] / T0[i, j]
+                levy_out[i, j] = mip[i, j] / (p[i] * T[i, j] * lf) - 1.0
             else:
-                pd_out[i, j] = 0.0
-                X_out[i, j] = 0.0
-                levy_out[i, j] = 0.0
+                pd_out[i, j] = p[i] * TT[i, j] * lf
     for j in range(R):
         if dstat[j] == 0:
             P_out[j] = 1.0
@@ -800,6 +942,7 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_s
         else:
             P_out[j] = math.exp(logP[j])
             D_out[j] = g[j] * math.exp(-eta[j] * logP[j])
+    mrel = 0.0
     for i in range(R):
         if ostat[i] != ORIGIN_SOLVED:
             Sseg_out[i, 0] = 0.0
@@ -815,9 +958,12 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_s
             Sseg_out[i, 1] = min(a1, K_seg[i, 1])
         else:
             Sseg_out[i, 1] = 0.0
+        a = abs((Sseg_out[i, 0] + Sseg_out[i, 1] + release[i] - Dm[i]) / Dm[i])
+        if not a <= mrel:
+            mrel = a
     for k in range(NC):
         if cstat[k] == CAP_ACTIVE:
-            lam_out[k] = z[R + k]
+            lam_out[k] = math.expm1(z[R + k])
         elif cstat[k] == CAP_BAN:
             lam_out[k] = np.inf
         else:
