@@ -98,7 +98,9 @@ LABELS = {
     "npv_cs_change": "Consumer surplus", "npv_ps_change": "Producer surplus",
     "npv_tariff_revenue": "Tariff revenue", "npv_levy_revenue": "Levy revenue",
     "npv_quota_rent": "Quota rent", "npv_floor_fiscal_cost": "Floor fiscal cost",
-    "npv_net_welfare": "Net welfare", "peak_consumer_price": "Peak consumer price",
+    "npv_net_welfare": "Net welfare", "mean_consumer_price": "Mean consumer price",
+    "mean_origin_price": "Mean origin price", "mean_production": "Mean production",
+    "peak_consumer_price": "Peak consumer price",
     "peak_origin_price": "Peak origin price", "mean_import_reliance": "Mean net import reliance",
     "cum_floor_fiscal_cost": "Cumulative floor fiscal cost", "converged_share": "Share converged",
 }
@@ -748,10 +750,13 @@ def quantity_name(output: str) -> str:
 
 
 def _guard_flat(ax, values):
-    """No offset on the y axis, and a visible range when the values are all (nearly) equal,
-    e.g. a change that is zero up to rounding (which would otherwise be drawn at 1e-17)."""
+    """A legible y axis: no offset, thousands separators from 10,000, and a visible range when
+    the values are all (nearly) equal, e.g. a change that is zero up to rounding (which would
+    otherwise be drawn at 1e-17)."""
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
+    if v.size and np.max(np.abs(v)) >= 1e4:
+        ax.yaxis.set_major_formatter(mpl.ticker.StrMethodFormatter("{x:,.0f}"))
     fmt = ax.yaxis.get_major_formatter()
     if hasattr(fmt, "set_useOffset"):
         fmt.set_useOffset(False)
@@ -924,12 +929,13 @@ def fan_grid(results, output: str = "consumer_price", mineral: str | None = None
             else:
                 a.set_xlabel("")
         fig.supylabel(ylabel, fontsize=8)
-        fig.suptitle(f"{mineral_name(r.manifest, mineral)}: {_lower_first(quantity_name(output))} by region", x=0.012, ha="left",
-                     fontsize=9, fontweight="bold")
     handles = [mpl.lines.Line2D([], [], color="#555555", label="median"),
                Patch(color="#777777", alpha=0.5, lw=0, label="50% band"),
                Patch(color="#777777", alpha=0.2, lw=0, label="90% band")]
-    fig.legend(handles=handles, loc="outside upper right", ncols=3)
+    # the title heads the legend, so the two never overlap however long the mineral's name
+    title = f"{mineral_name(r.manifest, mineral)}: {_lower_first(quantity_name(output))} by region" if owned else None
+    fig.legend(handles=handles, loc="outside upper left", ncols=3, title=title, alignment="left",
+               title_fontproperties={"weight": "bold", "size": 9}, borderaxespad=0.1)
     return _finish(fig, created, cap, source_line(r.manifest))
 
 
@@ -999,9 +1005,6 @@ def effect_bars(data: pd.DataFrame, unit: str, ax=None, *, ylabel: str | None = 
     ax.set_ylabel(f"{ylabel or 'Value'} ({ulabel})")
     if title:
         ax.set_title(title, loc="left")
-    ax.legend(handles=[mpl.lines.Line2D([], [], color="#222222", marker="|", ls="none", ms=8,
-                                        label="90% interval across draws")], loc="lower right",
-              bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2)
     return _finish(fig, created, caption or f"Values in {ulabel} with intervals.", source)
 
 
@@ -1043,7 +1046,10 @@ def region_effects(results, output: str = "consumer_price", mineral: str | None 
     name = quantity_name(output)
     cap = (f"{name}{' change' + CF_SUFFIX if comparison else ''} "
            f"of {mineral_name(m, mineral)} by region{when}, {ulabel}: median (bar) and 90% interval (5th\u201395th "
-           f"percentile) across draws; n = {_count_range(t['n'])} converged draws.")
+           f"percentile) across draws; n = {_count_range(t['n'][t['n'] > 0])} converged draws.")
+    if (t["n"] == 0).any():
+        cap += (f" n/a ({', '.join(t.loc[t['n'] == 0, 'region'])}): not defined in any draw "
+                f"(e.g. no consumption).")
     if output in DRAW_OUTPUTS and m.get("discount_rate") is not None:
         cap += f" Discount rate {m['discount_rate']:.1%}/yr."
     return effect_bars(t, unit, ax=ax, ylabel=ylab, title=f"{mineral_name(m, mineral)}: {_lower_first(name)}{when}",

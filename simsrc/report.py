@@ -146,7 +146,7 @@ def _interval_cells(med, lo, hi, factor=1.0):
     """Cells ``median [p5, p95]`` of one column, in display units."""
     med, lo, hi = (np.asarray(a, dtype=float) * factor for a in (med, lo, hi))
     f = _number_format(np.concatenate([med, lo, hi]))
-    return [f"{f(a)} [{f(b)}, {f(c)}]" for a, b, c in zip(med, lo, hi)]
+    return [f"{f(a)} [{f(b)}, {f(c)}]" if np.isfinite(a) else "n/a" for a, b, c in zip(med, lo, hi)]
 
 
 def _percentiles(frame: pd.DataFrame):
@@ -173,13 +173,15 @@ def _market_table(r: Results, mineral: str, regions: list[str]) -> Table:
         factor, ulabel = P.display_scale(unit, t[["value", "low", "high"]].to_numpy())
         cols.append(f"{P.output_label(output)} ({ulabel})")
         cells.append(_interval_cells(t["value"], t["low"], t["high"], factor))
-        notes.append(int(t["n"].min()))
+        notes += [int(x) for x in t["n"] if x > 0]
     comparison = P.is_comparison(m)
     title = (f"{P.mineral_name(m, mineral)}: {'changes in ' if comparison else ''}prices, production and "
              f"import reliance, {when}")
     note = (f"Median [5th, 95th percentile] across draws of each draw's {when} "
             f"(non-converged periods excluded; at least {min(notes) if notes else 0} draws)"
-            f"{'; paired differences, scenario ' + P.MINUS + ' counterfactual' if comparison else ''}.")
+            f"{'; paired differences, scenario ' + P.MINUS + ' counterfactual' if comparison else ''}. "
+            f"n/a: not defined in any draw (e.g. a region that consumes none of the mineral has no "
+            f"consumer price or import reliance).")
     rows = [[reg] + [c[k] for c in cells] for k, reg in enumerate(regions)]
     return Table(title, cols, rows, note)
 
@@ -195,7 +197,14 @@ def _welfare_table(r: Results, mineral: str, regions: list[str]) -> Table | None
         per_region[reg] = (len(w), _percentiles(pd.DataFrame({
             "cs": w["npv_cs_change"], "ps": w["npv_ps_change"], "gov": rest, "net": w["npv_net_welfare"]})))
     allv = np.array([v for _, p in per_region.values() for t in p.values() for v in t], dtype=float)
-    factor, ulabel = P.display_scale("USD", allv)
+    # millions keep three digits for small regions; billions only for very large totals
+    big = np.nanmax(np.abs(allv)) if np.isfinite(allv).any() else 0.0
+    if big >= 1e12:
+        factor, ulabel = 1e-9, "USD billion"
+    elif big >= 1e6:
+        factor, ulabel = 1e-6, "USD million"
+    else:
+        factor, ulabel = P.display_scale("USD", allv)
     names = {"cs": "Consumer surplus", "ps": "Producer surplus",
              "gov": "Revenue and rents net of fiscal cost", "net": "Net welfare"}
     cols = ["Region"] + list(names.values())
