@@ -168,11 +168,8 @@ _N_VEC = 22
 _N_IMAT = 9
 # (N,) int vectors
 (_I_DSTAT, _I_CSTAT, _I_CORIG, _I_PIV, _I_DN, _I_ODN, _I_NSPEC, _I_CT, _I_FAST, _I_OL,
- _I_DL, _I_UPOS, _I_MISC) = range(13)
-_N_IVEC = 13
-# _I_MISC slots: uniform sigma flag, number of solved origins, of active caps, of demand
-# destinations
-_MISC_UNIFORM, _MISC_NO, _MISC_NC, _MISC_ND = range(4)
+ _I_DL, _I_UPOS) = range(12)
+_N_IVEC = 12
 
 
 def make_workspace(R, NC):
@@ -182,7 +179,7 @@ def make_workspace(R, NC):
     -------
     tuple
         ``(wm, wv, im, iv)``: float64 ``(10, N, N)``, float64 ``(22, N)``, int64 ``(9, N, N)``
-        and int64 ``(13, N)`` arrays with ``N = R + NC``. Nothing is carried between calls.
+        and int64 ``(12, N)`` arrays with ``N = R + NC``. Nothing is carried between calls.
     """
     N = R + NC
     return (np.zeros((_N_MAT, N, N)), np.zeros((_N_VEC, N)),
@@ -194,7 +191,9 @@ def _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release, purcha
            K_seg, z, ostat, ws):
     """Per-call constants: open flows and their lists, statuses, tariff powers, numbering.
 
-    Returns n, the number of unknowns of the (compressed) Newton system.
+    Returns ``(n, no, nd, uniform)``: the number of unknowns of the (compressed) Newton
+    system, of solved origins, of destinations with demand, and 1 if the Armington elasticity
+    is the same in every destination with demand.
     """
     wm, wv, im, iv = ws
     R = X0.shape[0]
@@ -330,10 +329,6 @@ def _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release, purcha
             upos[R + k] = -1
             ct[k] = 0
             z[R + k] = 0.0
-    iv[_I_MISC, _MISC_UNIFORM] = uniform
-    iv[_I_MISC, _MISC_NO] = no
-    iv[_I_MISC, _MISC_NC] = n - no
-    iv[_I_MISC, _MISC_ND] = nd
     for i in range(R):
         odn[i] = 0
     # per-destination lists of open flows, tariff powers (log/exp only where T changed)
@@ -384,12 +379,12 @@ def _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release, purcha
         nspec[j] = nsp
         # renormalisation of Armington weights (only for sigma < 1 with removed varieties)
         Wn[j] = 1.0 if sigma[j] > 1.0 else wsum
-    return n
+    return n, no, nd, uniform
 
 
 @njit(cache=True, error_model="numpy")
 def _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, floor,
-              release, purchases, zz, ostat, ws, Fv):
+              release, purchases, zz, ostat, ws, Fv, no, nd, uniform):
     """Evaluate every intermediate and the residual ``Fv`` (length n) at ``zz``.
 
     Returns ``(merit, rel_bound, max_fb)``: the merit ``0.5 ||F||^2`` (NaN if anything is not
@@ -433,9 +428,6 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, fl
     ol = iv[_I_OL]
     dl = iv[_I_DL]
     upos = iv[_I_UPOS]
-    uniform = iv[_I_MISC, _MISC_UNIFORM] == 1
-    no = iv[_I_MISC, _MISC_NO]
-    nd = iv[_I_MISC, _MISC_ND]
     NC = cap.shape[0]
     s_u = sigma[dl[0]] if nd > 0 else 0.0
     for t in range(no):
@@ -579,7 +571,7 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, fl
 
 
 @njit(cache=True, error_model="numpy")
-def _jacobian(cap, zz, ostat, ws, n):
+def _jacobian(cap, zz, ostat, ws, n, no, nd):
     """Analytic (generalised) Jacobian of the residual at the last evaluated point.
 
     Rows and columns follow the numbering of unknowns (solved origins' log prices, then
@@ -618,8 +610,6 @@ def _jacobian(cap, zz, ostat, ws, n):
     ol = iv[_I_OL]
     dl = iv[_I_DL]
     upos = iv[_I_UPOS]
-    no = iv[_I_MISC, _MISC_NO]
-    nd = iv[_I_MISC, _MISC_ND]
     # H[j, :] = (s_j - eta_j) d log P_j / d unknowns (a dense row per destination)
     for u in range(nd):
         j = dl[u]
@@ -781,8 +771,8 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg,
     """
     wm, wv, im, iv = ws
     R = X0.shape[0]
-    n = _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release, purchases,
-               A_seg, K_seg, z, ostat, ws)
+    n, no, nd, uniform = _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release,
+                                purchases, A_seg, K_seg, z, ostat, ws)
     F = wv[_V_F]
     dz = wv[_V_DZ]
     zt = wv[_V_ZT]
@@ -791,12 +781,11 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg,
     Jac = wm[_M_JAC]
     piv = iv[_I_PIV]
     ol = iv[_I_OL]
-    no = iv[_I_MISC, _MISC_NO]
     N = z.shape[0]
     for q in range(N):
         zt[q] = z[q]
     f, mrel, mfb = _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg,
-                             floor, release, purchases, z, ostat, ws, F)
+                             floor, release, purchases, z, ostat, ws, F, no, nd, uniform)
     if not math.isfinite(f):
         return STATUS_NONFINITE, 0
     it = 0
@@ -807,7 +796,7 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg,
         if it >= max_iter:
             return STATUS_MAX_ITER, it
         if not chord:
-            _jacobian(cap, z, ostat, ws, n)
+            _jacobian(cap, z, ostat, ws, n, no, nd)
             if not _lu_factor(Jac, piv, n):
                 return STATUS_SINGULAR, it
         for q in range(n):
@@ -832,7 +821,7 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg,
                 zt[R + k] = z[R + k] + t * dz[q]
             ft, mrel_t, mfb_t = _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g,
                                           A_seg, K_seg, floor, release, purchases, zt, ostat,
-                                          ws, Ft)
+                                          ws, Ft, no, nd, uniform)
             if ft <= (1.0 - 2.0 * ARMIJO_C * t) * f:
                 accepted = True
                 break
@@ -845,7 +834,7 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg,
                 # the stale Jacobian did not give a descent step: recompute it (the work
                 # arrays are refreshed at z by the next evaluation's Jacobian input)
                 _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg,
-                          floor, release, purchases, z, ostat, ws, F)
+                          floor, release, purchases, z, ostat, ws, F, no, nd, uniform)
                 chord = False
                 continue
             return STATUS_LINE_SEARCH, it
@@ -886,7 +875,8 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_s
     Sseg_out : ndarray (R, 2)
         Production per supply segment, t/yr (0 for origins not solved).
     lam_out : ndarray (NC,)
-        Cap wedges ``lam`` (inf for bans, 0 for idle caps).
+        Cap wedges ``lam >= 0`` (inf for bans, 0 for idle caps; a slack cap's ``mu``, which
+        converges to within tol of 0 from either side, is reported as 0).
 
     Returns
     -------
@@ -896,10 +886,10 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_s
     wm, wv, im, iv = ws
     R = X0.shape[0]
     NC = cap.shape[0]
-    _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release, purchases, A_seg,
-           K_seg, z, ostat, ws)
+    n, no, nd, uniform = _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release,
+                                purchases, A_seg, K_seg, z, ostat, ws)
     _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, floor, release,
-              purchases, z, ostat, ws, wv[_V_F])
+              purchases, z, ostat, ws, wv[_V_F], no, nd, uniform)
     TT = wm[_M_TT]
     XL = wm[_M_X]
     mb = wm[_M_MB]
@@ -963,7 +953,8 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_s
             mrel = a
     for k in range(NC):
         if cstat[k] == CAP_ACTIVE:
-            lam_out[k] = math.expm1(z[R + k])
+            # a slack cap converges to |mu| < tol, possibly just below 0: report 0
+            lam_out[k] = math.expm1(z[R + k]) if z[R + k] > 0.0 else 0.0
         elif cstat[k] == CAP_BAN:
             lam_out[k] = np.inf
         else:
