@@ -275,7 +275,7 @@ def output_label(output: str) -> str:
     return output.replace("_", " ").capitalize()
 
 
-def display_scale(unit: str, values=None) -> tuple[float, str]:
+def display_scale(unit: str, values=None, change: bool = False) -> tuple[float, str]:
     """Factor and unit label for displaying values of a unit legibly.
 
     Shares are shown in percent; USD amounts in USD thousand (from 10,000), million (from
@@ -288,6 +288,8 @@ def display_scale(unit: str, values=None) -> tuple[float, str]:
         Unit of the values (``share``, ``USD``, ``USD/yr``, ``t/yr``, ``USD/kg`` ...).
     values : array_like, optional
         The values to display (to pick the scale).
+    change : bool
+        The values are differences (a comparison): shares are then in percentage points.
 
     Returns
     -------
@@ -295,7 +297,7 @@ def display_scale(unit: str, values=None) -> tuple[float, str]:
         Display value = value x factor, in unit ``label``.
     """
     if unit == "share":
-        return 100.0, "%"
+        return 100.0, "percentage points" if change else "%"
     if unit in ("flag", "index"):
         return 1.0, unit
     if _is_price_unit(unit):
@@ -657,7 +659,7 @@ def _n_periods(r: Results, mineral: str) -> int:
 
 def interval_table(results, output: str, mineral: str | None = None, regions=None,
                    period="mean", level: float = 90.0) -> pd.DataFrame:
-    """Median and central interval of an output by region, across draws.
+    """Mean, median and central interval of an output by region, across draws.
 
     Parameters
     ----------
@@ -680,8 +682,8 @@ def interval_table(results, output: str, mineral: str | None = None, regions=Non
     Returns
     -------
     pandas.DataFrame
-        Columns ``region, value`` (median), ``low, high`` (interval bounds), ``mean`` and
-        ``n`` (draws counted), in the output's own unit (not display-scaled).
+        Columns ``region, mean, median, low, high`` (interval bounds) and ``n`` (draws
+        counted), in the output's own unit (not display-scaled).
     """
     r = _open(results)
     mineral = check_mineral(r, mineral)
@@ -708,8 +710,8 @@ def interval_table(results, output: str, mineral: str | None = None, regions=Non
     s = _summary(r)
     s = s[(s["mineral"] == mineral) & (s["output"] == output) & (s["period"] == k)].set_index("region")
     s = s.loc[regions]
-    return pd.DataFrame({"region": regions, "value": s["p50"].to_numpy(), "low": s[cols[lo_q]].to_numpy(),
-                         "high": s[cols[hi_q]].to_numpy(), "mean": s["mean"].to_numpy(),
+    return pd.DataFrame({"region": regions, "mean": s["mean"].to_numpy(), "median": s["p50"].to_numpy(),
+                         "low": s[cols[lo_q]].to_numpy(), "high": s[cols[hi_q]].to_numpy(),
                          "n": s["n"].to_numpy()})
 
 
@@ -723,10 +725,10 @@ def _quantile_frame(grouped, regions, lo_q, hi_q):
         v = v[np.isfinite(v)]
         if v.size:
             lo, med, hi = np.percentile(v, [lo_q, 50, hi_q])
-            rows.append((reg, med, lo, hi, v.mean(), v.size))
+            rows.append((reg, v.mean(), med, lo, hi, v.size))
         else:
             rows.append((reg, np.nan, np.nan, np.nan, np.nan, 0))
-    return pd.DataFrame(rows, columns=["region", "value", "low", "high", "mean", "n"])
+    return pd.DataFrame(rows, columns=["region", "mean", "median", "low", "high", "n"])
 
 
 def _count_range(n) -> str:
@@ -823,7 +825,8 @@ def fan_chart(results, output: str = "consumer_price", mineral: str | None = Non
     unit = output_unit(output, m, mineral)
     frames = {reg: _fan_data(r, output, mineral, reg) for reg in regions}
     allv = np.concatenate([f[["p5", "p95"]].to_numpy().ravel() for f in frames.values()])
-    factor, ulabel = scale or display_scale(unit, allv)
+    comparison = is_comparison(m)
+    factor, ulabel = scale or display_scale(unit, allv, comparison)
     colors = region_colors(regions_of(r, mineral))
     n = max(len(f) for f in frames.values())
     for reg, f in frames.items():
@@ -835,7 +838,6 @@ def fan_chart(results, output: str = "consumer_price", mineral: str | None = Non
                         gid=f"band50:{reg}")
         ax.plot(x, f["p50"].to_numpy() * factor, color=_line_color(c), gid=f"median:{reg}",
                 label=reg)
-    comparison = is_comparison(m)
     if comparison:
         ax.axhline(0, color="#444444", lw=0.7, zorder=1)
     if len(ax.get_shared_y_axes().get_siblings(ax)) == 1:  # a shared axis is guarded by its owner
@@ -853,9 +855,13 @@ def fan_chart(results, output: str = "consumer_price", mineral: str | None = Non
                 Patch(color=grey, alpha=0.2, lw=0, label="90% band")]
     ax.legend(handles=handles, loc="best", ncols=1 if len(handles) <= 4 else 2)
     ns = np.concatenate([f["n"].to_numpy() for f in frames.values()])
+    empty = [reg for reg, f in frames.items() if not (f["n"] > 0).any()]
+    for reg in empty if len(regions) == 1 else []:
+        ax.text(0.5, 0.5, "not defined in any draw\n(e.g. no consumption)", transform=ax.transAxes,
+                ha="center", va="center", fontsize=7, color="#666666")
     cap = (f"{output_label(output)} of {mineral_name(m, mineral)}{CF_SUFFIX if comparison else ''}, {ulabel}: median "
            f"(line), 50% and 90% bands (25th{DASH}75th and 5th{DASH}95th percentiles) across draws; "
-           f"{_count_range(ns)} converged draws per period.")
+           f"{_count_range(ns[ns > 0])} converged draws per period.")
     return _finish(fig, created, cap, source_line(m))
 
 
@@ -912,7 +918,7 @@ def fan_grid(results, output: str = "consumer_price", mineral: str | None = None
             for a in axs[1:len(regions)]:
                 a.sharey(axs[0])
     allv = np.concatenate([_fan_data(r, output, mineral, reg)[["p5", "p95"]].to_numpy().ravel() for reg in regions])
-    scale = display_scale(output_unit(output, r.manifest, mineral), allv)  # one unit for all panels
+    scale = display_scale(output_unit(output, r.manifest, mineral), allv, is_comparison(r.manifest))  # one unit
     for a, reg in zip(axs, regions):
         fan_chart(r, output, mineral, [reg], ax=a, title=reg, scale=scale)
         a.get_legend().remove()
@@ -945,13 +951,13 @@ def fan_grid(results, output: str = "consumer_price", mineral: str | None = None
 @_styled
 def effect_bars(data: pd.DataFrame, unit: str, ax=None, *, ylabel: str | None = None,
                 title: str | None = None, colors=None, caption: str | None = None,
-                source: str | None = None, zero_line: bool = True):
+                source: str | None = None, zero_line: bool = True, change: bool = False):
     """Bar chart of point values with intervals, across regions or scenarios.
 
     Parameters
     ----------
     data : pandas.DataFrame
-        Columns ``label`` (or ``region``), ``value`` (bar height, e.g. the median effect),
+        Columns ``label`` (or ``region``), ``value`` (bar height, e.g. the mean effect),
         ``low`` and ``high`` (interval bounds), in ``unit``.
     unit : str
         Unit of the values (``USD/kg``, ``USD``, ``share`` ...); USD and tonnes are scaled to
@@ -970,6 +976,8 @@ def effect_bars(data: pd.DataFrame, unit: str, ax=None, *, ylabel: str | None = 
         Source line for the footer.
     zero_line : bool
         Draw a line at zero.
+    change : bool
+        The values are differences (shares then shown in percentage points).
 
     Returns
     -------
@@ -979,7 +987,7 @@ def effect_bars(data: pd.DataFrame, unit: str, ax=None, *, ylabel: str | None = 
     d = data.rename(columns={"region": "label"}) if "label" not in data else data
     labels = [str(x) for x in d["label"]]
     fig, ax, created = _axes(ax)
-    factor, ulabel = display_scale(unit, d[["value", "low", "high"]].to_numpy())
+    factor, ulabel = display_scale(unit, d[["value", "low", "high"]].to_numpy(), change)
     v, lo, hi = (d[c].to_numpy(dtype=float) * factor for c in ("value", "low", "high"))
     if colors is None:
         rc = region_colors(labels)
@@ -1008,9 +1016,19 @@ def effect_bars(data: pd.DataFrame, unit: str, ax=None, *, ylabel: str | None = 
     return _finish(fig, created, caption or f"Values in {ulabel} with intervals.", source)
 
 
+#: Words for the central statistic of bars and tables.
+_STAT_WORDS = {"mean": "mean", "median": "median"}
+
+
+def _check_stat(stat):
+    if stat not in _STAT_WORDS:
+        raise SimsrcError(unknown_name_message("statistic", str(stat), _STAT_WORDS))
+    return stat
+
+
 @_styled
 def region_effects(results, output: str = "consumer_price", mineral: str | None = None,
-                   regions=None, period="mean", ax=None):
+                   regions=None, period="mean", ax=None, stat: str = "mean"):
     """Bars of an output (or its change, for a comparison) by region with 90% intervals.
 
     Parameters
@@ -1028,24 +1046,28 @@ def region_effects(results, output: str = "consumer_price", mineral: str | None 
         See :func:`interval_table`.
     ax : matplotlib.axes.Axes, or a Figure or SubFigure, optional
         Axes to draw on, or a (sub)figure to fill; a new figure when None.
+    stat : {"mean", "median"}
+        Bar height: the mean across draws (the expected effect; the default, since with
+        event-driven policies the median is often exactly 0) or the median.
 
     Returns
     -------
     matplotlib.figure.Figure
-        Bar heights are the medians of :func:`interval_table` x the display factor.
+        Bar heights are ``stat`` of :func:`interval_table` x the display factor.
     """
     r = _open(results)
     mineral = check_mineral(r, mineral)
     t = interval_table(r, output, mineral, regions, period)
+    t["value"] = t[_check_stat(stat)]
     m = r.manifest
     unit = output_unit(output, m, mineral)
     comparison = is_comparison(m)
     when = "" if output in DRAW_OUTPUTS else ", " + period_text(period, m, _n_periods(r, mineral))
-    factor, ulabel = display_scale(unit, t[["value", "low", "high"]].to_numpy())
+    factor, ulabel = display_scale(unit, t[["value", "low", "high"]].to_numpy(), comparison)
     ylab = _value_axis_label(output, ulabel, comparison).rsplit(" (", 1)[0]
     name = quantity_name(output)
     cap = (f"{name}{' change' + CF_SUFFIX if comparison else ''} "
-           f"of {mineral_name(m, mineral)} by region{when}, {ulabel}: median (bar) and 90% interval (5th\u201395th "
+           f"of {mineral_name(m, mineral)} by region{when}, {ulabel}: {stat} (bar) and 90% interval (5th\u201395th "
            f"percentile) across draws; n = {_count_range(t['n'][t['n'] > 0])} converged draws.")
     if (t["n"] == 0).any():
         cap += (f" n/a ({', '.join(t.loc[t['n'] == 0, 'region'])}): not defined in any draw "
@@ -1053,12 +1075,12 @@ def region_effects(results, output: str = "consumer_price", mineral: str | None 
     if output in DRAW_OUTPUTS and m.get("discount_rate") is not None:
         cap += f" Discount rate {m['discount_rate']:.1%}/yr."
     return effect_bars(t, unit, ax=ax, ylabel=ylab, title=f"{mineral_name(m, mineral)}: {_lower_first(name)}{when}",
-                       caption=cap, source=source_line(m))
+                       caption=cap, source=source_line(m), change=comparison)
 
 
 @_styled
 def scenario_effects(results_list, output: str = "consumer_price", mineral: str | None = None,
-                     region: str = "USA", period="mean", labels=None, ax=None):
+                     region: str = "USA", period="mean", labels=None, ax=None, stat: str = "mean"):
     """Bars of one output in one region across several results or comparison folders.
 
     Parameters
@@ -1077,29 +1099,33 @@ def scenario_effects(results_list, output: str = "consumer_price", mineral: str 
         Bar labels (default: each folder's scenario title).
     ax : matplotlib.axes.Axes, or a Figure or SubFigure, optional
         Axes to draw on, or a (sub)figure to fill; a new figure when None.
+    stat : {"mean", "median"}
+        Bar height (see :func:`region_effects`).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     rs = [_open(x) for x in results_list]
+    _check_stat(stat)
     mineral = check_mineral(rs[0], mineral)
     rows = []
     for k, r in enumerate(rs):
         t = interval_table(r, output, mineral, [region], period).iloc[0]
-        rows.append({"label": labels[k] if labels else scenario_title(r.manifest), "value": t["value"],
+        rows.append({"label": labels[k] if labels else scenario_title(r.manifest), "value": t[stat],
                      "low": t["low"], "high": t["high"]})
     d = pd.DataFrame(rows)
     m = rs[0].manifest
     unit = output_unit(output, m, mineral)
     comparison = all(is_comparison(r.manifest) for r in rs)
-    factor, ulabel = display_scale(unit, d[["value", "low", "high"]].to_numpy())
+    factor, ulabel = display_scale(unit, d[["value", "low", "high"]].to_numpy(), comparison)
     when = "" if output in DRAW_OUTPUTS else ", " + period_text(period, m, _n_periods(rs[0], mineral))
     cap = (f"{quantity_name(output)}{' change' if comparison else ''} of {mineral_name(m, mineral)} in {region}{when}, "
-           f"{ulabel}, by scenario: median (bar) and 90% interval across draws.")
+           f"{ulabel}, by scenario: {stat} (bar) and 90% interval (5th{DASH}95th percentile) across draws.")
     src = "; ".join(dict.fromkeys(source_line(r.manifest) for r in rs))
     return effect_bars(d, unit, ax=ax, ylabel=_value_axis_label(output, ulabel, comparison).rsplit(" (", 1)[0],
-                       title=f"{mineral_name(m, mineral)}: {_lower_first(quantity_name(output))}, {region}", caption=cap, source=src)
+                       title=f"{mineral_name(m, mineral)}: {_lower_first(quantity_name(output))}, {region}", caption=cap,
+                       source=src, change=comparison)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -142,20 +142,20 @@ def _number_format(values) -> Callable[[float], str]:
     return fmt
 
 
-def _interval_cells(med, lo, hi, factor=1.0):
-    """Cells ``median [p5, p95]`` of one column, in display units."""
-    med, lo, hi = (np.asarray(a, dtype=float) * factor for a in (med, lo, hi))
-    f = _number_format(np.concatenate([med, lo, hi]))
-    return [f"{f(a)} [{f(b)}, {f(c)}]" if np.isfinite(a) else "n/a" for a, b, c in zip(med, lo, hi)]
+def _interval_cells(centre, lo, hi, factor=1.0):
+    """Cells ``centre [p5, p95]`` of one column, in display units."""
+    centre, lo, hi = (np.asarray(a, dtype=float) * factor for a in (centre, lo, hi))
+    f = _number_format(np.concatenate([centre, lo, hi]))
+    return [f"{f(a)} [{f(b)}, {f(c)}]" if np.isfinite(a) else "n/a" for a, b, c in zip(centre, lo, hi)]
 
 
-def _percentiles(frame: pd.DataFrame):
-    """Median, 5th and 95th percentile of each column over the rows (finite values only)."""
+def _mean_interval(frame: pd.DataFrame):
+    """Mean, 5th and 95th percentile of each column over the rows (finite values only)."""
     out = {}
     for c in frame.columns:
         v = frame[c].to_numpy(dtype=float)
         v = v[np.isfinite(v)]
-        out[c] = tuple(np.percentile(v, [50, 5, 95])) if v.size else (np.nan,) * 3
+        out[c] = (v.mean(), *np.percentile(v, [5, 95])) if v.size else (np.nan,) * 3
     return out
 
 
@@ -170,14 +170,14 @@ def _market_table(r: Results, mineral: str, regions: list[str]) -> Table:
             continue
         t = P.interval_table(r, output, mineral, regions, "mean")
         unit = P.output_unit(output, m, mineral)
-        factor, ulabel = P.display_scale(unit, t[["value", "low", "high"]].to_numpy())
+        factor, ulabel = P.display_scale(unit, t[["mean", "low", "high"]].to_numpy(), P.is_comparison(m))
         cols.append(f"{P.output_label(output)} ({ulabel})")
-        cells.append(_interval_cells(t["value"], t["low"], t["high"], factor))
+        cells.append(_interval_cells(t["mean"], t["low"], t["high"], factor))
         notes += [int(x) for x in t["n"] if x > 0]
     comparison = P.is_comparison(m)
     title = (f"{P.mineral_name(m, mineral)}: {'changes in ' if comparison else ''}prices, production and "
              f"import reliance, {when}")
-    note = (f"Median [5th, 95th percentile] across draws of each draw's {when} "
+    note = (f"Mean [5th, 95th percentile] across draws of each draw's {when} "
             f"(non-converged periods excluded; at least {min(notes) if notes else 0} draws)"
             f"{'; paired differences, scenario ' + P.MINUS + ' counterfactual' if comparison else ''}. "
             f"n/a: not defined in any draw (e.g. a region that consumes none of the mineral has no "
@@ -194,7 +194,7 @@ def _welfare_table(r: Results, mineral: str, regions: list[str]) -> Table | None
     for reg in regions:
         w = P.welfare_components(r, mineral, reg)
         rest = w.drop(columns=["npv_cs_change", "npv_ps_change", "npv_net_welfare"]).sum(axis=1)
-        per_region[reg] = (len(w), _percentiles(pd.DataFrame({
+        per_region[reg] = (len(w), _mean_interval(pd.DataFrame({
             "cs": w["npv_cs_change"], "ps": w["npv_ps_change"], "gov": rest, "net": w["npv_net_welfare"]})))
     allv = np.array([v for _, p in per_region.values() for t in p.values() for v in t], dtype=float)
     # millions keep three digits for small regions; billions only for very large totals
@@ -210,16 +210,16 @@ def _welfare_table(r: Results, mineral: str, regions: list[str]) -> Table | None
     cols = ["Region"] + list(names.values())
     columns = {}
     for key in names:
-        med = [per_region[reg][1][key][0] for reg in regions]
+        centre = [per_region[reg][1][key][0] for reg in regions]
         lo = [per_region[reg][1][key][1] for reg in regions]
         hi = [per_region[reg][1][key][2] for reg in regions]
-        columns[key] = _interval_cells(med, lo, hi, factor)
+        columns[key] = _interval_cells(centre, lo, hi, factor)
     rows = [[reg] + [columns[k][i] for k in names] for i, reg in enumerate(regions)]
     comparison = P.is_comparison(m)
     rate = m.get("discount_rate", _scenario_dict(m).get("outputs", {}).get("discount_rate"))
     ns = [n for n, _ in per_region.values()]
     title = f"{P.mineral_name(m, mineral)}: net present value of welfare{' changes' if comparison else ''}, {ulabel}"
-    note = (f"Median [5th, 95th percentile] across draws, {ulabel}"
+    note = (f"Mean [5th, 95th percentile] across draws, {ulabel}"
             f"{f', discounted at {rate:.1%}/yr' if rate is not None else ''}"
             f"{', scenario ' + P.MINUS + ' counterfactual' if comparison else ', against the baseline price path'}. "
             f"Revenue and rents: tariff and levy revenue plus quota rents minus floor fiscal cost. "
@@ -339,7 +339,11 @@ def _run_facts(r: Results) -> list[str]:
 
 def _figures(r: Results, mineral: str) -> list[ReportFigure]:
     regions = P.regions_of(r, mineral)
-    fan_regs = [x for x in FAN_REGIONS if x in regions] or regions[:len(FAN_REGIONS)]
+    s = P._summary(r)
+    s = s[(s["mineral"] == mineral) & (s["output"] == "consumer_price") & (s["n"] > 0)]
+    with_data = [x for x in regions if x in set(s["region"])] or regions  # e.g. regions that consume it
+    fan_regs = ([x for x in FAN_REGIONS if x in with_data] + [x for x in with_data if x not in FAN_REGIONS])
+    fan_regs = fan_regs[:len(FAN_REGIONS)]
     focus = FOCUS_REGION if FOCUS_REGION in regions else regions[0]
     outs = P.outputs_of(r)
     _, _, grid_h = P.fan_grid_shape(len(fan_regs))

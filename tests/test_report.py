@@ -63,7 +63,7 @@ def test_report_content_units_intervals_assumptions(built):
              (el[k] for k in ("supply_elasticity", "demand_elasticity", "armington"))]
     assert "| gallium | " + " | ".join(cells) + " |" in text
     assert "lead time 3: Lead time L between investment and new capacity (years)." in text
-    # headline tables: units in headers, median [p5, p95]
+    # headline tables: units in headers, mean [p5, p95]
     assert "| Region | Consumer price (USD/kg) | Production (t/yr) | Net import reliance (%) |" in text
     assert re.search(r"\| USA \| [\d.]+ \[[\d.]+, [\d.]+\] \|", text)
     assert "net present value of welfare, USD million" in text
@@ -79,7 +79,7 @@ def test_report_numbers_match_interval_table(built):
     folder = built[0]
     t = P.interval_table(folder, "consumer_price", "gallium", ["USA"], "mean").iloc[0]
     text = (built[1] / "report.md").read_text()
-    assert f"| USA | {t['value']:.0f} [{t['low']:.0f}, {t['high']:.0f}] |" in text
+    assert f"| USA | {t['mean']:.0f} [{t['low']:.0f}, {t['high']:.0f}] |" in text
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) not installed")
@@ -88,7 +88,7 @@ def test_pdf_text_has_captions_and_tables(built):
                          text=True, check=True).stdout
     for k in range(1, 6):
         assert f"Figure {k}." in out
-    assert "Consumer price" in out and "(USD/kg)" in out and "Median [5th, 95th percentile]" in out
+    assert "Consumer price" in out and "(USD/kg)" in out and "Mean [5th, 95th percentile]" in out
     assert "Key assumptions" in out
 
 
