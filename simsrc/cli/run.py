@@ -1,0 +1,86 @@
+"""`simsrc run SCENARIO`: the Monte Carlo, a results folder and a headline table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import numpy as np
+import pandas as pd
+
+from . import main
+
+
+def headline_table(path: Path, region: str = "USA") -> pd.DataFrame:
+    """Headline outcomes with 90% intervals from a results folder, one row per mineral.
+
+    Consumer price and net import reliance of ``region`` in the last period; NPV of its net
+    welfare and of its floor fiscal cost over the horizon.
+    """
+    from ..results import Results
+
+    res = Results(path)
+    s = res.summary
+    d = res.draws
+    T = res.manifest["periods"]
+    rows = []
+    for m in res.manifest["minerals"]:
+        unit = res.manifest["units"][m]["price"]
+        row = {"mineral": m, "price unit": unit}
+        for out, label, fmt in (("consumer_price", f"{region} consumer price, last period", "{:,.4g}"),
+                                ("net_import_reliance", f"{region} import reliance, last period", "{:.0%}")):
+            q = s[(s.mineral == m) & (s.region == region) & (s.output == out) & (s.period == T - 1)]
+            if len(q) and q.iloc[0].n > 0:
+                q = q.iloc[0]
+                row[label] = f"{fmt.format(q.p50)} [{fmt.format(q.p5)}, {fmt.format(q.p95)}]"
+        dd = d[(d.mineral == m) & (d.region == region)]
+        for col, label in (("npv_net_welfare", f"{region} NPV net welfare (USD m)"),
+                           ("npv_floor_fiscal_cost", f"{region} NPV floor cost (USD m)")):
+            v = dd[col].to_numpy() / 1e6
+            v = v[np.isfinite(v)]
+            if len(v):
+                lo, med, hi = np.percentile(v, [5, 50, 95])
+                row[label] = f"{med:,.1f} [{lo:,.1f}, {hi:,.1f}]"
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("mineral")
+
+
+@main.command("run")
+@click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--draws", "-n", type=click.IntRange(min=1), default=None, help="Number of draws (default: the scenario's).")
+@click.option("--seed", "-s", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
+              show_default=True, help="Parent folder of the results folder.")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Draws per kernel call (bounds memory; never changes a number).")
+@click.option("--executor", default="local", show_default=True,
+              help="'local' (numba threads), 'dask' (a local Dask cluster) or dask://HOST:PORT (a running scheduler).")
+@click.option("--region", default="USA", show_default=True, help="Region of the headline table.")
+def run_cmd(scenario, draws, seed, out_dir, chunk_size, executor, region):
+    """Run SCENARIO's Monte Carlo and write results/<scenario>-<UTC time>-<hash>/."""
+    from ..engine import run
+
+    bar = None
+
+    def progress(done, total, label):
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="simulating", show_pos=True, file=click.get_text_stream("stderr"))
+            bar.__enter__()
+        bar.label = f"simulating {label}"
+        bar.update(1)
+
+    try:
+        info = run(scenario, draws=draws, seed=seed, out_dir=out_dir, chunk_size=chunk_size,
+                   executor=executor, progress=progress)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    bad = {m: n for m, n in info.nonconverged.items() if n}
+    click.echo(f"\nwrote {info.path}  ({info.wall_time:.1f} s)")
+    if bad:
+        click.echo("non-converged solves (flagged in paths.parquet, excluded from summaries): "
+                   + ", ".join(f"{m} {n}" for m, n in bad.items()))
+    with pd.option_context("display.width", 200, "display.max_columns", 10, "display.max_colwidth", 40):
+        click.echo("\nheadline outcomes, median [90% interval]:")
+        click.echo(headline_table(info.path, region).to_string())

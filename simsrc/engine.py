@@ -1,0 +1,210 @@
+"""Orchestration: compile a scenario, run the kernels in chunks of draws, write results.
+
+``run`` is the library entry point behind ``simsrc run``; it never loops over draws or periods
+in Python (the kernels do), only over minerals and chunks. Chunks can be computed locally
+(numba threads over draws) or on a Dask distributed cluster (``executor="dask"`` with a
+scheduler address or a ``distributed.Client``); since a kernel's result depends only on its
+arguments, and every random array depends only on the seed, the element and the draw index,
+the numbers are bit-identical whatever the chunk size, thread count or executor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .kernels.dynamics import N_BASE_OUTPUTS, simulate
+from .kernels.equilibrium import DEFAULT_MAX_ITER, DEFAULT_TOL
+from .policies import compile_market, draw_inputs
+from .results import OUTPUTS, ResultsWriter
+from .scenario import load_scenario
+from .scenario.timeline import period_label
+
+#: Default number of draws per chunk (memory per chunk ~ chunk x periods x regions x outputs x 4 bytes).
+DEFAULT_CHUNK = 1000
+
+
+def output_names(spec_or_watched) -> list[str]:
+    """Output columns: MODEL.md sec. 5 outputs, then ``share_<ORIGIN>`` per watched origin."""
+    watched = spec_or_watched if isinstance(spec_or_watched, list) else spec_or_watched.watched_names
+    return list(OUTPUTS) + [f"share_{w}" for w in watched]
+
+
+def scenario_hash(scn) -> str:
+    """SHA-256 of the resolved scenario (canonical JSON) and the dataset's files."""
+    h = hashlib.sha256(json.dumps(scn.to_dict(), sort_keys=True).encode())
+    ds = scn.data
+    for f in sorted(Path(ds.path).glob("*.csv")):
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def simulate_chunk(scn, spec, start: int, stop: int, *, central: bool = False, overrides: dict | None = None,
+                   tol: float = DEFAULT_TOL, max_iter: int = DEFAULT_MAX_ITER) -> tuple[dict, np.ndarray]:
+    """Run the dynamics kernel for draws [start, stop) of one mineral.
+
+    Returns
+    -------
+    arrays : dict name -> ndarray (n, periods, regions) float32
+        The outputs (:func:`output_names`).
+    iters : ndarray (n, periods) int32
+        Newton iterations per solve.
+    """
+    args = draw_inputs(scn, spec, start, stop, central=central, overrides=overrides)
+    n, T, R = stop - start, spec.periods, len(spec.regions)
+    names = output_names(spec)
+    out = np.empty((len(names), n, T, R), dtype=np.float32)
+    iters = np.zeros((n, T), dtype=np.int32)
+    simulate(**args, tol=tol, max_iter=max_iter, out=out, iters=iters)
+    assert out.shape[0] == N_BASE_OUTPUTS + len(spec.watched_names)
+    return {k: out[q] for q, k in enumerate(names)}, iters
+
+
+def chunks(draws: int, chunk_size: int) -> list[tuple[int, int]]:
+    chunk_size = max(1, int(chunk_size))
+    return [(a, min(a + chunk_size, draws)) for a in range(0, draws, chunk_size)]
+
+
+@dataclass
+class RunInfo:
+    path: Path
+    nonconverged: dict
+    wall_time: float
+
+
+def _dask_client(executor):
+    from distributed import Client
+
+    if isinstance(executor, Client):
+        return executor, False
+    address = executor[len("dask://"):] if isinstance(executor, str) and executor.startswith("dask://") else None
+    if address:
+        return Client(address), True
+    return Client(processes=True, n_workers=2, threads_per_worker=1), True
+
+
+def _chunk_task(path, dataset, draws, seed, mineral, start, stop):
+    """A chunk computed in a Dask worker: reload the scenario there (no pickling of models)."""
+    scn = load_scenario(path, dataset=dataset) if dataset else load_scenario(path)
+    scn = _with_overrides(scn, draws, seed)
+    spec = compile_market(scn, mineral)
+    return simulate_chunk(scn, spec, start, stop)
+
+
+def _with_overrides(scn, draws=None, seed=None):
+    upd = {}
+    if draws is not None:
+        upd["draws"] = int(draws)
+    if seed is not None:
+        upd["seed"] = int(seed)
+    if not upd:
+        return scn
+    new = scn.model_copy(update=upd)
+    new._data = scn._data
+    new._source = getattr(scn, "_source", None)
+    new._source_files = getattr(scn, "_source_files", ())
+    return new
+
+
+def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir="results",
+        chunk_size: int = DEFAULT_CHUNK, executor="local", progress=None, folder_name: str | None = None) -> RunInfo:
+    """Run a scenario's Monte Carlo and write a results folder.
+
+    Parameters
+    ----------
+    scenario : str, Path or Scenario
+        A scenario file or a loaded scenario.
+    draws, seed : int, optional
+        Override the scenario's draws and seed.
+    out_dir : path
+        Parent folder of the results folder (``results/``).
+    chunk_size : int
+        Draws per kernel call (bounds memory; never changes a number).
+    executor : "local", "dask", "dask://HOST:PORT" or a distributed.Client
+        Where chunks are computed.
+    progress : callable(done, total, label), optional
+        Called after each chunk.
+
+    Returns
+    -------
+    RunInfo
+        The results folder, the count of non-converged solves per mineral and the wall time.
+    """
+    t0 = time.time()
+    scn_path = None
+    if not hasattr(scenario, "horizon"):
+        scn_path = Path(scenario)
+        scenario = load_scenario(scn_path)
+    scn = _with_overrides(scenario, draws, seed)
+    minerals = scn.mineral_codes()
+    specs = {m: compile_market(scn, m) for m in minerals}
+    names = output_names(next(iter(specs.values())))
+    h = scenario_hash(scn)
+    parts = chunks(scn.draws, chunk_size)
+    total = len(parts) * len(minerals)
+    done = 0
+    nonconv: dict[str, int] = {}
+    iters_sum: dict[str, int] = {}
+    client, own = (None, False)
+    if executor != "local":
+        if scn_path is None:
+            raise ValueError("the Dask executor needs a scenario file path (workers reload it)")
+        client, own = _dask_client(executor)
+    try:
+        with ResultsWriter(out_dir, scn.name, h, names, specs[minerals[0]].period_years,
+                           scn.outputs.discount_rate, folder_name=folder_name) as writer:
+            for m in minerals:
+                spec = specs[m]
+                nonconv[m] = 0
+                iters_sum[m] = 0
+                if client is not None:
+                    futures = [client.submit(_chunk_task, str(scn_path), None, scn.draws, scn.seed, m, a, b, pure=False)
+                               for a, b in parts]
+                    results = (f.result() for f in futures)
+                else:
+                    results = (simulate_chunk(scn, spec, a, b) for a, b in parts)
+                for (a, b), (arrays, iters) in zip(parts, results):
+                    nonconv[m] += int((arrays["converged"][:, :, 0] < 0.5).sum())
+                    iters_sum[m] += int(iters.sum())
+                    writer.add_chunk(m, list(spec.regions), a, arrays)
+                    done += 1
+                    if progress:
+                        progress(done, total, m)
+            manifest = {
+                "kind": "run",
+                "scenario_name": scn.name,
+                "scenario_file": str(scn_path) if scn_path else None,
+                "scenario_hash": h,
+                "scenario": scn.to_dict(),
+                "seed_entropy": scn.seed,
+                "draws": scn.draws,
+                "periods": scn.horizon.periods,
+                "horizon": {"start": str(scn.horizon.start), "periods": scn.horizon.periods,
+                            "period": scn.horizon.period,
+                            "labels": [period_label(scn.horizon, k) for k in range(scn.horizon.periods)]},
+                "period_years": specs[minerals[0]].period_years,
+                "minerals": minerals,
+                "regions": list(specs[minerals[0]].regions),
+                "outputs": names,
+                "units": {m: {"price": specs[m].cal.price_unit, "quantity": "t/yr", "values": "USD/yr"} for m in minerals},
+                "dataset": {"name": scn.data.name, "path": str(scn.data.path)},
+                "nonconverged_solves": nonconv,
+                "solves": {m: scn.draws * scn.horizon.periods for m in minerals},
+                "newton_iterations": iters_sum,
+                "chunk_size": chunk_size,
+                "executor": "local" if client is None else "dask",
+                "discount_rate": scn.outputs.discount_rate,
+                "package_version": __version__,
+            }
+            path = writer.finish(manifest)
+    finally:
+        if own and client is not None:
+            client.close()
+    return RunInfo(path=path, nonconverged=nonconv, wall_time=time.time() - t0)

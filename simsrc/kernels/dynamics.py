@@ -1,0 +1,390 @@
+"""The period loop over Monte Carlo draws (numba, prange over draws): MODEL.md sec. 4-5.
+
+For each draw (in parallel) and each period (in order) the kernel composes the period's policy
+arrays from the compiled layers (:mod:`simsrc.policies`), solves the market clearing with
+:func:`simsrc.kernels.equilibrium.solve_market` warm-started from the previous period, records
+the outputs of MODEL.md sec. 5 and updates the state: capacity (depreciation, lead-time
+investment driven by expected producer prices, projects), adaptive price expectations, demand
+growth and stockpiles.
+
+Everything random arrives as arrays drawn outside (demand shocks ``Z``, layer activity paths,
+per-draw parameter values), so a draw's result depends only on its own inputs: chunking,
+thread count or executor cannot change a number.
+
+State equations (per origin ``i`` and supply segment ``q``; segment 1 is the part covered by a
+producer price floor, a share ``phi`` of the region's capacity; ``dt`` = period in years):
+
+- capacity ``K[t+1] = K[t] + dt * (I[t - L] - delta * K[t]) + projects``; outages scale the
+  capacity available in a period (``K_eff = K * outage_mult``) without destroying it;
+- investment ``I[t] = K[t] * min(delta + kappa * (pe[t] - 1), imax)+`` with ``pe`` the expected producer
+  price of the segment: adaptive ``pe[t+1] = pe[t] + w (p[t] - pe[t])`` and, on a covered
+  segment while its floor is in force, at least the floor; before the horizon investment is
+  the replacement level ``delta * K0``; the ceiling ``imax`` (an addition to MODEL.md) keeps
+  capacity growth within what build-outs achieve when expected prices spike;
+- the supply shifter scales with capacity, ``A = u0 * K`` (so supply at the baseline price is
+  ``u0 * K``); an origin without a capacity limit (u0 blank) keeps a virtual capacity
+  ``K = Q0`` for this scaling and ``inf`` as its limit;
+- demand ``g[t+1] = g[t] * exp((mu - s^2/2) dt + s sqrt(dt) Z[t])``, ``g[0] = 1``;
+- stockpiles release at up to their rate while the previous period's consumer price index is
+  above the trigger and stock remains, and refill at up to their rate while it is below the
+  refill threshold and below capacity (lagged prices avoid a fixed point inside the period).
+  Released and purchased quantities are spread over origins with the region's baseline
+  sourcing shares ``X0[i, r] / C0[r]`` (MODEL.md's ``release[i]`` and ``purchases[i]``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .equilibrium import ORIGIN_SOLVED, STATUS_CONVERGED, market_outcomes, solve_market
+from .equilibrium import _N_IMAT, _N_IVEC, _N_MAT, _N_VEC
+from .welfare import market_welfare
+
+# output rows of the ``out`` array (order of simsrc.results.OUTPUTS, then watched shares)
+O_ORIGIN_PRICE = 0
+O_CONSUMER_PRICE = 1
+O_PRODUCTION = 2
+O_CONSUMPTION = 3
+O_IMPORTS = 4
+O_EXPORTS = 5
+O_CAPACITY = 6
+O_NIR = 7
+O_TARIFF_REV = 8
+O_LEVY_REV = 9
+O_QUOTA_RENT = 10
+O_FISCAL = 11
+O_STOCKPILE = 12
+O_CS = 13
+O_PS = 14
+O_CONVERGED = 15
+N_BASE_OUTPUTS = 16
+
+#: Tariff layer modes.
+TARIFF_ADD = 0
+TARIFF_SET = 1
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
+             sigma, eta, eps, mu, vol, delta, kappa, imax, lead, ew, Z, dt,
+             tar_mask, tar_mode, tar_rate, tar_act,
+             cap_origin, cap_dest, cap_share, cap_leak, cap_act,
+             flo_level, flo_phi, flo_alpha, flo_act,
+             mip_members, mip_level, mip_und, mip_act,
+             stk_init, stk_cap, stk_rel, stk_trig, stk_refill, stk_below, stk_act,
+             off_region, off_qty, off_price, off_act,
+             prj_region, prj_cap, prj_period, prj_cov,
+             outage_mult, watched, tol, max_iter, out, iters):
+    """Simulate one mineral market for a chunk of draws.
+
+    Parameters
+    ----------
+    X0, T0, w : ndarray (R, R)
+        Calibration: baseline flows (t/yr), baseline tariff factors, value shares.
+    u0 : ndarray (R,)
+        Baseline utilisation used to scale supply with capacity (1 where unlimited).
+    K0v : ndarray (R,)
+        Baseline capacity, t/yr (``Q0`` where there is no capacity limit: virtual capacity).
+    unlimited : ndarray (R,) uint8
+        1 where the origin has no capacity limit.
+    uv0 : ndarray (R,)
+        Baseline consumer price per destination in the dataset's price unit.
+    P0 : float
+        Baseline world price in the dataset's price unit (origin price = index x P0).
+    P0_usd : float
+        Baseline world price, USD/t (values in USD/yr = index x t/yr x P0_usd).
+    sigma, eta, eps, mu, vol, delta, kappa, imax, ew : ndarray (S, R)
+        Per-draw parameters: Armington and demand elasticities (per destination, eta > 0),
+        supply elasticity (per origin), annual demand drift and volatility (per destination),
+        annual depreciation, investment response, investment ceiling (share of capacity per
+        year) and per-period expectation weight (per origin).
+    lead : ndarray (S, R) int64
+        Lead time in periods.
+    Z : ndarray (S, T, R)
+        Standard normal demand shocks.
+    dt : float
+        Period length in years.
+    tar_mask (NL, R, R), tar_mode (NL,), tar_rate (S, NL), tar_act (S, T, NL)
+        Tariff layers, applied in order: mode add (rate added to the rate in force) or set.
+    cap_origin (NC,), cap_dest (NC, R), cap_share (S, NC), cap_leak (S, NC), cap_act (S, T, NC)
+        Export-restriction layers; a flow belongs to the last active layer covering it; the
+        cap is ``(share + leak (1 - share)) * sum X0`` over the layer's flows, t/yr.
+    flo_level (R,), flo_phi (S, R), flo_alpha (S, R), flo_act (S, T, R)
+        Producer floors: level (price index), covered share of capacity, upside share, activity.
+    mip_members (NM, R), mip_level (NM,), mip_und (NM,), mip_act (S, T, NM)
+        Minimum import prices: members, level (index of P0), 1 if an undertaking (rent to the
+        exporter), activity. Overlapping clubs: the highest level applies.
+    stk_init, stk_cap, stk_rel, stk_trig, stk_refill, stk_below (R,), stk_act (S, T, R)
+        Stockpiles per region: initial stock (t), capacity (t), release rate (t/yr), trigger
+        (consumer price index), refill rate (t/yr), refill threshold (index), activity.
+    off_region (NO,), off_qty (NO,), off_price (NO,), off_act (S, T, NO)
+        Offtake purchases of a region's own output, t/yr; purchase price index (0 = market
+        price: no fiscal cost beyond the floor); activity.
+    prj_region (NP,), prj_cap (NP,), prj_period (S, NP), prj_cov (S, NP)
+        Capacity projects: region, capacity (t/yr), first producing period (-1 = never),
+        covered share.
+    outage_mult : ndarray (S, T, R)
+        Share of capacity available (1 = no outage).
+    watched : ndarray (NW, R) uint8
+        Origin masks whose share of each region's consumption is reported.
+    tol : float
+        Convergence tolerance; max_iter: Newton iteration limit.
+    out : ndarray (N_BASE_OUTPUTS + NW, S, T, R) float32
+        Outputs (see the O_* row indices; units in simsrc.results.OUTPUTS).
+    iters : ndarray (S, T) int32
+        Newton iterations per solve.
+    """
+    S, T, R = Z.shape
+    NC = cap_origin.shape[0]
+    NL = tar_mode.shape[0]
+    NM = mip_level.shape[0]
+    NO = off_region.shape[0]
+    NP = prj_region.shape[0]
+    NW = watched.shape[0]
+    C0 = np.zeros(R)
+    Q0 = np.zeros(R)
+    for j in range(R):
+        for i in range(R):
+            C0[j] += X0[i, j]
+            Q0[i] += X0[i, j]
+    Lmax = 0
+    for s in range(S):
+        for i in range(R):
+            if lead[s, i] > Lmax:
+                Lmax = lead[s, i]
+    NB = Lmax + 1
+    for s in prange(S):
+        N = R + NC
+        ws = (np.zeros((_N_MAT, N, N)), np.zeros((_N_VEC, N)), np.zeros((_N_IMAT, N, N), dtype=np.int64),
+              np.zeros((_N_IVEC, N), dtype=np.int64))
+        z = np.zeros(R + NC)
+        ostat = np.zeros(R, dtype=np.int64)
+        Tf = np.empty((R, R))
+        rate = np.empty((R, R))
+        capk = np.full((R, R), -1, dtype=np.int64)
+        cap = np.zeros(NC)
+        mip = np.zeros((R, R))
+        und = np.zeros((R, R), dtype=np.uint8)
+        g = np.ones(R)
+        A_seg = np.zeros((R, 2))
+        K_seg = np.zeros((R, 2))
+        K_lim = np.zeros((R, 2))
+        floor = np.zeros(R)
+        release = np.zeros(R)
+        purchases = np.zeros(R)
+        alpha = np.zeros(R)
+        P_ref = np.ones(R)
+        # outcome buffers
+        p = np.zeros(R)
+        pd = np.zeros((R, R))
+        levy = np.zeros((R, R))
+        P = np.zeros(R)
+        D = np.zeros(R)
+        X = np.zeros((R, R))
+        Sseg = np.zeros((R, 2))
+        lam = np.zeros(NC)
+        trev = np.zeros(R)
+        lrev = np.zeros(R)
+        qrent = np.zeros(R)
+        fisc = np.zeros(R)
+        cs = np.zeros(R)
+        ps = np.zeros(R)
+        # state
+        Kst = np.zeros((R, 2))      # capacity by segment, t/yr (virtual where unlimited)
+        pe = np.ones(R)             # expected origin price index
+        pipe = np.zeros((NB, R, 2))  # investment pipeline (ring buffer), t/yr per year
+        stock = np.zeros(R)
+        Pprev = np.ones(R)
+        for i in range(R):
+            phi = flo_phi[s, i]
+            Kst[i, 0] = K0v[i] * (1.0 - phi)
+            Kst[i, 1] = K0v[i] * phi
+            for b in range(NB):
+                pipe[b, i, 0] = delta[s, i] * Kst[i, 0]
+                pipe[b, i, 1] = delta[s, i] * Kst[i, 1]
+            stock[i] = stk_init[i]
+            alpha[i] = flo_alpha[s, i]
+        for t in range(T):
+            # --- capacity projects coming on stream this period
+            for q in range(NP):
+                if prj_period[s, q] == t:
+                    r = prj_region[q]
+                    c = prj_cov[s, q]
+                    Kst[r, 0] += prj_cap[q] * (1.0 - c)
+                    Kst[r, 1] += prj_cap[q] * c
+            # --- tariffs
+            for i in range(R):
+                for j in range(R):
+                    rate[i, j] = T0[i, j] - 1.0
+            for l in range(NL):
+                if tar_act[s, t, l] == 1:
+                    rl = tar_rate[s, l]
+                    for i in range(R):
+                        for j in range(R):
+                            if tar_mask[l, i, j] > 0.0:
+                                if tar_mode[l] == TARIFF_ADD:
+                                    rate[i, j] += rl
+                                else:
+                                    rate[i, j] = rl
+            for i in range(R):
+                for j in range(R):
+                    Tf[i, j] = 1.0 + rate[i, j]
+            # --- export caps: each flow to the last active layer covering it
+            for i in range(R):
+                for j in range(R):
+                    capk[i, j] = -1
+            for c in range(NC):
+                if cap_act[s, t, c] == 1:
+                    i = cap_origin[c]
+                    for j in range(R):
+                        if cap_dest[c, j] == 1 and j != i:
+                            capk[i, j] = c
+            for c in range(NC):
+                tot = 0.0
+                i = cap_origin[c]
+                for j in range(R):
+                    if capk[i, j] == c:
+                        tot += X0[i, j]
+                sh = cap_share[s, c]
+                cap[c] = (sh + cap_leak[s, c] * (1.0 - sh)) * tot
+            # --- minimum import prices
+            for i in range(R):
+                for j in range(R):
+                    mip[i, j] = 0.0
+                    und[i, j] = 0
+            for m in range(NM):
+                if mip_act[s, t, m] == 1:
+                    for j in range(R):
+                        if mip_members[m, j] == 1:
+                            for i in range(R):
+                                if mip_members[m, i] == 0 and i != j and mip_level[m] > mip[i, j]:
+                                    mip[i, j] = mip_level[m]
+                                    und[i, j] = mip_und[m]
+            # --- floors, capacity in force, supply shifters
+            for i in range(R):
+                floor[i] = flo_level[i] if flo_act[s, t, i] == 1 else 0.0
+                om = outage_mult[s, t, i]
+                for q in range(2):
+                    K_seg[i, q] = Kst[i, q] * om
+                    A_seg[i, q] = u0[i] * K_seg[i, q]
+                    K_lim[i, q] = np.inf if unlimited[i] == 1 else K_seg[i, q]
+            # --- stockpiles (lagged price rule) and offtake
+            for i in range(R):
+                release[i] = 0.0
+                purchases[i] = 0.0
+            for r in range(R):
+                if stk_act[s, t, r] == 1 and C0[r] > 0.0:
+                    rel = 0.0
+                    buy = 0.0
+                    if Pprev[r] > stk_trig[r] and stock[r] > 0.0:
+                        rel = min(stk_rel[r], stock[r] / dt)
+                    elif stk_refill[r] > 0.0 and Pprev[r] < stk_below[r] and stock[r] < stk_cap[r]:
+                        buy = min(stk_refill[r], (stk_cap[r] - stock[r]) / dt)
+                    stock[r] += dt * (buy - rel)
+                    for i in range(R):
+                        sh = X0[i, r] / C0[r]
+                        release[i] += rel * sh
+                        purchases[i] += buy * sh
+            for o in range(NO):
+                if off_act[s, t, o] == 1:
+                    purchases[off_region[o]] += off_qty[o]
+            # --- solve (warm start: z from the previous period)
+            status, it = solve_market(X0, T0, w, sigma[s], eta[s], eps[s], Tf, capk, cap, mip, g,
+                                      A_seg, K_lim, floor, release, purchases, z, ostat, ws,
+                                      tol, max_iter)
+            if status != STATUS_CONVERGED:
+                # one retry from the baseline before flagging the solve as failed
+                for q in range(R + NC):
+                    z[q] = 0.0
+                status, it2 = solve_market(X0, T0, w, sigma[s], eta[s], eps[s], Tf, capk, cap,
+                                           mip, g, A_seg, K_lim, floor, release, purchases, z,
+                                           ostat, ws, tol, max_iter)
+                it += it2
+            iters[s, t] = it
+            market_outcomes(X0, T0, w, sigma[s], eta[s], eps[s], Tf, capk, cap, mip, g, A_seg,
+                            K_lim, floor, release, purchases, z, ostat, ws,
+                            p, pd, levy, P, D, X, Sseg, lam)
+            market_welfare(X0, T0, eta[s], Tf, capk, cap, g, A_seg, K_lim, floor, alpha, A_seg,
+                           K_lim, eps[s], p, pd, levy, P, X, Sseg, lam, P_ref,
+                           trev, lrev, qrent, fisc, cs, ps)
+            # levy revenue by flow: to the importer, or to the exporter under an undertaking
+            for r in range(R):
+                lrev[r] = 0.0
+            for i in range(R):
+                for j in range(R):
+                    if X[i, j] > 0.0 and levy[i, j] > 0.0:
+                        lf = 1.0
+                        k = capk[i, j]
+                        if k >= 0 and cap[k] > 0.0 and math.isfinite(lam[k]):
+                            lf = 1.0 + lam[k]
+                        v = levy[i, j] * p[i] * lf * Tf[i, j] * X[i, j]
+                        if und[i, j] == 1:
+                            lrev[i] += v
+                        else:
+                            lrev[j] += v
+            for o in range(NO):
+                if off_act[s, t, o] == 1 and off_price[o] > 0.0:
+                    r = off_region[o]
+                    fisc[r] += (off_price[o] - p[r]) * off_qty[o]
+            # --- outputs
+            conv = 1.0 if status == STATUS_CONVERGED else 0.0
+            for r in range(R):
+                cons = 0.0
+                exp_ = 0.0
+                for i in range(R):
+                    cons += X[i, r]
+                    if i != r:
+                        exp_ += X[r, i]
+                prod = Sseg[r, 0] + Sseg[r, 1]
+                out[O_ORIGIN_PRICE, s, t, r] = p[r] * P0 if Q0[r] > 0.0 else np.nan
+                out[O_CONSUMER_PRICE, s, t, r] = P[r] * uv0[r] if C0[r] > 0.0 else np.nan
+                out[O_PRODUCTION, s, t, r] = prod
+                out[O_CONSUMPTION, s, t, r] = cons
+                out[O_IMPORTS, s, t, r] = cons - X[r, r]
+                out[O_EXPORTS, s, t, r] = exp_
+                out[O_CAPACITY, s, t, r] = np.nan if unlimited[r] == 1 else K_seg[r, 0] + K_seg[r, 1]
+                if cons > 0.0:
+                    out[O_NIR, s, t, r] = max(0.0, (cons - prod) / cons)
+                else:
+                    out[O_NIR, s, t, r] = np.nan
+                out[O_TARIFF_REV, s, t, r] = trev[r] * P0_usd
+                out[O_LEVY_REV, s, t, r] = lrev[r] * P0_usd
+                out[O_QUOTA_RENT, s, t, r] = qrent[r] * P0_usd
+                out[O_FISCAL, s, t, r] = fisc[r] * P0_usd
+                out[O_STOCKPILE, s, t, r] = stock[r]
+                out[O_CS, s, t, r] = cs[r] * P0_usd
+                out[O_PS, s, t, r] = ps[r] * P0_usd
+                out[O_CONVERGED, s, t, r] = conv
+                for wi in range(NW):
+                    sh = 0.0
+                    for i in range(R):
+                        if watched[wi, i] == 1:
+                            sh += X[i, r]
+                    out[N_BASE_OUTPUTS + wi, s, t, r] = sh / cons if cons > 0.0 else np.nan
+            # --- state updates for the next period
+            for r in range(R):
+                Pprev[r] = P[r]
+            slot = t % NB
+            for i in range(R):
+                pi = p[i] if ostat[i] == ORIGIN_SOLVED else 1.0
+                for q in range(2):
+                    pexp = pe[i]
+                    if q == 1 and floor[i] > 0.0 and pexp < floor[i]:
+                        pexp = floor[i]
+                    rate_i = delta[s, i] + kappa[s, i] * (pexp - 1.0)
+                    if rate_i > imax[s, i]:
+                        rate_i = imax[s, i]
+                    pipe[slot, i, q] = Kst[i, q] * rate_i if rate_i > 0.0 else 0.0
+                L = lead[s, i]
+                src = (t - L) % NB
+                for q in range(2):
+                    Kst[i, q] += dt * (pipe[src, i, q] - delta[s, i] * Kst[i, q])
+                    if Kst[i, q] < 0.0:
+                        Kst[i, q] = 0.0
+                pe[i] += ew[s, i] * (pi - pe[i])
+            for j in range(R):
+                g[j] *= math.exp((mu[s, j] - 0.5 * vol[s, j] * vol[s, j]) * dt
+                                 + vol[s, j] * math.sqrt(dt) * Z[s, t, j])

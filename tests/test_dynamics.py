@@ -1,0 +1,220 @@
+"""Monte Carlo over time (issue 4): reproducibility, common random numbers, baseline
+replication, event frequencies, floor-driven investment, atomic results."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from simsrc.engine import run, simulate_chunk
+from simsrc.policies import compile_market, draw_inputs, event_states, sample_inputs
+from simsrc.results import Results
+from simsrc.scenario import load_scenario
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FULL = FIXTURES / "scenarios" / "full.yaml"
+
+
+def _write(tmp_path, name, data):
+    p = tmp_path / f"{name}.yaml"
+    p.write_text(yaml.safe_dump(data, sort_keys=False))
+    return p
+
+
+def _full_variant(tmp_path, name="variant", **changes):
+    data = yaml.safe_load(FULL.read_text())
+    data["dataset"] = str((FIXTURES / "tinydata").resolve())
+    data["name"] = name
+    for k, v in changes.items():
+        data[k] = v
+    return _write(tmp_path, name, data)
+
+
+def _arrays(scn, mineral, a, b):
+    spec = compile_market(scn, mineral)
+    arrays, _ = simulate_chunk(scn, spec, a, b)
+    return arrays
+
+
+def test_chunking_does_not_change_a_number(tmp_path):
+    scn = load_scenario(FULL)
+    for m in ("ndpr_oxide", "gallium"):
+        whole = _arrays(scn, m, 0, 60)
+        parts = [_arrays(scn, m, a, min(a + 23, 60)) for a in range(0, 60, 23)]
+        for k, v in whole.items():
+            joined = np.concatenate([p[k] for p in parts])
+            assert np.array_equal(v, joined, equal_nan=True), (m, k)
+
+
+def test_run_chunk_sizes_and_threads_are_bit_identical(tmp_path):
+    """Chunk sizes 1000 vs 333, and NUMBA_NUM_THREADS 1 vs 2, give identical paths."""
+    p = _full_variant(tmp_path, draws=1000, horizon={"start": "2026Q1", "periods": 12},
+                      minerals=["gallium"])
+    folders = {}
+    for label, chunk, threads in (("c1000", 1000, "2"), ("c333", 333, "2"), ("t1", 1000, "1")):
+        out = tmp_path / label
+        env = dict(os.environ, NUMBA_NUM_THREADS=threads)
+        subprocess.run([sys.executable, "-m", "simsrc.cli", "run", str(p), "--out", str(out),
+                        "--chunk-size", str(chunk)], check=True, env=env, capture_output=True)
+        (folder,) = [f for f in out.iterdir() if not f.name.startswith(".")]
+        folders[label] = Results(folder).paths().sort_values(["mineral", "draw", "period", "region"]).reset_index(drop=True)
+    base = folders["c1000"]
+    for label in ("c333", "t1"):
+        assert base.equals(folders[label]), label
+    # a different seed changes the numbers
+    out = tmp_path / "seed"
+    subprocess.run([sys.executable, "-m", "simsrc.cli", "run", str(p), "--out", str(out), "--seed", "8"],
+                   check=True, capture_output=True)
+    (folder,) = [f for f in out.iterdir() if not f.name.startswith(".")]
+    other = Results(folder).paths().sort_values(["mineral", "draw", "period", "region"]).reset_index(drop=True)
+    assert not np.allclose(base["consumer_price"], other["consumer_price"], equal_nan=True)
+
+
+def test_unrelated_policy_leaves_streams_unchanged(tmp_path):
+    a = load_scenario(FULL)
+    data = yaml.safe_load(FULL.read_text())
+    data["dataset"] = str((FIXTURES / "tinydata").resolve())
+    data["policies"].insert(0, {"name": "extra_tariff", "type": "tariff", "importers": ["EU"],
+                                "exporters": "all", "rate": {"dist": "uniform", "low": 0.05, "high": 0.2}})
+    b = load_scenario(_write(tmp_path, "plus", data))
+    for m in ("ndpr_oxide", "gallium"):
+        ia, ib = draw_inputs(a, compile_market(a, m), 0, 200), draw_inputs(b, compile_market(b, m), 0, 200)
+        assert np.array_equal(ia["Z"], ib["Z"])  # demand shocks
+        assert np.array_equal(ia["prj_period"], ib["prj_period"]) if m == "ndpr_oxide" else True
+    sa, sb = event_states(a, 0, 200, sample_inputs(a, 0, 200)), event_states(b, 0, 200, sample_inputs(b, 0, 200))
+    assert sa.keys() == sb.keys()
+    for k in sa:
+        assert np.array_equal(sa[k], sb[k]), k
+    ua, ub = sample_inputs(a, 0, 200), sample_inputs(b, 0, 200)
+    for k in ua:
+        assert np.array_equal(ua[k], ub[k]), k
+
+
+def test_no_shocks_no_policies_reproduces_baseline(tmp_path):
+    p = _write(tmp_path, "quiet", {
+        "name": "quiet", "horizon": {"start": "2026Q1", "periods": 12}, "draws": 20, "seed": 1,
+        "dataset": str((FIXTURES / "tinydata").resolve()),
+        "dynamics": {"demand_volatility": 0.0, "demand_growth": 0.0},
+    })
+    scn = load_scenario(p)
+    for m in scn.mineral_codes():
+        spec = compile_market(scn, m)
+        arr = _arrays(scn, m, 0, 20)
+        cal = spec.cal
+        assert arr["converged"].min() == 1.0
+        # every period of every draw is the baseline (float32 storage: 1e-6 relative)
+        np.testing.assert_allclose(arr["production"], np.broadcast_to(cal.Q0, arr["production"].shape), rtol=2e-6, atol=1e-6)
+        np.testing.assert_allclose(arr["consumption"], np.broadcast_to(cal.C0, arr["consumption"].shape), rtol=2e-6, atol=1e-6)
+        active = cal.Q0 > 0
+        np.testing.assert_allclose(arr["origin_price"][:, :, active], cal.price, rtol=2e-6)
+        np.testing.assert_allclose(arr["cs_change"], 0.0, atol=1e-3 * cal.price_usd_per_t)
+        assert np.all(arr["floor_fiscal_cost"] == 0)
+
+
+def test_growth_alone_moves_consumption_as_its_path(tmp_path):
+    """Growth aside: with drift and no volatility, consumption grows with g (prices adjust)."""
+    p = _write(tmp_path, "grow", {
+        "name": "grow", "horizon": {"start": "2026Q1", "periods": 8}, "draws": 4, "seed": 1,
+        "dataset": str((FIXTURES / "tinydata").resolve()), "minerals": ["graphite"],
+        "dynamics": {"demand_volatility": 0.0, "demand_growth": 0.04},
+    })
+    scn = load_scenario(p)
+    arr = _arrays(scn, "graphite", 0, 4)
+    world = arr["consumption"].sum(axis=2)
+    assert np.all(np.diff(world, axis=1) > 0)
+
+
+def test_dated_event_frequency_and_markov_share():
+    scn = load_scenario(FULL)
+    n = 4000
+    inputs = sample_inputs(scn, 0, n)
+    st = event_states(scn, 0, n, inputs)
+    fired = st[("ban_back", "fired")][:, -1]
+    p = inputs["events.ban_back.probability"]
+    # the expected frequency is the mean drawn probability; the per-draw Bernoulli variance sums
+    se = np.sqrt(np.sum(p * (1 - p))) / n
+    assert abs(fired.mean() - p.mean()) < 4 * se
+    on = st[("regime", "on")]
+    pi = 0.05 / (0.05 + 0.2)
+    share = on[:, 20:].mean(axis=1)  # after burn-in from 'off'
+    assert abs(share.mean() - pi) < 4 * share.std(ddof=1) / np.sqrt(n) + 0.01
+
+
+def test_floor_raises_investment_in_covered_segment(tmp_path):
+    data = yaml.safe_load(FULL.read_text())
+    data["dataset"] = str((FIXTURES / "tinydata").resolve())
+    data["minerals"] = ["ndpr_oxide"]
+    data["policies"] = [q for q in data["policies"] if q["name"] == "floor"]
+    data["events"] = []
+    data["parameters"] = []
+    with_floor = load_scenario(_write(tmp_path, "floor", data))
+    data["policies"] = []
+    without = load_scenario(_write(tmp_path, "nofloor", data))
+    a = _arrays(with_floor, "ndpr_oxide", 0, 100)
+    b = _arrays(without, "ndpr_oxide", 0, 100)
+    usa = compile_market(with_floor, "ndpr_oxide").regions.index("USA")
+    # the floor (110 USD/kg) is above the market (60 USD/kg): more capacity after the lead time
+    assert np.all(a["capacity"][:, -1, usa] > b["capacity"][:, -1, usa])
+    assert np.all(a["production"][:, 0, usa] > b["production"][:, 0, usa])
+    assert np.all(a["floor_fiscal_cost"][:, 0, usa] > 0)
+
+
+def test_every_instrument_runs_and_writes_results(tmp_path):
+    info = run(FULL, draws=40, out_dir=tmp_path, chunk_size=15)
+    r = Results(info.path)
+    m = r.manifest
+    assert m["draws"] == 40 and m["periods"] == 40 and m["scenario_hash"]
+    assert set(m["nonconverged_solves"]) == set(m["minerals"])
+    paths = r.paths(mineral="gallium")
+    assert len(paths) == 40 * 40 * 7
+    assert paths["converged"].mean() > 0.99
+    s = r.summary
+    assert {"mean", "sd", "p5", "p25", "p50", "p75", "p95", "n"} <= set(s.columns)
+    d = r.draws
+    assert {"npv_net_welfare", "peak_consumer_price", "mean_import_reliance", "cum_floor_fiscal_cost"} <= set(d.columns)
+    # stockpile is drawn down or refilled, never negative; the US floor costs money at 60 < 110 USD/kg
+    assert paths.query("region == 'USA'")["stockpile"].min() >= 0
+    nd = r.paths(mineral="ndpr_oxide", region="USA")
+    assert nd["floor_fiscal_cost"].mean() > 0
+
+
+def test_killed_run_leaves_no_results_folder(tmp_path):
+    p = _full_variant(tmp_path, draws=200000)
+    out = tmp_path / "res"
+    proc = subprocess.Popen([sys.executable, "-m", "simsrc.cli", "run", str(p), "--out", str(out),
+                             "--chunk-size", "500"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:  # wait until it is writing
+        if out.exists() and any(out.glob(".*.tmp-*/paths.parquet")):
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert [f for f in out.iterdir() if not f.name.startswith(".")] == []
+    # the next run clears the dead run's temporary folder
+    run(FULL, draws=5, out_dir=out)
+    assert not list(out.glob(".*.tmp-*"))
+    assert len([f for f in out.iterdir() if not f.name.startswith(".")]) == 1
+
+
+def test_terminated_run_cleans_up(tmp_path):
+    p = _full_variant(tmp_path, draws=200000)
+    out = tmp_path / "res"
+    proc = subprocess.Popen([sys.executable, "-m", "simsrc.cli", "run", str(p), "--out", str(out),
+                             "--chunk-size", "500"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if out.exists() and any(out.glob(".*.tmp-*/paths.parquet")):
+            break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    assert list(out.iterdir()) == []
