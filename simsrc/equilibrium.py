@@ -52,7 +52,15 @@ class MarketInputs:
     floor_alpha : ndarray (R,)
         Government share of the upside above the floor.
     release, purchases : ndarray (R,)
-        Stock release into and government purchases of origin i's output, t/yr.
+        Stock release into and government purchases of origin i's output, t/yr (purchases
+        here are at the market price, e.g. stockpile refills).
+    undertaking : ndarray (R, R) uint8, optional
+        1 where a minimum import price is a price undertaking: the levy on the flow goes to
+        the exporter instead of the importer.
+    offtake_qty, offtake_price : ndarray (R,), optional
+        Government offtake of origin i's output at a contract price (t/yr; price index, 0 =
+        market price). Added to the purchases; the fiscal cost is
+        ``(offtake_price - p) * offtake_qty`` where a price is set.
     """
 
     T: np.ndarray
@@ -67,6 +75,9 @@ class MarketInputs:
     release: np.ndarray
     purchases: np.ndarray
     cap_names: tuple = field(default_factory=tuple)
+    undertaking: np.ndarray | None = None
+    offtake_qty: np.ndarray | None = None
+    offtake_price: np.ndarray | None = None
 
     @classmethod
     def baseline(cls, cal: Calibration) -> "MarketInputs":
@@ -150,6 +161,12 @@ class MarketInputs:
             a = getattr(self, name)
             if np.any(a < 0) or np.any(~np.isfinite(a)):
                 raise CalibrationError(f"{name} must be finite and >= 0")
+        for name, shape in (("undertaking", (R, R)), ("offtake_qty", (R,)), ("offtake_price", (R,))):
+            a = getattr(self, name)
+            if a is not None and np.asarray(a).shape != shape:
+                raise CalibrationError(f"{name} must have shape {shape}, got {np.asarray(a).shape}")
+        if (self.offtake_qty is None) != (self.offtake_price is None):
+            raise CalibrationError("offtake_qty and offtake_price go together")
         if np.any(self.capk >= NC) or np.any(self.capk < -1):
             raise CalibrationError(f"capk must be -1 or a cap id below {NC}")
         for k in range(NC):
@@ -255,20 +272,28 @@ class MarketResult:
                             columns=pd.Index(self.regions, name="destination"))
 
     def to_dict(self) -> dict:
-        """JSON-ready dict (inf and NaN become None)."""
+        """JSON-ready dict (inf and NaN become None; origins without production have no
+        price and destinations without consumption no consumer price: None)."""
         def clean(a):
             a = np.asarray(a, dtype=float)
             return [None if not np.isfinite(v) else float(v) for v in a.ravel()] if a.ndim == 1 else \
                 [clean(r) for r in a]
         regions = list(self.regions)
+        # no production: no variety, no price; no consumption: no consumer price
+        inactive = self.origin_status == keq.ORIGIN_INACTIVE
+        no_demand = self.consumption <= 0
+        price_index = np.where(inactive, np.nan, self.price_index)
+        price = np.where(inactive, np.nan, self.price)
+        cpi = np.where(no_demand, np.nan, self.consumer_price_index)
+        cp = np.where(no_demand, np.nan, self.consumer_price)
         return {
             "mineral": self.code,
             "regions": regions,
             "price_unit": self.price_unit,
-            "price_index": clean(self.price_index),
-            "price": clean(self.price),
-            "consumer_price_index": clean(self.consumer_price_index),
-            "consumer_price": clean(self.consumer_price),
+            "price_index": clean(price_index),
+            "price": clean(price),
+            "consumer_price_index": clean(cpi),
+            "consumer_price": clean(cp),
             "production": clean(self.production),
             "consumption": clean(self.consumption),
             "flows": clean(self.flows),
@@ -340,6 +365,18 @@ def solve(cal: Calibration, inputs: MarketInputs | None = None, *, z0=None,
                        inputs.A_seg, inputs.K_seg, inputs.floor, inputs.floor_alpha, A0, K0,
                        cal.eps, p, pd_, levy, P, X, Sseg, lam, P_ref,
                        out["tr"], out["lr"], out["qr"], out["fc"], out["cs"], out["ps"])
+    if inputs.undertaking is not None and np.any(inputs.undertaking):
+        # price undertakings: the levy on those flows goes to the exporter
+        lf = np.ones((R, R))
+        for k in range(NC):
+            if inputs.cap[k] > 0 and np.isfinite(lam[k]):
+                lf[inputs.capk == k] = 1.0 + lam[k]
+        per_flow = np.where(X > 0, levy * p[:, None] * lf * inputs.T * X, 0.0)
+        und = per_flow * (inputs.undertaking == 1)
+        out["lr"] += und.sum(axis=1) - und.sum(axis=0)
+    if inputs.offtake_qty is not None:
+        priced = inputs.offtake_price > 0
+        out["fc"] += np.where(priced, (inputs.offtake_price - p) * inputs.offtake_qty, 0.0)
     P0 = cal.price_usd_per_t
     Q = Sseg.sum(axis=1)
     C = X.sum(axis=0)
@@ -367,7 +404,156 @@ def solve(cal: Calibration, inputs: MarketInputs | None = None, *, z0=None,
 def _kernel_args(cal: Calibration, inputs: MarketInputs) -> tuple:
     """The kernel's argument tuple up to (not including) ``z`` (contiguous float64/int64)."""
     f = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
+    purchases = inputs.purchases if inputs.offtake_qty is None else inputs.purchases + inputs.offtake_qty
     return (f(cal.X0), f(cal.T0), f(cal.w), f(cal.sigma), f(cal.eta), f(cal.eps),
             f(inputs.T), np.ascontiguousarray(inputs.capk, dtype=np.int64), f(inputs.cap),
             f(inputs.mip), f(inputs.g), f(inputs.A_seg), f(inputs.K_seg), f(inputs.floor),
-            f(inputs.release), f(inputs.purchases))
+            f(inputs.release), f(purchases))
+
+
+# --- scenarios: the first period at central values ----------------------------------------------
+
+def scenario_inputs(scn, mineral: str) -> tuple[Calibration, MarketInputs]:
+    """Compile a loaded scenario's first period for one mineral at central values.
+
+    The scenario is compiled by :func:`simsrc.policies.compile_market` and materialised by
+    :func:`simsrc.policies.draw_inputs` with ``central=True`` (every uncertain number at its
+    central value; an event's most likely outcome; a conditional policy is on in the first
+    period only if its condition holds there, so policies waiting for an event that cannot
+    have happened by then are off). The layers are then composed for period 0 exactly as the
+    dynamics kernel composes a period: tariffs applied in order (add or set), each capped flow
+    under the last active cap covering it (cap = (share + leakage (1 - share)) x baseline
+    flows), the highest minimum import price of the clubs an importer belongs to, floors on a
+    share ``phi`` of capacity, capacity projects due in period 0, outages, stockpile rules
+    against the baseline consumer price, and offtake.
+
+    Parameters
+    ----------
+    scn : simsrc.scenario.Scenario
+        A loaded scenario (:func:`simsrc.scenario.load_scenario`).
+    mineral : str
+        A mineral code of the scenario's dataset.
+
+    Returns
+    -------
+    cal : Calibration
+        With the central elasticities of the scenario (dataset values and parameter overrides).
+    inputs : MarketInputs
+        Period-0 kernel arrays; only caps active in period 0 are included.
+    """
+    from . import policies as pol_mod
+    from .kernels.dynamics import TARIFF_ADD
+
+    spec = pol_mod.compile_market(scn, mineral)
+    a = pol_mod.draw_inputs(scn, spec, 0, 1, central=True)
+    cal0 = spec.cal
+    R = cal0.n_regions
+    X0 = cal0.X0
+    cal = replace(cal0, sigma=np.array(a["sigma"][0], dtype=float), eta=np.array(a["eta"][0], dtype=float),
+                  eps=np.array(a["eps"][0], dtype=float),
+                  params={"supply_elasticity": np.array(a["eps"][0]), "demand_elasticity": -np.array(a["eta"][0]),
+                          "armington": np.array(a["sigma"][0])})
+    t = 0
+    # tariffs
+    rate = cal.T0 - 1.0
+    for q in range(a["tar_mask"].shape[0]):
+        if a["tar_act"][0, t, q]:
+            m = a["tar_mask"][q] > 0
+            r = a["tar_rate"][0, q]
+            rate = np.where(m, rate + r, rate) if a["tar_mode"][q] == TARIFF_ADD else np.where(m, r, rate)
+    T = 1.0 + rate
+    # caps: each flow under the last active layer covering it; keep active layers only
+    cap_layers = [l for l in spec.layers if l.kind == "cap"]
+    capk_full = np.full((R, R), -1, dtype=np.int64)
+    for c in range(a["cap_origin"].shape[0]):
+        if a["cap_act"][0, t, c]:
+            i = a["cap_origin"][c]
+            for j in range(R):
+                if a["cap_dest"][c, j] == 1 and j != i:
+                    capk_full[i, j] = c
+    used = sorted({int(k) for k in capk_full.ravel() if k >= 0})
+    capk = np.full((R, R), -1, dtype=np.int64)
+    cap = np.zeros(len(used))
+    for new, c in enumerate(used):
+        capk[capk_full == c] = new
+        i = a["cap_origin"][c]
+        tot = X0[i][capk_full[i] == c].sum()
+        sh = a["cap_share"][0, c]
+        cap[new] = (sh + a["cap_leak"][0, c] * (1.0 - sh)) * tot
+    names = tuple(cap_layers[c].name for c in used)
+    # minimum import prices
+    mip = np.zeros((R, R))
+    und = np.zeros((R, R), dtype=np.uint8)
+    for q in range(a["mip_members"].shape[0]):
+        if a["mip_act"][0, t, q]:
+            mem = a["mip_members"][q] == 1
+            for j in np.flatnonzero(mem):
+                for i in np.flatnonzero(~mem):
+                    if i != j and a["mip_level"][q] > mip[i, j]:
+                        mip[i, j] = a["mip_level"][q]
+                        und[i, j] = a["mip_und"][q]
+    # floors, capacity in force, supply shifters
+    phi = a["flo_phi"][0]
+    floor = np.where(a["flo_act"][0, t] == 1, a["flo_level"], 0.0)
+    K = np.stack([a["K0v"] * (1.0 - phi), a["K0v"] * phi], axis=1)
+    for q in range(a["prj_region"].shape[0]):
+        if a["prj_period"][0, q] == t:
+            r, c = a["prj_region"][q], a["prj_cov"][0, q]
+            K[r] += a["prj_cap"][q] * np.array([1.0 - c, c])
+    K_seg = K * a["outage_mult"][0, t][:, None]
+    A_seg = a["u0"][:, None] * K_seg
+    K_lim = np.where(a["unlimited"][:, None] == 1, np.inf, K_seg)
+    # stockpiles against the baseline consumer price (index 1), offtake
+    release = np.zeros(R)
+    purchases = np.zeros(R)
+    dt = a["dt"]
+    C0 = cal.C0
+    for r in range(R):
+        if a["stk_act"][0, t, r] and C0[r] > 0:
+            stock = a["stk_init"][r]
+            rel = buy = 0.0
+            if 1.0 > a["stk_trig"][r] and stock > 0:
+                rel = min(a["stk_rel"][r], stock / dt)
+            elif a["stk_refill"][r] > 0 and 1.0 < a["stk_below"][r] and stock < a["stk_cap"][r]:
+                buy = min(a["stk_refill"][r], (a["stk_cap"][r] - stock) / dt)
+            release += rel * X0[:, r] / C0[r]
+            purchases += buy * X0[:, r] / C0[r]
+    off_q = np.zeros(R)
+    off_p = np.zeros(R)
+    for o in range(a["off_region"].shape[0]):
+        if a["off_act"][0, t, o]:
+            r = a["off_region"][o]
+            off_q[r] += a["off_qty"][o]
+            if a["off_price"][o] > 0:
+                off_p[r] = a["off_price"][o]
+    inputs = MarketInputs(
+        T=T, capk=capk, cap=cap, mip=mip, g=np.ones(R), A_seg=A_seg, K_seg=K_lim, floor=floor,
+        floor_alpha=np.array(a["flo_alpha"][0], dtype=float), release=release, purchases=purchases,
+        cap_names=names, undertaking=und, offtake_qty=off_q, offtake_price=off_p,
+    )
+    return cal, inputs
+
+
+def solve_scenario(scn, minerals=None, **kwargs) -> dict:
+    """Solve the first period of a scenario at central values, mineral by mineral.
+
+    Parameters
+    ----------
+    scn : simsrc.scenario.Scenario
+        A loaded scenario.
+    minerals : iterable of str, optional
+        Mineral codes; default every mineral of the scenario's dataset.
+    **kwargs
+        Passed to :func:`solve` (``tol``, ``max_iter``).
+
+    Returns
+    -------
+    dict
+        mineral code -> :class:`MarketResult`.
+    """
+    codes = list(scn.data.minerals) if minerals is None else list(minerals)
+    out = {}
+    for code in codes:
+        cal, inputs = scenario_inputs(scn, code)
+        out[code] = solve(cal, inputs, **kwargs)
+    return out

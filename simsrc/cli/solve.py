@@ -1,0 +1,80 @@
+"""`simsrc solve SCENARIO`: one market clearing per mineral, first period, central values."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from ..errors import SimsrcError, unknown_name_message
+from . import main
+
+
+def _fmt(v, spec):
+    return "" if v is None or (isinstance(v, float) and not math.isfinite(v)) else format(v, spec)
+
+
+def _table(res) -> str:
+    """A readable per-region table of one mineral's solution."""
+    d = res.to_dict()  # prices without a variety or without demand are None
+    t = pd.DataFrame({
+        "price idx": [_fmt(v, ".4f") for v in d["price_index"]],
+        f"price {res.price_unit}": [_fmt(v, ",.4g") for v in d["price"]],
+        "cons. price idx": [_fmt(v, ".4f") for v in d["consumer_price_index"]],
+        "production t": [_fmt(v, ",.0f") for v in res.production],
+        "consumption t": [_fmt(v, ",.0f") for v in res.consumption],
+        "NIR": [_fmt(v, ".0%") for v in res.net_import_reliance],
+        "revenue USD m": [_fmt(v / 1e6, ",.2f") for v in res.tariff_revenue + res.levy_revenue],
+        "rents USD m": [_fmt(v / 1e6, ",.2f") for v in res.quota_rent],
+        "fiscal USD m": [_fmt(v / 1e6, ",.2f") for v in res.fiscal_cost],
+        "dCS USD m": [_fmt(v / 1e6, ",.2f") for v in res.cs_change],
+        "dPS USD m": [_fmt(v / 1e6, ",.2f") for v in res.ps_change],
+    }, index=pd.Index(res.regions, name="region"))
+    return t.to_string()
+
+
+@main.command("solve")
+@click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--mineral", "-m", "minerals", multiple=True,
+              help="Mineral code (repeatable); default every mineral of the scenario's dataset.")
+@click.option("--dataset", "-d", default=None, help="Use this dataset instead of the scenario's.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+def solve_cmd(scenario, minerals, dataset, as_json):
+    """Solve SCENARIO's first period once per mineral at the central values of its inputs.
+
+    Policies in force in the first period are applied (a policy conditional on an event is on
+    only if the event's most likely outcome has it in force then); prices are indices
+    (1 = baseline) and in the dataset's price unit, quantities t/yr, values USD/yr. Exits 1 if
+    a market does not converge.
+    """
+    from ..equilibrium import solve_scenario
+    from ..scenario import load_scenario
+
+    scn = load_scenario(scenario, dataset=dataset)
+    known = list(scn.data.minerals)
+    for m in minerals:
+        if m not in known:
+            raise SimsrcError(unknown_name_message("mineral", m, known))
+    results = solve_scenario(scn, list(minerals) or None)
+    failed = [m for m, r in results.items() if not r.converged]
+    if as_json:
+        click.echo(json.dumps({"scenario": scn.name, "dataset": scn.data.name, "period": 0,
+                               "minerals": {m: r.to_dict() for m, r in results.items()}}, indent=1))
+    else:
+        click.echo(f"scenario {scn.name} (dataset {scn.data.name}): first period, central values")
+        for m, r in results.items():
+            status = f"converged in {r.iterations} iterations" if r.converged else \
+                f"NOT CONVERGED (status {r.status}, max relative excess supply {r.max_rel_excess:.2e})"
+            click.echo(f"\n{m}: {status}; quantities t/yr, values USD m/yr")
+            if len(r.cap_names):
+                caps = ", ".join(f"{n} {'ban (inf)' if not math.isfinite(v) else f'{v:.4f}'}"
+                                 for n, v in zip(r.cap_names, r.wedges))
+                click.echo(f"export cap wedges: {caps}")
+            with pd.option_context("display.width", 250, "display.max_columns", 30):
+                click.echo(_table(r))
+    if failed:
+        click.echo(f"not converged: {', '.join(failed)}", err=True)
+        raise SystemExit(1)
