@@ -212,3 +212,23 @@ def flow_frames():
     scen.loc["JPN", "USA"] = 1_400
     scen.loc["USA", "EU"] = 17_500
     return base, scen
+
+
+# --- a real run of the engine -------------------------------------------------------------------
+
+def make_real_run(tmp_path, draws: int = 20, periods: int = 12):
+    """A small real run of the engine: the test scenario with every instrument
+    (tests/fixtures/scenarios/full.yaml, tiny dataset) over ``periods`` quarters."""
+    from pathlib import Path
+
+    import yaml
+
+    from simsrc.engine import run
+
+    fixtures = Path(__file__).parent / "fixtures"
+    data = yaml.safe_load((fixtures / "scenarios" / "full.yaml").read_text())
+    data["dataset"] = str((fixtures / "tinydata").resolve())
+    data["horizon"]["periods"] = periods
+    path = tmp_path / "full_short.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return run(path, draws=draws, out_dir=tmp_path / "results").path

@@ -265,7 +265,7 @@ def test_cli_plot_every_kind(folders, tmp_path):
               "morris": pd.DataFrame({"parameter": morris_dict()["names"],
                                       **{k: morris_dict()[k] for k in ("mu_star", "sigma", "mu_star_conf")}}),
               "sweep": sweep_frame().stack().rename("price_change").reset_index()}
-    runs = [("fan", cmp_path, ["-m", "ndpr_oxide"]), ("fan", res_path, ["-m", "gallium", "-r", "USA"]),
+    runs = [("fan", res_path, ["-m", "gallium", "-r", "USA"]),
             ("effects", cmp_path, ["-o", "npv_net_welfare"]), ("welfare", res_path, ["-m", "ndpr_oxide"])]
     for kind, df in inputs.items():
         f = tmp_path / f"{kind}.csv"
@@ -301,3 +301,25 @@ def test_cli_plot_defaults_and_errors(folders, tmp_path):
         assert r.exit_code == 1 and msg in r.output, (args, r.output)
     r = _cli("plot", tmp_path, "--kind", "fan")
     assert r.exit_code == 1 and "not a simsrc results folder" in r.output
+
+
+def test_real_run_every_results_kind(tmp_path):
+    """The engine's own results folder (not the synthetic one): every results kind renders and the
+    fan chart still draws the summary."""
+    from conftest_plots import make_real_run
+
+    folder = make_real_run(tmp_path, draws=10)
+    r = Results(folder)
+    mineral = P.minerals_of(r)[0]
+    fig = P.fan_grid(r, "consumer_price", mineral)
+    s = r.summary
+    for reg in P.regions_of(r, mineral):
+        f = s[(s.mineral == mineral) & (s.output == "consumer_price") & (s.region == reg)].sort_values("period")
+        if (f["n"] > 0).any():
+            np.testing.assert_allclose(_by_gid(fig, f"median:{reg}").get_ydata(), f["p50"], rtol=1e-6)
+    assert P.output_unit("consumer_price", r.manifest, mineral) == r.manifest["units"][mineral]["price"]
+    for kind in ("effects", "welfare"):  # (fan drawn above)
+        res = _cli("plot", folder, "--kind", kind, "-m", mineral, "--out", tmp_path / "figs", "--format", "png",
+                   "--dpi", 50)
+        assert res.exit_code == 0, res.output
+        assert all(Image.open(p).size[0] == 325 for p in res.output.split())
