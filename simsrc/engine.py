@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,10 +22,13 @@ import numpy as np
 from . import __version__
 from .kernels.dynamics import N_BASE_OUTPUTS, simulate
 from .kernels.equilibrium import DEFAULT_MAX_ITER, DEFAULT_TOL
-from .policies import compile_market, draw_inputs
+from .policies import compile_market, draw_inputs, event_states, sample_inputs
 from .results import OUTPUTS, ResultsWriter
 from .scenario import load_scenario
 from .scenario.timeline import period_label
+
+#: Chunks computed ahead on a Dask cluster (results wait in worker memory until written).
+MAX_IN_FLIGHT = 8
 
 #: Default number of draws per chunk (memory per chunk ~ chunk x periods x regions x outputs x 4 bytes).
 DEFAULT_CHUNK = 1000
@@ -47,8 +51,13 @@ def scenario_hash(scn) -> str:
 
 
 def simulate_chunk(scn, spec, start: int, stop: int, *, central: bool = False, overrides: dict | None = None,
+                   inputs: dict | None = None, states: dict | None = None,
                    tol: float = DEFAULT_TOL, max_iter: int = DEFAULT_MAX_ITER) -> tuple[dict, np.ndarray]:
     """Run the dynamics kernel for draws [start, stop) of one mineral.
+
+    ``inputs`` and ``states`` (from :func:`simsrc.policies.sample_inputs` and
+    :func:`simsrc.policies.event_states`) are shared by every mineral of a chunk and may be
+    passed in to avoid drawing them again; they are the same arrays either way.
 
     Returns
     -------
@@ -57,7 +66,7 @@ def simulate_chunk(scn, spec, start: int, stop: int, *, central: bool = False, o
     iters : ndarray (n, periods) int32
         Newton iterations per solve.
     """
-    args = draw_inputs(scn, spec, start, stop, central=central, overrides=overrides)
+    args = draw_inputs(scn, spec, start, stop, central=central, overrides=overrides, inputs=inputs, states=states)
     n, T, R = stop - start, spec.periods, len(spec.regions)
     names = output_names(spec)
     out = np.empty((len(names), n, T, R), dtype=np.float32)
@@ -161,16 +170,32 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
         with ResultsWriter(out_dir, scn.name, h, names, specs[minerals[0]].period_years,
                            scn.outputs.discount_rate, folder_name=folder_name) as writer:
             for m in minerals:
-                spec = specs[m]
                 nonconv[m] = 0
                 iters_sum[m] = 0
-                if client is not None:
-                    futures = [client.submit(_chunk_task, str(scn_path), None, scn.draws, scn.seed, m, a, b, pure=False)
-                               for a, b in parts]
-                    results = (f.result() for f in futures)
-                else:
-                    results = (simulate_chunk(scn, spec, a, b) for a, b in parts)
-                for (a, b), (arrays, iters) in zip(parts, results):
+            pending = deque()
+            tasks = iter([(m, a, b) for a, b in parts for m in minerals])
+
+            def submit_next():
+                nxt = next(tasks, None)
+                if nxt is not None:
+                    m_, a_, b_ = nxt
+                    pending.append(client.submit(_chunk_task, str(scn_path), None, scn.draws, scn.seed,
+                                                 m_, a_, b_, pure=False))
+
+            if client is not None:  # a bounded window of tasks in flight bounds memory
+                for _ in range(MAX_IN_FLIGHT):
+                    submit_next()
+            for a, b in parts:
+                if client is None:  # shared inputs and event paths: drawn once per chunk
+                    inputs = sample_inputs(scn, a, b)
+                    states = event_states(scn, a, b, inputs)
+                for m in minerals:
+                    spec = specs[m]
+                    if client is not None:
+                        arrays, iters = pending.popleft().result()
+                        submit_next()
+                    else:
+                        arrays, iters = simulate_chunk(scn, spec, a, b, inputs=inputs, states=states)
                     nonconv[m] += int((arrays["converged"][:, :, 0] < 0.5).sum())
                     iters_sum[m] += int(iters.sum())
                     writer.add_chunk(m, list(spec.regions), a, arrays)

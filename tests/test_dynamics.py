@@ -218,3 +218,19 @@ def test_terminated_run_cleans_up(tmp_path):
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
     assert list(out.iterdir()) == []
+
+
+def test_dask_executor_gives_identical_results(tmp_path):
+    """The same chunks on a local Dask distributed cluster give bit-identical paths."""
+    pytest.importorskip("distributed")
+    from distributed import Client, LocalCluster
+
+    p = _full_variant(tmp_path, draws=60, horizon={"start": "2026Q1", "periods": 12}, minerals=["gallium", "ndpr_oxide"])
+    local = run(p, out_dir=tmp_path / "local", chunk_size=25)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        dist = run(p, out_dir=tmp_path / "dask", chunk_size=25, executor=client)
+    a = Results(local.path).paths().sort_values(["mineral", "draw", "period", "region"]).reset_index(drop=True)
+    b = Results(dist.path).paths().sort_values(["mineral", "draw", "period", "region"]).reset_index(drop=True)
+    assert a.equals(b)
+    assert Results(dist.path).manifest["executor"] == "dask"

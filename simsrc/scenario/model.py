@@ -518,7 +518,7 @@ class Offtake(_Timed):
     region: Code = Field(description="Purchasing region (one region).")
     mineral: Code = Field(description="Mineral purchased (one mineral code).")
     quantity_t: float = Field(ge=0, description="Quantity purchased, t/yr.")
-    price: Optional[float] = Field(None, gt=0, description="Purchase price in `unit` (for the fiscal cost); default: the price floor in force in the region, else the market price.")
+    price: Optional[float] = Field(None, gt=0, description="Purchase price in `unit`; the fiscal cost is (price - market price) x quantity. Default: the market price, so no cost beyond the floor payments, which already pay the floor on covered output.")
     unit: Optional[str] = Field(None, description="Price unit of `price` (CURRENCY/MASS); required with price.")
 
     @model_validator(mode="after")
