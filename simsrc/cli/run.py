@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -65,7 +66,7 @@ def run_cmd(scenario, draws, seed, out_dir, chunk_size, executor, region):
     def progress(done, total, label):
         nonlocal bar
         if bar is None:
-            bar = click.progressbar(length=total, label="simulating", show_pos=True, file=click.get_text_stream("stderr"))
+            bar = click.progressbar(length=total, label="simulating", show_pos=True, file=sys.stderr)
             bar.__enter__()
         bar.label = f"simulating {label}"
         bar.update(1)

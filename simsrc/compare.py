@@ -1,0 +1,201 @@
+"""Policy comparison on common random numbers (MODEL.md sec. 6).
+
+``compare(scenario, against)`` runs both scenarios on the same draws and seed. Every random
+stream is keyed by (seed, mineral or shared, element name, draw), so draw ``d`` of both runs
+sees the same demand shocks, the same event outcomes and the same values of shared uncertain
+inputs; the paired difference ``scenario - counterfactual`` of each draw isolates the policy.
+The comparison folder has the layout of a run (``paths.parquet`` and ``summary`` of paired
+differences, ``draws.parquet`` of differences of per-draw scalars) plus each side's per-draw
+scalars (``draws_scenario.parquet``, ``draws_counterfactual.parquet``), so unpaired intervals
+can be computed for contrast.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .engine import _with_overrides, chunks, output_names, scenario_hash, simulate_chunk, DEFAULT_CHUNK
+from .errors import SimsrcError
+from .policies import compile_market
+from .results import ResultsWriter, draw_scalars, run_folder_name
+from .scenario import load_scenario
+from .scenario.timeline import period_label
+
+
+@dataclass
+class CompareInfo:
+    path: Path
+    nonconverged: dict
+    wall_time: float
+
+
+def _load(x):
+    return x if hasattr(x, "horizon") else load_scenario(Path(x))
+
+
+def compare(scenario, against=None, *, draws: int | None = None, seed: int | None = None, out_dir="results",
+            chunk_size: int = DEFAULT_CHUNK, progress=None) -> CompareInfo:
+    """Run ``scenario`` and its counterfactual on common random numbers; write paired differences.
+
+    Parameters
+    ----------
+    scenario : path or Scenario
+    against : path or Scenario, optional
+        The counterfactual; default the scenario's ``counterfactual:``.
+    draws, seed : int, optional
+        Override the scenario's; the counterfactual always uses the scenario's draws and seed.
+
+    Raises
+    ------
+    SimsrcError
+        No counterfactual, or horizons / datasets that differ (differences would not be paired).
+    """
+    t0 = time.time()
+    scn = _with_overrides(_load(scenario), draws, seed)
+    if against is None:
+        if not scn.counterfactual:
+            raise SimsrcError(f"scenario {scn.name!r} has no counterfactual: give --against BASELINE "
+                              "or set `counterfactual:` in the scenario")
+        against = scn.counterfactual
+    cf = _with_overrides(_load(against), scn.draws, scn.seed)
+    if scn.horizon.model_dump() != cf.horizon.model_dump():
+        raise SimsrcError(f"horizons differ ({scn.name}: {scn.horizon.model_dump()}, {cf.name}: "
+                          f"{cf.horizon.model_dump()}); a paired comparison needs the same periods")
+    if Path(scn.data.path).resolve() != Path(cf.data.path).resolve():
+        raise SimsrcError(f"datasets differ ({scn.data.path} vs {cf.data.path}); compare scenarios on one dataset")
+    minerals = [m for m in scn.mineral_codes() if m in set(cf.mineral_codes())]
+    if not minerals:
+        raise SimsrcError(f"{scn.name} and {cf.name} share no mineral")
+    specs = {m: (compile_market(scn, m), compile_market(cf, m)) for m in minerals}
+    names_a = output_names(specs[minerals[0]][0])
+    names_b = set(output_names(specs[minerals[0]][1]))
+    names = [k for k in names_a if k in names_b]
+    h = scenario_hash(scn)[:8] + scenario_hash(cf)[:8]
+    folder = run_folder_name(f"{scn.name}-vs-{cf.name}", h)
+    parts = chunks(scn.draws, chunk_size)
+    total, done = len(parts) * len(minerals), 0
+    nonconv = {}
+    period_years = specs[minerals[0]][0].period_years
+    rate = scn.outputs.discount_rate
+    with ResultsWriter(out_dir, scn.name, h, names, period_years, rate, folder_name=folder) as w:
+        for m in minerals:
+            sa, sb = specs[m]
+            nonconv[m] = {"scenario": 0, "counterfactual": 0}
+            for a, b in parts:
+                xa, _ = simulate_chunk(scn, sa, a, b)
+                xb, _ = simulate_chunk(cf, sb, a, b)
+                nonconv[m]["scenario"] += int((xa["converged"][:, :, 0] < 0.5).sum())
+                nonconv[m]["counterfactual"] += int((xb["converged"][:, :, 0] < 0.5).sum())
+                diff = {k: (xa[k].astype(np.float64) - xb[k]).astype(np.float32) for k in names if k != "converged"}
+                diff["converged"] = np.minimum(xa["converged"], xb["converged"])
+                ca, cb = draw_scalars(xa, period_years, rate), draw_scalars(xb, period_years, rate)
+                dsc = {k: ca[k] - cb[k] for k in ca}
+                dsc["converged_share"] = diff["converged"].astype(np.float64).mean(axis=1)
+                regions = list(sa.regions)
+                w.add_chunk(m, regions, a, diff, scalars=dsc)
+                w.add_side_scalars("scenario", m, regions, a, ca)
+                w.add_side_scalars("counterfactual", m, regions, a, cb)
+                done += 1
+                if progress:
+                    progress(done, total, m)
+        manifest = {
+            "kind": "comparison",
+            "scenario_name": f"{scn.name} vs {cf.name}",
+            "scenario": scn.to_dict(),
+            "counterfactual": cf.to_dict(),
+            "scenario_names": {"scenario": scn.name, "counterfactual": cf.name},
+            "scenario_hash": scenario_hash(scn),
+            "counterfactual_hash": scenario_hash(cf),
+            "seed_entropy": scn.seed,
+            "draws": scn.draws,
+            "periods": scn.horizon.periods,
+            "horizon": {"start": str(scn.horizon.start), "periods": scn.horizon.periods, "period": scn.horizon.period,
+                        "labels": [period_label(scn.horizon, k) for k in range(scn.horizon.periods)]},
+            "period_years": period_years,
+            "minerals": minerals,
+            "regions": list(specs[minerals[0]][0].regions),
+            "outputs": names,
+            "units": {m: {"price": specs[m][0].cal.price_unit, "quantity": "t/yr", "values": "USD/yr"} for m in minerals},
+            "dataset": {"name": scn.data.name, "path": str(scn.data.path)},
+            "nonconverged_solves": nonconv,
+            "chunk_size": chunk_size,
+            "discount_rate": rate,
+            "package_version": __version__,
+            "difference": "scenario - counterfactual, paired by draw (common random numbers)",
+        }
+        path = w.finish(manifest)
+    return CompareInfo(path=path, nonconverged=nonconv, wall_time=time.time() - t0)
+
+
+#: Headline measures of a comparison: (label, per-draw column, scale, unit, relative?).
+HEADLINES = [
+    ("consumer price", "mean_consumer_price", 1.0, "%", True),
+    ("origin price", "mean_origin_price", 1.0, "%", True),
+    ("production", "mean_production", 1.0, "%", True),
+    ("import reliance", "mean_import_reliance", 100.0, "pp", False),
+    ("consumer surplus NPV", "npv_cs_change", 1e-6, "USD m", False),
+    ("producer surplus NPV", "npv_ps_change", 1e-6, "USD m", False),
+    ("tariff revenue NPV", "npv_tariff_revenue", 1e-6, "USD m", False),
+    ("levy revenue NPV", "npv_levy_revenue", 1e-6, "USD m", False),
+    ("quota rents NPV", "npv_quota_rent", 1e-6, "USD m", False),
+    ("floor fiscal cost NPV", "npv_floor_fiscal_cost", 1e-6, "USD m", False),
+    ("net welfare NPV", "npv_net_welfare", 1e-6, "USD m", False),
+]
+
+
+def paired_effects(path, regions=None, minerals=None, *, level: float = 0.90, seed: int = 0) -> pd.DataFrame:
+    """Headline effects of a comparison folder with paired and unpaired intervals.
+
+    For each mineral, region and headline measure: the median and ``level`` interval of the
+    per-draw paired effect, the mean effect with its paired confidence interval, and the
+    half-width the interval would have if the two runs had *independent* draws (the
+    counterfactual's draws permuted), which common random numbers avoid.
+
+    Relative measures (prices, production) are in percent of the counterfactual's per-draw
+    value; import reliance in percentage points; welfare terms in USD million (NPV).
+    """
+    from .results import Results
+
+    res = Results(path)
+    if res.manifest.get("kind") != "comparison":
+        raise SimsrcError(f"{path} is not a comparison folder (run `simsrc compare`)")
+    A = pd.read_parquet(Path(path) / "draws_scenario.parquet")
+    B = pd.read_parquet(Path(path) / "draws_counterfactual.parquet")
+    z = {0.90: 1.6448536269514722, 0.95: 1.959963984540054}[level]
+    lo_q, hi_q = (1 - level) / 2 * 100, (1 + level) / 2 * 100
+    rng = np.random.default_rng(seed)
+    rows = []
+    for m in minerals or res.manifest["minerals"]:
+        for r in regions or res.manifest["regions"]:
+            a = A[(A.mineral == m) & (A.region == r)].sort_values("draw")
+            b = B[(B.mineral == m) & (B.region == r)].sort_values("draw")
+            if not len(a):
+                continue
+            perm = rng.permutation(len(b))
+            for label, col, scale, unit, rel in HEADLINES:
+                va, vb = a[col].to_numpy(), b[col].to_numpy()
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    if rel:
+                        d = (va / vb - 1.0) * 100.0
+                        du = (va / vb[perm] - 1.0) * 100.0
+                    else:
+                        d = (va - vb) * scale
+                        du = (va - vb[perm]) * scale
+                ok = np.isfinite(d)
+                if ok.sum() < 2 or (np.all(d[ok] == 0) and np.all(va[np.isfinite(va)] == 0)):
+                    continue
+                d, du = d[ok], du[np.isfinite(du)]
+                p5, p50, p95 = np.percentile(d, [lo_q, 50, hi_q])
+                mean = d.mean()
+                half = z * d.std(ddof=1) / np.sqrt(len(d))
+                half_u = z * du.std(ddof=1) / np.sqrt(len(du)) if len(du) > 1 else np.nan
+                rows.append({"mineral": m, "region": r, "measure": label, "unit": unit, "median": p50,
+                             "p_lo": p5, "p_hi": p95, "mean": mean, "ci_half_paired": half,
+                             "ci_half_unpaired": half_u, "n": int(ok.sum())})
+    return pd.DataFrame(rows)
