@@ -24,6 +24,7 @@ from .engine import _with_overrides, chunks, output_names, scenario_hash, simula
 from .errors import SimsrcError
 from .policies import compile_market
 from .results import ResultsWriter, draw_scalars, run_folder_name
+from .data import citation
 from .scenario import load_scenario
 from .scenario.timeline import period_label
 
@@ -123,6 +124,7 @@ def compare(scenario, against=None, *, draws: int | None = None, seed: int | Non
             "outputs": names,
             "units": {m: {"price": specs[m][0].cal.price_unit, "quantity": "t/yr", "values": "USD/yr"} for m in minerals},
             "dataset": {"name": scn.data.name, "path": str(scn.data.path)},
+            "data_source": citation(scn.data),
             "nonconverged_solves": nonconv,
             "chunk_size": chunk_size,
             "discount_rate": rate,

@@ -24,6 +24,7 @@ from .kernels.dynamics import N_BASE_OUTPUTS, simulate
 from .kernels.equilibrium import DEFAULT_MAX_ITER, DEFAULT_TOL
 from .policies import compile_market, draw_inputs, event_states, sample_inputs
 from .results import OUTPUTS, ResultsWriter
+from .data import citation
 from .scenario import load_scenario
 from .scenario.timeline import period_label
 
@@ -220,6 +221,7 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
                 "outputs": names,
                 "units": {m: {"price": specs[m].cal.price_unit, "quantity": "t/yr", "values": "USD/yr"} for m in minerals},
                 "dataset": {"name": scn.data.name, "path": str(scn.data.path)},
+            "data_source": citation(scn.data),
                 "nonconverged_solves": nonconv,
                 "solves": {m: scn.draws * scn.horizon.periods for m in minerals},
                 "newton_iterations": iters_sum,

@@ -153,6 +153,14 @@ class Dataset:
         return name in self.regions or name in self.groups
 
 
+def citation(ds: "Dataset") -> str:
+    """One-line source of a dataset: its ``CITATION.txt`` if present, else its name."""
+    f = Path(ds.path) / "CITATION.txt"
+    if f.exists():
+        return f.read_text().strip().splitlines()[0]
+    return f"dataset {ds.name}"
+
+
 def resolve_dataset_path(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
     """Return the folder of a built-in dataset name or a path to a dataset folder."""
     s = str(name_or_path)

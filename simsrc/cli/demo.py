@@ -1,0 +1,47 @@
+"""`simsrc demo`: the headline scenario batch (what `make demo` runs)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from . import main
+
+
+@main.command("demo")
+@click.option("--scenarios", "scenarios_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=Path("scenarios"), show_default=True, help="Folder of scenario files.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results/demo"),
+              show_default=True, help="Where the results folders go.")
+@click.option("--draws", "-n", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Draws per scenario (both sides of each comparison use the same draws).")
+@click.option("--dpi", default=150, show_default=True, type=click.IntRange(50, 1200), help="PNG resolution.")
+def demo_cmd(scenarios_dir, out_dir, draws, dpi):
+    """Run the baseline and every policy scenario against its counterfactual; write results and plots."""
+    from ..demo import demo
+
+    bar = {"b": None}
+
+    def progress(done, total, label):
+        if bar["b"] is None or done == 1:
+            if bar["b"] is not None:
+                bar["b"].__exit__(None, None, None)
+            bar["b"] = click.progressbar(length=total, label="  simulating", show_pos=True, file=sys.stderr)
+            bar["b"].__enter__()
+        bar["b"].update(1)
+        if done == total:
+            bar["b"].__exit__(None, None, None)
+            bar["b"] = None
+
+    res = demo(scenarios_dir, out_dir, draws=draws, dpi=dpi, progress=progress, echo=click.echo)
+    click.echo("\nheadline effects (mean [5%, 95%] over paired draws):")
+    with pd.option_context("display.width", 250, "display.max_columns", 10, "display.max_colwidth", 40):
+        click.echo(res["headline"].fillna("").to_string())
+    click.echo("\nresults:")
+    for p in res["runs"] + res["comparisons"]:
+        click.echo(f"  {p}")
+    click.echo(f"figures: {len(res['figures'])} PNG files under each folder's figures/, e.g. {res['figures'][0] if res['figures'] else '-'}")
+    click.echo("next: simsrc report RESULTS_FOLDER  (Markdown, HTML and PDF report of one folder)")
