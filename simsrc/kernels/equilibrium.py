@@ -639,6 +639,35 @@ def _jacobian(cap, zz, ostat, ws, n, no, nd):
             npair = ct[k]
             inv = 1.0 / E[k]
         ri = upos[i]
+        # -W[r, j] H[j, :] summed over the row's flows, four flows per pass over the columns
+        q = 0
+        while q + 4 <= npair:
+            if k < 0:
+                j0, j1, j2, j3 = ov[i, q], ov[i, q + 1], ov[i, q + 2], ov[i, q + 3]
+                w0 = XL[j0, oc[i, q]] * inv
+                w1 = XL[j1, oc[i, q + 1]] * inv
+                w2 = XL[j2, oc[i, q + 2]] * inv
+                w3 = XL[j3, oc[i, q + 3]] * inv
+            else:
+                j0, j1, j2, j3 = cj[k, q], cj[k, q + 1], cj[k, q + 2], cj[k, q + 3]
+                w0 = XL[j0, cc[k, q]] * inv
+                w1 = XL[j1, cc[k, q + 1]] * inv
+                w2 = XL[j2, cc[k, q + 2]] * inv
+                w3 = XL[j3, cc[k, q + 3]] * inv
+            for c2 in range(n):
+                Jac[r, c2] -= w0 * H[j0, c2] + w1 * H[j1, c2] + w2 * H[j2, c2] + w3 * H[j3, c2]
+            q += 4
+        while q < npair:
+            if k < 0:
+                j0 = ov[i, q]
+                w0 = XL[j0, oc[i, q]] * inv
+            else:
+                j0 = cj[k, q]
+                w0 = XL[j0, cc[k, q]] * inv
+            for c2 in range(n):
+                Jac[r, c2] -= w0 * H[j0, c2]
+            q += 1
+        # own delivered price (and the flow's own cap wedge)
         for q in range(npair):
             if k < 0:
                 j = ov[i, q]
@@ -646,12 +675,7 @@ def _jacobian(cap, zz, ostat, ws, n, no, nd):
             else:
                 j = cj[k, q]
                 c = cc[k, q]
-            wr = XL[j, c] * inv
-            if wr == 0.0:
-                continue
-            for c2 in range(n):
-                Jac[r, c2] -= wr * H[j, c2]
-            o = wr * cS[j] * mb[j, c]
+            o = XL[j, c] * inv * cS[j] * mb[j, c]
             Jac[r, ri] += o
             col = ccol[j, c]
             if col >= 0:
