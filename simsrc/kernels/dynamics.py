@@ -39,8 +39,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .equilibrium import ORIGIN_SOLVED, STATUS_CONVERGED, market_outcomes, solve_market
-from .equilibrium import _N_IMAT, _N_IVEC, _N_MAT, _N_VEC
+from .equilibrium import ORIGIN_SOLVED, STATUS_CONVERGED, make_workspace, market_outcomes, solve_market
 from .welfare import market_welfare
 
 # output rows of the ``out`` array (order of simsrc.results.OUTPUTS, then watched shares)
@@ -157,9 +156,7 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                 Lmax = lead[s, i]
     NB = Lmax + 1
     for s in prange(S):
-        N = R + NC
-        ws = (np.zeros((_N_MAT, N, N)), np.zeros((_N_VEC, N)), np.zeros((_N_IMAT, N, N), dtype=np.int64),
-              np.zeros((_N_IVEC, N), dtype=np.int64))
+        ws = make_workspace(R, NC)
         z = np.zeros(R + NC)
         ostat = np.zeros(R, dtype=np.int64)
         Tf = np.empty((R, R))

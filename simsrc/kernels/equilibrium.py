@@ -172,8 +172,11 @@ _N_IMAT = 9
 _N_IVEC = 12
 
 
+@njit(cache=True)
 def make_workspace(R, NC):
     """Allocate the workspace of :func:`solve_market` for R regions and NC caps.
+
+    Compiled, so that kernels (the period loop over draws) can allocate one per draw.
 
     Returns
     -------
