@@ -303,7 +303,7 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
             iters[s, t] = it
             market_outcomes(X0, T0, w, sigma[s], eta[s], eps[s], Tf, capk, cap, mip, g, A_seg,
                             K_lim, floor, release, purchases, z, ostat, ws,
-                            p, pd, levy, P, D, X, Sseg, lam)
+                            p, pd, levy, P, D, X, Sseg, lam, status == STATUS_CONVERGED)
             market_welfare(X0, T0, eta[s], Tf, capk, cap, g, A_seg, K_lim, floor, alpha, A_seg,
                            K_lim, eps[s], p, pd, levy, P, X, Sseg, lam, P_ref,
                            trev, lrev, qrent, fisc, cs, ps)

@@ -878,7 +878,7 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg,
 @njit(cache=True, error_model="numpy")
 def market_outcomes(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, floor,
                     release, purchases, z, ostat, ws,
-                    p_out, pd_out, levy_out, P_out, D_out, X_out, Sseg_out, lam_out):
+                    p_out, pd_out, levy_out, P_out, D_out, X_out, Sseg_out, lam_out, fresh=False):
     """Fill the outcome arrays of a solved market at ``z`` (no allocation).
 
     Call after :func:`solve_market` with the same inputs and ``z`` (``ostat`` and the
@@ -905,6 +905,11 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_s
         Cap wedges ``lam >= 0`` (inf for bans, 0 for idle caps; a slack cap's ``mu``, which
         converges to within tol of 0 from either side, is reported as 0).
 
+    fresh : bool
+        True when ``ws`` still holds the evaluation at ``z`` of a :func:`solve_market` call that
+        returned :data:`STATUS_CONVERGED` with the same inputs (its last evaluation is at the
+        returned ``z``); the setup and evaluation are then not repeated.
+
     Returns
     -------
     max_rel_excess : float
@@ -913,10 +918,11 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_s
     wm, wv, im, iv = ws
     R = X0.shape[0]
     NC = cap.shape[0]
-    n, no, nd, uniform = _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release,
-                                purchases, A_seg, K_seg, z, ostat, ws)
-    _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, floor, release,
-              purchases, z, ostat, ws, wv[_V_F], no, nd, uniform)
+    if not fresh:
+        n, no, nd, uniform = _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release,
+                                    purchases, A_seg, K_seg, z, ostat, ws)
+        _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, floor, release,
+                  purchases, z, ostat, ws, wv[_V_F], no, nd, uniform)
     TT = wm[_M_TT]
     XL = wm[_M_X]
     mb = wm[_M_MB]
