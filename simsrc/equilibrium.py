@@ -422,7 +422,7 @@ def scenario_inputs(scn, mineral: str) -> tuple[Calibration, MarketInputs]:
     period only if its condition holds there, so policies waiting for an event that cannot
     have happened by then are off). The layers are then composed for period 0 exactly as the
     dynamics kernel composes a period: tariffs applied in order (add or set), each capped flow
-    under the last active cap covering it (cap = (share + leakage (1 - share)) x baseline
+    under the tightest active cap covering it (cap = (share + leakage (1 - share)) x baseline
     flows), the highest minimum import price of the clubs an importer belongs to, floors on a
     share ``phi`` of capacity, capacity projects due in period 0, outages, stockpile rules
     against the baseline consumer price, and offtake.
@@ -442,7 +442,7 @@ def scenario_inputs(scn, mineral: str) -> tuple[Calibration, MarketInputs]:
         Period-0 kernel arrays; only caps active in period 0 are included.
     """
     from . import policies as pol_mod
-    from .kernels.dynamics import TARIFF_ADD
+    from .kernels.dynamics import compose_trade_policies
 
     spec = pol_mod.compile_market(scn, mineral)
     a = pol_mod.draw_inputs(scn, spec, 0, 1, central=True)
@@ -454,44 +454,23 @@ def scenario_inputs(scn, mineral: str) -> tuple[Calibration, MarketInputs]:
                   params={"supply_elasticity": np.array(a["eps"][0]), "demand_elasticity": -np.array(a["eta"][0]),
                           "armington": np.array(a["sigma"][0])})
     t = 0
-    # tariffs
-    rate = cal.T0 - 1.0
-    for q in range(a["tar_mask"].shape[0]):
-        if a["tar_act"][0, t, q]:
-            m = a["tar_mask"][q] > 0
-            r = a["tar_rate"][0, q]
-            rate = np.where(m, rate + r, rate) if a["tar_mode"][q] == TARIFF_ADD else np.where(m, r, rate)
-    T = 1.0 + rate
-    # caps: each flow under the last active layer covering it; keep active layers only
+    # tariffs, export caps and minimum import prices: composed by the period loop's own code
+    NC = a["cap_origin"].shape[0]
+    rate, T = np.empty((R, R)), np.empty((R, R))
+    capk_full, cap_full, eff = np.empty((R, R), dtype=np.int64), np.empty(NC), np.empty(NC)
+    mip, und = np.empty((R, R)), np.empty((R, R), dtype=np.uint8)
+    compose_trade_policies(0, t, X0, cal.T0, a["tar_mask"], a["tar_mode"], a["tar_rate"], a["tar_act"],
+                           a["cap_origin"], a["cap_dest"], a["cap_share"], a["cap_leak"], a["cap_act"],
+                           a["mip_members"], a["mip_level"], a["mip_und"], a["mip_act"],
+                           rate, T, capk_full, cap_full, eff, mip, und)
+    # keep the caps that hold flows in period 0
     cap_layers = [l for l in spec.layers if l.kind == "cap"]
-    capk_full = np.full((R, R), -1, dtype=np.int64)
-    for c in range(a["cap_origin"].shape[0]):
-        if a["cap_act"][0, t, c]:
-            i = a["cap_origin"][c]
-            for j in range(R):
-                if a["cap_dest"][c, j] == 1 and j != i:
-                    capk_full[i, j] = c
     used = sorted({int(k) for k in capk_full.ravel() if k >= 0})
     capk = np.full((R, R), -1, dtype=np.int64)
-    cap = np.zeros(len(used))
     for new, c in enumerate(used):
         capk[capk_full == c] = new
-        i = a["cap_origin"][c]
-        tot = X0[i][capk_full[i] == c].sum()
-        sh = a["cap_share"][0, c]
-        cap[new] = (sh + a["cap_leak"][0, c] * (1.0 - sh)) * tot
+    cap = cap_full[used]
     names = tuple(cap_layers[c].name for c in used)
-    # minimum import prices
-    mip = np.zeros((R, R))
-    und = np.zeros((R, R), dtype=np.uint8)
-    for q in range(a["mip_members"].shape[0]):
-        if a["mip_act"][0, t, q]:
-            mem = a["mip_members"][q] == 1
-            for j in np.flatnonzero(mem):
-                for i in np.flatnonzero(~mem):
-                    if i != j and a["mip_level"][q] > mip[i, j]:
-                        mip[i, j] = a["mip_level"][q]
-                        und[i, j] = a["mip_und"][q]
     # floors, capacity in force, supply shifters
     phi = a["flo_phi"][0]
     floor = np.where(a["flo_act"][0, t] == 1, a["flo_level"], 0.0)

@@ -234,3 +234,34 @@ def test_dask_executor_gives_identical_results(tmp_path):
     b = Results(dist.path).paths().sort_values(["mineral", "draw", "period", "region"]).reset_index(drop=True)
     assert a.equals(b)
     assert Results(dist.path).manifest["executor"] == "dask"
+
+
+def test_overlapping_restrictions_take_the_tightest():
+    """A ban with generous leakage does not loosen a tighter licensing cap on the same flow."""
+    from simsrc.kernels.dynamics import compose_trade_policies
+
+    R = 3
+    X0 = np.array([[5.0, 3.0, 2.0], [0.0, 4.0, 0.0], [0.0, 0.0, 6.0]])
+    T0 = np.ones((R, R))
+    # layer 0: licensing, all destinations, share 0.6; layer 1: ban to region 1 with leakage 0.8
+    cap_origin = np.array([0, 0])
+    cap_dest = np.array([[0, 1, 1], [0, 1, 0]], dtype=np.uint8)
+    share = np.array([[0.6, 0.0]])
+    leak = np.array([[0.0, 0.8]])
+    act = np.ones((1, 1, 2), dtype=np.uint8)
+    out = dict(rate=np.empty((R, R)), Tf=np.empty((R, R)), capk=np.empty((R, R), dtype=np.int64),
+               cap=np.empty(2), eff=np.empty(2), mip=np.empty((R, R)), und=np.empty((R, R), dtype=np.uint8))
+    none3 = np.zeros((0, R, R))
+    compose_trade_policies(0, 0, X0, T0, none3, np.zeros(0, dtype=np.int64), np.zeros((1, 0)),
+                           np.zeros((1, 1, 0), dtype=np.uint8), cap_origin, cap_dest, share, leak, act,
+                           np.zeros((0, R), dtype=np.uint8), np.zeros(0), np.zeros(0, dtype=np.uint8),
+                           np.zeros((1, 1, 0), dtype=np.uint8), **out)
+    assert out["capk"][0, 1] == 0 and out["capk"][0, 2] == 0  # licensing (0.6) is tighter than 0.8
+    assert out["cap"][0] == pytest.approx(0.6 * 5.0)
+    leak[0, 1] = 0.3  # now the ban (0.3) is tighter on the flow to region 1
+    compose_trade_policies(0, 0, X0, T0, none3, np.zeros(0, dtype=np.int64), np.zeros((1, 0)),
+                           np.zeros((1, 1, 0), dtype=np.uint8), cap_origin, cap_dest, share, leak, act,
+                           np.zeros((0, R), dtype=np.uint8), np.zeros(0), np.zeros(0, dtype=np.uint8),
+                           np.zeros((1, 1, 0), dtype=np.uint8), **out)
+    assert out["capk"][0, 1] == 1 and out["capk"][0, 2] == 0
+    assert out["cap"][1] == pytest.approx(0.3 * 3.0) and out["cap"][0] == pytest.approx(0.6 * 2.0)

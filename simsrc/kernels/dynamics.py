@@ -66,6 +66,85 @@ TARIFF_ADD = 0
 TARIFF_SET = 1
 
 
+@njit(cache=True)
+def compose_trade_policies(s, t, X0, T0, tar_mask, tar_mode, tar_rate, tar_act,
+                           cap_origin, cap_dest, cap_share, cap_leak, cap_act,
+                           mip_members, mip_level, mip_und, mip_act,
+                           rate, Tf, capk, cap, eff, mip, und):
+    """Compose draw ``s``'s tariffs, export caps and minimum import prices of period ``t``.
+
+    Shared by the period loop and the static solve (``simsrc solve``), so both read the
+    layers the same way. Layer arrays as in :func:`simulate`. Fills (no allocation):
+
+    - ``rate``, ``Tf`` (R, R): ad valorem rates and tariff factors in force; tariff layers are
+      applied in order, ``add`` on top of the rate in force, ``set`` replacing it;
+    - ``capk`` (R, R), ``cap`` (NC,), ``eff`` (NC,): each flow belongs to the tightest active
+      export restriction covering it (lowest effective share ``share + leak (1 - share)``; the
+      later one on a tie); the cap of a layer is its effective share times the baseline flows
+      assigned to it, t/yr (0 with no flow: unused);
+    - ``mip`` (R, R), ``und`` (R, R): the highest minimum import price of the clubs an
+      importer belongs to on non-members' flows (index of P0), and whether it is collected as
+      an undertaking (rent to the exporter).
+    """
+    R = X0.shape[0]
+    NL = tar_mode.shape[0]
+    NC = cap_origin.shape[0]
+    NM = mip_level.shape[0]
+    # --- tariffs
+    for i in range(R):
+        for j in range(R):
+            rate[i, j] = T0[i, j] - 1.0
+    for l in range(NL):
+        if tar_act[s, t, l] == 1:
+            rl = tar_rate[s, l]
+            for i in range(R):
+                for j in range(R):
+                    if tar_mask[l, i, j] > 0.0:
+                        if tar_mode[l] == TARIFF_ADD:
+                            rate[i, j] += rl
+                        else:
+                            rate[i, j] = rl
+    for i in range(R):
+        for j in range(R):
+            Tf[i, j] = 1.0 + rate[i, j]
+    # --- export caps: each flow to the tightest active layer covering it (the lowest
+    # allowed share of baseline flows; the later one on a tie)
+    for i in range(R):
+        for j in range(R):
+            capk[i, j] = -1
+    for c in range(NC):
+        sh = cap_share[s, c]
+        eff[c] = sh + cap_leak[s, c] * (1.0 - sh)
+    for c in range(NC):
+        if cap_act[s, t, c] == 1:
+            i = cap_origin[c]
+            for j in range(R):
+                if cap_dest[c, j] == 1 and j != i:
+                    k = capk[i, j]
+                    if k < 0 or eff[c] <= eff[k]:
+                        capk[i, j] = c
+    for c in range(NC):
+        tot = 0.0
+        i = cap_origin[c]
+        for j in range(R):
+            if capk[i, j] == c:
+                tot += X0[i, j]
+        cap[c] = eff[c] * tot
+    # --- minimum import prices
+    for i in range(R):
+        for j in range(R):
+            mip[i, j] = 0.0
+            und[i, j] = 0
+    for m in range(NM):
+        if mip_act[s, t, m] == 1:
+            for j in range(R):
+                if mip_members[m, j] == 1:
+                    for i in range(R):
+                        if mip_members[m, i] == 0 and i != j and mip_level[m] > mip[i, j]:
+                            mip[i, j] = mip_level[m]
+                            und[i, j] = mip_und[m]
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
 def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
              sigma, eta, eps, mu, vol, delta, kappa, imax, lead, ew, Z, dt,
@@ -109,8 +188,9 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
     tar_mask (NL, R, R), tar_mode (NL,), tar_rate (S, NL), tar_act (S, T, NL)
         Tariff layers, applied in order: mode add (rate added to the rate in force) or set.
     cap_origin (NC,), cap_dest (NC, R), cap_share (S, NC), cap_leak (S, NC), cap_act (S, T, NC)
-        Export-restriction layers; a flow belongs to the last active layer covering it; the
-        cap is ``(share + leak (1 - share)) * sum X0`` over the layer's flows, t/yr.
+        Export-restriction layers; a flow belongs to the tightest active layer covering it (the
+        lowest ``share + leak (1 - share)``; the later one on a tie); the cap is that effective
+        share times ``sum X0`` over the layer's flows, t/yr.
     flo_level (R,), flo_phi (S, R), flo_alpha (S, R), flo_act (S, T, R)
         Producer floors: level (price index), covered share of capacity, upside share, activity.
     mip_members (NM, R), mip_level (NM,), mip_und (NM,), mip_act (S, T, NM)
@@ -163,6 +243,7 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
         rate = np.empty((R, R))
         capk = np.full((R, R), -1, dtype=np.int64)
         cap = np.zeros(NC)
+        eff = np.zeros(NC)
         mip = np.zeros((R, R))
         und = np.zeros((R, R), dtype=np.uint8)
         g = np.ones(R)
@@ -212,54 +293,10 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                     c = prj_cov[s, q]
                     Kst[r, 0] += prj_cap[q] * (1.0 - c)
                     Kst[r, 1] += prj_cap[q] * c
-            # --- tariffs
-            for i in range(R):
-                for j in range(R):
-                    rate[i, j] = T0[i, j] - 1.0
-            for l in range(NL):
-                if tar_act[s, t, l] == 1:
-                    rl = tar_rate[s, l]
-                    for i in range(R):
-                        for j in range(R):
-                            if tar_mask[l, i, j] > 0.0:
-                                if tar_mode[l] == TARIFF_ADD:
-                                    rate[i, j] += rl
-                                else:
-                                    rate[i, j] = rl
-            for i in range(R):
-                for j in range(R):
-                    Tf[i, j] = 1.0 + rate[i, j]
-            # --- export caps: each flow to the last active layer covering it
-            for i in range(R):
-                for j in range(R):
-                    capk[i, j] = -1
-            for c in range(NC):
-                if cap_act[s, t, c] == 1:
-                    i = cap_origin[c]
-                    for j in range(R):
-                        if cap_dest[c, j] == 1 and j != i:
-                            capk[i, j] = c
-            for c in range(NC):
-                tot = 0.0
-                i = cap_origin[c]
-                for j in range(R):
-                    if capk[i, j] == c:
-                        tot += X0[i, j]
-                sh = cap_share[s, c]
-                cap[c] = (sh + cap_leak[s, c] * (1.0 - sh)) * tot
-            # --- minimum import prices
-            for i in range(R):
-                for j in range(R):
-                    mip[i, j] = 0.0
-                    und[i, j] = 0
-            for m in range(NM):
-                if mip_act[s, t, m] == 1:
-                    for j in range(R):
-                        if mip_members[m, j] == 1:
-                            for i in range(R):
-                                if mip_members[m, i] == 0 and i != j and mip_level[m] > mip[i, j]:
-                                    mip[i, j] = mip_level[m]
-                                    und[i, j] = mip_und[m]
+            compose_trade_policies(s, t, X0, T0, tar_mask, tar_mode, tar_rate, tar_act,
+                                   cap_origin, cap_dest, cap_share, cap_leak, cap_act,
+                                   mip_members, mip_level, mip_und, mip_act,
+                                   rate, Tf, capk, cap, eff, mip, und)
             # --- floors, capacity in force, supply shifters
             for i in range(R):
                 floor[i] = flo_level[i] if flo_act[s, t, i] == 1 else 0.0
