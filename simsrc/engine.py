@@ -14,6 +14,7 @@ import hashlib
 import json
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,9 @@ from .scenario.timeline import period_label
 
 #: Chunks computed ahead on a Dask cluster (results wait in worker memory until written).
 MAX_IN_FLIGHT = 8
+
+#: Chunks computed but not yet written (each holds draws x periods x regions x outputs floats).
+WRITE_AHEAD = 2
 
 #: Default number of draws per chunk (memory per chunk ~ chunk x periods x regions x outputs x 4 bytes).
 DEFAULT_CHUNK = 1000
@@ -169,10 +173,12 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
         client, own = _dask_client(executor)
     try:
         with ResultsWriter(out_dir, scn.name, h, names, specs[minerals[0]].period_years,
-                           scn.outputs.discount_rate, folder_name=folder_name) as writer:
+                           scn.outputs.discount_rate, folder_name=folder_name) as writer, \
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="simsrc-writer") as io:
             for m in minerals:
                 nonconv[m] = 0
                 iters_sum[m] = 0
+            writes = deque()
             pending = deque()
             tasks = iter([(m, a, b) for a, b in parts for m in minerals])
 
@@ -199,10 +205,16 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
                         arrays, iters = simulate_chunk(scn, spec, a, b, inputs=inputs, states=states)
                     nonconv[m] += int((arrays["converged"][:, :, 0] < 0.5).sum())
                     iters_sum[m] += int(iters.sum())
-                    writer.add_chunk(m, list(spec.regions), a, arrays)
+                    # written by one background thread (in order) while the kernel, which
+                    # releases the GIL, computes the next chunk; at most WRITE_AHEAD wait
+                    while len(writes) >= WRITE_AHEAD:
+                        writes.popleft().result()
+                    writes.append(io.submit(writer.add_chunk, m, list(spec.regions), a, arrays))
                     done += 1
                     if progress:
                         progress(done, total, m)
+            while writes:
+                writes.popleft().result()
             manifest = {
                 "kind": "run",
                 "scenario_name": scn.name,

@@ -31,6 +31,7 @@ import signal
 import subprocess
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -355,11 +356,13 @@ def summarise_paths(path: Path, outputs: list[str]) -> pd.DataFrame:
     memory is bounded by draws x periods x regions of one column.
     """
     pf = pq.ParquetFile(path)
+    pf_reader = pq.ParquetFile(path)  # a second handle for the reading thread
     groups: dict[str, list[int]] = {}
     for i in range(pf.num_row_groups):
         m = pf.read_row_group(i, columns=["mineral"]).column(0)[0].as_py()
         groups.setdefault(m, []).append(i)
     frames = []
+    io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simsrc-reader")
     for m, rgs in groups.items():
         keys = pf.read_row_groups(rgs, columns=["draw", "period", "region", "converged"])
         draws = keys.column("draw").to_numpy()
@@ -368,25 +371,47 @@ def summarise_paths(path: Path, outputs: list[str]) -> pd.DataFrame:
         region_codes = region.indices.to_numpy()
         region_names = region.dictionary.to_pylist()
         T, R = int(period.max()) + 1, len(region_names)
-        d_unique, d_index = np.unique(draws, return_inverse=True)
-        n = len(d_unique)
-        flat = (d_index * T + period.astype(np.int64)) * R + region_codes
+        d0 = int(draws.min())
+        n = int(draws.max()) - d0 + 1
+        # rows are normally written in (draw, period, region) order: then a column is the cube
+        in_order = (len(draws) == n * T * R
+                    and np.array_equal(draws, np.repeat(np.arange(d0, d0 + n, dtype=draws.dtype), T * R))
+                    and np.array_equal(period, np.tile(np.repeat(np.arange(T, dtype=period.dtype), R), n))
+                    and np.array_equal(region_codes, np.tile(np.arange(R, dtype=region_codes.dtype), n * T)))
+        if not in_order:
+            d_unique, d_index = np.unique(draws, return_inverse=True)
+            n = len(d_unique)
+            flat = (d_index * T + period.astype(np.int64)) * R + region_codes
 
         def to_cube(values):
+            if in_order:
+                return np.asarray(values, dtype=np.float32).reshape(n, T, R)
             cube = np.full(n * T * R, np.nan, dtype=np.float32)
             cube[flat] = values
             return cube.reshape(n, T, R)
 
         ok = to_cube(keys.column("converged").to_numpy()) > 0.5
-        for out in outputs:
-            cube = to_cube(pf.read_row_groups(rgs, columns=[out]).column(0).to_numpy())
-            cube[~ok] = np.nan
+        all_ok = bool(ok.all())
+
+        def read(out, rgs=rgs, to_cube=to_cube):
+            return to_cube(pf_reader.read_row_groups(rgs, columns=[out]).column(0).to_numpy())
+
+        # the next column is read (one background thread) while the statistics kernel, which
+        # releases the GIL, works on this one
+        nxt = io.submit(read, outputs[0])
+        for q, out in enumerate(outputs):
+            cube = nxt.result()
+            if q + 1 < len(outputs):
+                nxt = io.submit(read, outputs[q + 1])
+            if not all_ok:
+                cube = np.where(ok, cube, np.float32(np.nan))
             stats = _column_stats(cube)
             frame = pd.DataFrame({
                 "mineral": m, "period": np.repeat(np.arange(T), R), "region": np.tile(region_names, T),
                 "output": out, **{k: v.reshape(-1) for k, v in stats.items()},
             })
             frames.append(frame)
+    io.shutdown()
     df = pd.concat(frames, ignore_index=True)
     df["n"] = df["n"].astype(np.int64)
     return df

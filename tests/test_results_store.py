@@ -52,3 +52,23 @@ def test_failure_leaves_no_folder(tmp_path):
             w.add_chunk("nickel", ["A", "B"], 0, _chunk(rng, 2, 3, 2))
             raise RuntimeError("boom")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_column_stats_match_numpy_with_ties_and_nan():
+    from simsrc.kernels.summary import column_stats
+    from simsrc.results import PERCENTILES
+
+    rng = np.random.default_rng(3)
+    qs = np.asarray(PERCENTILES, dtype=float)
+    for n in (1, 2, 3, 7, 100, 2001):
+        x = rng.random((n, 40)).astype(np.float32)
+        x[:, :10] = np.round(x[:, :10] * 3)  # ties
+        x[:, 10] = 2.0                        # constant cell
+        if n > 3:
+            x[::3, 11] = np.nan               # failed solves are skipped
+        out = column_stats(x, qs)
+        xd = x.astype(np.float64)
+        with np.errstate(all="ignore"):
+            np.testing.assert_allclose(out[:5], np.nanpercentile(xd, qs, axis=0), rtol=0, atol=1e-12)
+            np.testing.assert_allclose(out[5], np.nanmean(xd, axis=0), rtol=1e-12)
+        assert np.array_equal(out[7], np.sum(~np.isnan(xd), axis=0))

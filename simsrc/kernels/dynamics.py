@@ -145,7 +145,7 @@ def compose_trade_policies(s, t, X0, T0, tar_mask, tar_mode, tar_rate, tar_act,
                             und[i, j] = mip_und[m]
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
              sigma, eta, eps, mu, vol, delta, kappa, imax, lead, ew, Z, dt,
              tar_mask, tar_mode, tar_rate, tar_act,
