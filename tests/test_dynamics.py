@@ -186,16 +186,22 @@ def test_every_instrument_runs_and_writes_results(tmp_path):
     assert nd["floor_fiscal_cost"].mean() > 0
 
 
-def test_killed_run_leaves_no_results_folder(tmp_path):
+def _start_long_run(tmp_path):
+    """Start a long run in a subprocess and return once it is writing paths.parquet."""
     p = _full_variant(tmp_path, draws=200000)
     out = tmp_path / "res"
     proc = subprocess.Popen([sys.executable, "-m", "simsrc.cli", "run", str(p), "--out", str(out),
                              "--chunk-size", "500"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while time.time() < deadline:  # wait until it is writing
+    while time.time() < deadline:
         if out.exists() and any(out.glob(".*.tmp-*/paths.parquet")):
             break
         time.sleep(0.2)
+    return proc, out
+
+
+def test_killed_run_leaves_no_results_folder(tmp_path):
+    proc, out = _start_long_run(tmp_path)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert [f for f in out.iterdir() if not f.name.startswith(".")] == []
@@ -206,15 +212,7 @@ def test_killed_run_leaves_no_results_folder(tmp_path):
 
 
 def test_terminated_run_cleans_up(tmp_path):
-    p = _full_variant(tmp_path, draws=200000)
-    out = tmp_path / "res"
-    proc = subprocess.Popen([sys.executable, "-m", "simsrc.cli", "run", str(p), "--out", str(out),
-                             "--chunk-size", "500"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if out.exists() and any(out.glob(".*.tmp-*/paths.parquet")):
-            break
-        time.sleep(0.2)
+    proc, out = _start_long_run(tmp_path)
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
     assert list(out.iterdir()) == []

@@ -30,6 +30,33 @@ class _Group(click.Group):
             sys.exit(1)
 
 
+class Progress:
+    """A progress callback ``(done, total, label)`` drawing a click progress bar on stderr.
+
+    A new bar starts whenever ``done`` restarts at 1 (several runs in a row); ``close()``
+    ends the current one (call it in a ``finally``).
+    """
+
+    def __init__(self, label: str):
+        self.label = label
+        self.bar = None
+
+    def __call__(self, done, total, what):
+        if self.bar is None or done == 1:
+            self.close()
+            self.bar = click.progressbar(length=total, label=self.label, show_pos=True, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.label = f"{self.label} {what}"
+        self.bar.update(1)
+        if done == total:
+            self.close()
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="simsrc")
 def main():

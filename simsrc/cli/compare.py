@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 import pandas as pd
 
-from . import main
+from . import Progress, main
 
 #: Regions shown as columns of the headline table (others are in the results folder).
 HEADLINE_REGIONS = ("USA", "CHN", "EU", "JPN")
@@ -54,21 +53,11 @@ def compare_cmd(scenario, against, draws, seed, out_dir, chunk_size):
     """Run SCENARIO and a counterfactual on the same draws; write and print paired effects."""
     from ..compare import compare
 
-    bar = None
-
-    def progress(done, total, label):
-        nonlocal bar
-        if bar is None:
-            bar = click.progressbar(length=total, label="simulating both", show_pos=True, file=sys.stderr)
-            bar.__enter__()
-        bar.label = f"simulating both: {label}"
-        bar.update(1)
-
+    progress = Progress("simulating both:")
     try:
         info = compare(scenario, against, draws=draws, seed=seed, out_dir=out_dir, chunk_size=chunk_size, progress=progress)
     finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+        progress.close()
     click.echo(f"\nwrote {info.path}  ({info.wall_time:.1f} s)")
     bad = {m: v for m, v in info.nonconverged.items() if any(v.values())}
     if bad:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 import pandas as pd
 
-from . import main
+from . import Progress, main
 
 
 @main.command("demo")
@@ -23,20 +22,11 @@ def demo_cmd(scenarios_dir, out_dir, draws, dpi):
     """Run the baseline and every policy scenario against its counterfactual; write results and plots."""
     from ..demo import demo
 
-    bar = {"b": None}
-
-    def progress(done, total, label):
-        if bar["b"] is None or done == 1:
-            if bar["b"] is not None:
-                bar["b"].__exit__(None, None, None)
-            bar["b"] = click.progressbar(length=total, label="  simulating", show_pos=True, file=sys.stderr)
-            bar["b"].__enter__()
-        bar["b"].update(1)
-        if done == total:
-            bar["b"].__exit__(None, None, None)
-            bar["b"] = None
-
-    res = demo(scenarios_dir, out_dir, draws=draws, dpi=dpi, progress=progress, echo=click.echo)
+    progress = Progress("  simulating")
+    try:
+        res = demo(scenarios_dir, out_dir, draws=draws, dpi=dpi, progress=progress, echo=click.echo)
+    finally:
+        progress.close()
     click.echo("\nheadline effects (mean [5%, 95%] over paired draws):")
     with pd.option_context("display.width", 250, "display.max_columns", 10, "display.max_colwidth", 40):
         click.echo(res["headline"].fillna("").to_string())

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 import numpy as np
 import pandas as pd
 
-from . import main
+from . import Progress, main
 
 
 def headline_table(path: Path, region: str = "USA") -> pd.DataFrame:
@@ -61,22 +60,12 @@ def run_cmd(scenario, draws, seed, out_dir, chunk_size, executor, region):
     """Run SCENARIO's Monte Carlo and write results/<scenario>-<UTC time>-<hash>/."""
     from ..engine import run
 
-    bar = None
-
-    def progress(done, total, label):
-        nonlocal bar
-        if bar is None:
-            bar = click.progressbar(length=total, label="simulating", show_pos=True, file=sys.stderr)
-            bar.__enter__()
-        bar.label = f"simulating {label}"
-        bar.update(1)
-
+    progress = Progress("simulating")
     try:
         info = run(scenario, draws=draws, seed=seed, out_dir=out_dir, chunk_size=chunk_size,
                    executor=executor, progress=progress)
     finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+        progress.close()
     bad = {m: n for m, n in info.nonconverged.items() if n}
     click.echo(f"\nwrote {info.path}  ({info.wall_time:.1f} s)")
     if bad:
