@@ -361,22 +361,16 @@ def solve(cal: Calibration, inputs: MarketInputs | None = None, *, z0=None,
     A0, K0 = cal.supply_segments()
     P_ref = np.ones(R) if P_ref is None else np.asarray(P_ref, dtype=float)
     out = {k: np.empty(R) for k in ("tr", "lr", "qr", "fc", "cs", "ps")}
-    kwf.market_welfare(cal.X0, cal.T0, cal.eta, inputs.T, inputs.capk, inputs.cap, inputs.g,
-                       inputs.A_seg, inputs.K_seg, inputs.floor, inputs.floor_alpha, A0, K0,
-                       cal.eps, p, pd_, levy, P, X, Sseg, lam, P_ref,
-                       out["tr"], out["lr"], out["qr"], out["fc"], out["cs"], out["ps"])
-    if inputs.undertaking is not None and np.any(inputs.undertaking):
-        # price undertakings: the levy on those flows goes to the exporter
-        lf = np.ones((R, R))
-        for k in range(NC):
-            if inputs.cap[k] > 0 and np.isfinite(lam[k]):
-                lf[inputs.capk == k] = 1.0 + lam[k]
-        per_flow = np.where(X > 0, levy * p[:, None] * lf * inputs.T * X, 0.0)
-        und = per_flow * (inputs.undertaking == 1)
-        out["lr"] += und.sum(axis=1) - und.sum(axis=0)
+    und = np.zeros((R, R), dtype=np.uint8) if inputs.undertaking is None else inputs.undertaking.astype(np.uint8)
+    off_q, off_val = np.zeros(R), np.zeros(R)
     if inputs.offtake_qty is not None:
         priced = inputs.offtake_price > 0
-        out["fc"] += np.where(priced, (inputs.offtake_price - p) * inputs.offtake_qty, 0.0)
+        off_q = np.where(priced, inputs.offtake_qty, 0.0)
+        off_val = np.where(priced, inputs.offtake_price * inputs.offtake_qty, 0.0)
+    kwf.market_welfare(cal.X0, cal.T0, cal.eta, inputs.T, inputs.capk, inputs.cap, inputs.g,
+                       inputs.A_seg, inputs.K_seg, inputs.floor, inputs.floor_alpha, A0, K0,
+                       cal.eps, p, pd_, levy, P, X, Sseg, lam, P_ref, und, off_q, off_val,
+                       out["tr"], out["lr"], out["qr"], out["fc"], out["cs"], out["ps"])
     P0 = cal.price_usd_per_t
     Q = Sseg.sum(axis=1)
     C = X.sum(axis=0)

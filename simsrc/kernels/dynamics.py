@@ -270,6 +270,8 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
         fisc = np.zeros(R)
         cs = np.zeros(R)
         ps = np.zeros(R)
+        off_q = np.zeros(R)
+        off_v = np.zeros(R)
         # state
         Kst = np.zeros((R, 2))      # capacity by segment, t/yr (virtual where unlimited)
         pe = np.ones(R)             # expected origin price index
@@ -341,28 +343,16 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
             market_outcomes(X0, T0, w, sigma[s], eta[s], eps[s], Tf, capk, cap, mip, g, A_seg,
                             K_lim, floor, release, purchases, z, ostat, ws,
                             p, pd, levy, P, D, X, Sseg, lam, status == STATUS_CONVERGED)
-            market_welfare(X0, T0, eta[s], Tf, capk, cap, g, A_seg, K_lim, floor, alpha, A_seg,
-                           K_lim, eps[s], p, pd, levy, P, X, Sseg, lam, P_ref,
-                           trev, lrev, qrent, fisc, cs, ps)
-            # levy revenue by flow: to the importer, or to the exporter under an undertaking
             for r in range(R):
-                lrev[r] = 0.0
-            for i in range(R):
-                for j in range(R):
-                    if X[i, j] > 0.0 and levy[i, j] > 0.0:
-                        lf = 1.0
-                        k = capk[i, j]
-                        if k >= 0 and cap[k] > 0.0 and math.isfinite(lam[k]):
-                            lf = 1.0 + lam[k]
-                        v = levy[i, j] * p[i] * lf * Tf[i, j] * X[i, j]
-                        if und[i, j] == 1:
-                            lrev[i] += v
-                        else:
-                            lrev[j] += v
+                off_q[r] = 0.0
+                off_v[r] = 0.0
             for o in range(NO):
                 if off_act[s, t, o] == 1 and off_price[o] > 0.0:
-                    r = off_region[o]
-                    fisc[r] += (off_price[o] - p[r]) * off_qty[o]
+                    off_q[off_region[o]] += off_qty[o]
+                    off_v[off_region[o]] += off_price[o] * off_qty[o]
+            market_welfare(X0, T0, eta[s], Tf, capk, cap, g, A_seg, K_lim, floor, alpha, A_seg,
+                           K_lim, eps[s], p, pd, levy, P, X, Sseg, lam, P_ref, und, off_q, off_v,
+                           trev, lrev, qrent, fisc, cs, ps)
             # --- outputs
             conv = 1.0 if status == STATUS_CONVERGED else 0.0
             for r in range(R):

@@ -153,7 +153,7 @@ def floor_fiscal_cost(p, floor, alpha, q_covered):
 
 @njit(cache=True, error_model="numpy")
 def market_welfare(X0, T0, eta, T, capk, cap, g, A_seg, K_seg, floor, alpha, A_seg0, K_seg0,
-                   eps, p, pd, levy, P, X, Sseg, lam, P_ref,
+                   eps, p, pd, levy, P, X, Sseg, lam, P_ref, und, off_q, off_val,
                    tariff_rev, levy_rev, quota_rent, fiscal, cs, ps):
     """Revenues, rents, fiscal cost and surplus changes of one solved market (no allocation).
 
@@ -169,6 +169,13 @@ def market_welfare(X0, T0, eta, T, capk, cap, g, A_seg, K_seg, floor, alpha, A_s
         Outcomes from :func:`simsrc.kernels.equilibrium.market_outcomes`.
     P_ref : ndarray (R,)
         Reference composite price index per destination (1 = baseline).
+    und : ndarray (R, R) uint8
+        1 where a flow's minimum-import-price levy is a price undertaking: its revenue goes to
+        the exporter instead of the importer.
+    off_q, off_val : ndarray (R,)
+        Government offtake bought at a stated price, per region: quantity (t/yr) and value
+        (price index x t/yr); its fiscal cost ``off_val - p * off_q`` (the premium over the
+        market price) is added to ``fiscal``.
 
     Outputs (index x t/yr; times P0 in USD/t gives USD/yr)
     -------
@@ -177,11 +184,12 @@ def market_welfare(X0, T0, eta, T, capk, cap, g, A_seg, K_seg, floor, alpha, A_s
         the border price, which includes the exporter's quota rent; with no cap this is
         MODEL.md's ``tau * p * X``).
     levy_rev : ndarray (R,)
-        Minimum-import-price levy revenue by importer: ``v * p * T * (1 + lam) * X``.
+        Minimum-import-price levy revenue ``v * p * T * (1 + lam) * X``, by importer (by
+        exporter under an undertaking).
     quota_rent : ndarray (R,)
         Quota rents by exporter: ``lam * p * X`` on capped flows.
     fiscal : ndarray (R,)
-        Floor fiscal cost by region (:func:`floor_fiscal_cost`).
+        Floor fiscal cost by region (:func:`floor_fiscal_cost`) plus the offtake premium.
     cs : ndarray (R,)
         Consumer surplus change against ``P_ref`` (:func:`cs_change`).
     ps : ndarray (R,)
@@ -204,9 +212,14 @@ def market_welfare(X0, T0, eta, T, capk, cap, g, A_seg, K_seg, floor, alpha, A_s
                 quota_rent[i] += lam[k] * p[i] * x
             border = p[i] * lf
             tariff_rev[j] += (T[i, j] - 1.0) * border * x
-            levy_rev[j] += levy[i, j] * border * T[i, j] * x
+            if und[i, j] == 1:
+                levy_rev[i] += levy[i, j] * border * T[i, j] * x
+            else:
+                levy_rev[j] += levy[i, j] * border * T[i, j] * x
     for r in range(R):
         fiscal[r] = floor_fiscal_cost(p[r], floor[r], alpha[r], Sseg[r, 1])
+        if off_q[r] > 0.0:
+            fiscal[r] += off_val[r] - p[r] * off_q[r]
         V0 = 0.0
         for i in range(R):
             V0 += X0[i, r] * T0[i, r]
