@@ -20,9 +20,15 @@ DEMO_REGIONS = ["USA", "CHN", "EU", "JPN"]
 
 
 def policy_scenarios(folder: Path) -> list[Path]:
-    """Scenario files of a folder that name a counterfactual, in name order."""
+    """Scenario files of a folder that name a counterfactual, in name order.
+
+    Files named ``baseline*`` are reference points (e.g. the baseline without a policy, kept as
+    the counterfactual of the scenario that adds it), not policy scenarios.
+    """
     out = []
     for p in sorted(Path(folder).glob("*.yaml")):
+        if p.stem.startswith("baseline"):
+            continue
         scn = load_scenario(p)
         if scn.counterfactual:
             out.append(p)

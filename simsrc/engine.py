@@ -180,7 +180,7 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
                 iters_sum[m] = 0
             writes = deque()
             pending = deque()
-            tasks = iter([(m, a, b) for a, b in parts for m in minerals])
+            tasks = iter([(m, a, b) for m in minerals for a, b in parts])
 
             def submit_next():
                 nxt = next(tasks, None)
@@ -192,17 +192,18 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
             if client is not None:  # a bounded window of tasks in flight bounds memory
                 for _ in range(MAX_IN_FLIGHT):
                     submit_next()
-            for a, b in parts:
-                if client is None:  # shared inputs and event paths: drawn once per chunk
-                    inputs = sample_inputs(scn, a, b)
-                    states = event_states(scn, a, b, inputs)
-                for m in minerals:
-                    spec = specs[m]
+            shared = {}
+            for m in minerals:
+                spec = specs[m]
+                for a, b in parts:
                     if client is not None:
                         arrays, iters = pending.popleft().result()
                         submit_next()
                     else:
-                        arrays, iters = simulate_chunk(scn, spec, a, b, inputs=inputs, states=states)
+                        if a not in shared:  # inputs and event paths are shared by all minerals
+                            inputs = sample_inputs(scn, a, b)
+                            shared[a] = (inputs, event_states(scn, a, b, inputs))
+                        arrays, iters = simulate_chunk(scn, spec, a, b, inputs=shared[a][0], states=shared[a][1])
                     nonconv[m] += int((arrays["converged"][:, :, 0] < 0.5).sum())
                     iters_sum[m] += int(iters.sum())
                     # written by one background thread (in order) while the kernel, which
@@ -213,6 +214,8 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
                     done += 1
                     if progress:
                         progress(done, total, m)
+                # the mineral's summary is computed by the same thread while the next one runs
+                writes.append(io.submit(writer.finish_mineral, m))
             while writes:
                 writes.popleft().result()
             manifest = {

@@ -88,6 +88,10 @@ WELFARE_TERMS = {"cs_change": 1.0, "ps_change": 1.0, "tariff_revenue": 1.0,
                  "levy_revenue": 1.0, "quota_rent": 1.0, "floor_fiscal_cost": -1.0}
 
 PERCENTILES = (5, 25, 50, 75, 95)
+
+#: Memory a results writer may hold per mineral to summarise it as soon as it is done; above
+#: it, a mineral is summarised at the end by re-reading paths.parquet one column at a time.
+SUMMARY_BUDGET_BYTES = 768 * 2**20
 SUMMARY_STATS = ["mean", "sd"] + [f"p{q}" for q in PERCENTILES] + ["n"]
 
 
@@ -193,7 +197,8 @@ class ResultsWriter:
     """
 
     def __init__(self, out_dir: Path, scenario_name: str, scenario_hash: str, output_names: list[str],
-                 period_years: float, discount_rate: float, folder_name: str | None = None):
+                 period_years: float, discount_rate: float, folder_name: str | None = None,
+                 summary_budget_bytes: int = SUMMARY_BUDGET_BYTES):
         self.out_dir = Path(out_dir)
         self.final = self.out_dir / (folder_name or run_folder_name(scenario_name, scenario_hash))
         self.tmp = self.out_dir / f".{self.final.name}.tmp-{os.getpid()}"
@@ -203,6 +208,10 @@ class ResultsWriter:
         self._paths_writer = None
         self._draw_frames: list[pd.DataFrame] = []
         self._side_frames: dict[str, list[pd.DataFrame]] = {}
+        self._budget = summary_budget_bytes
+        self._parts: dict[str, list] = {}       # mineral -> chunks kept for its summary
+        self._part_bytes: dict[str, int] = {}
+        self._summaries: dict[str, pd.DataFrame] = {}
         self._minerals: list[str] = []
         self._regions: dict[str, list[str]] = {}
         self._old_handlers = {}
@@ -273,6 +282,30 @@ class ResultsWriter:
         self._paths_writer.write_table(table)
         sc = scalars if scalars is not None else draw_scalars(arrays, self.period_years, self.discount_rate)
         self._draw_frames.append(_scalar_frame(mineral, regions, draw_start, sc))
+        # chunks kept for the mineral's in-memory summary while within the budget; over it the
+        # mineral is marked (None) and summarised from paths.parquet at the end
+        parts = self._parts.setdefault(mineral, [])
+        if parts is not None:
+            parts.append((draw_start, arrays))
+            self._part_bytes[mineral] = self._part_bytes.get(mineral, 0) + sum(a.nbytes for a in arrays.values())
+            if self._part_bytes[mineral] > self._budget:
+                self._parts[mineral] = None
+
+    def finish_mineral(self, mineral: str):
+        """Summarise a mineral whose chunks are all added, from memory if within the budget.
+
+        Called by the engine as soon as a mineral is done, so its summary is computed while
+        the next mineral is simulated; a mineral over budget is summarised at :meth:`finish`.
+        """
+        parts = self._parts.pop(mineral, None)
+        if not parts:
+            return
+        parts.sort(key=lambda x: x[0])
+        regions = self._regions[mineral]
+        ok = np.concatenate([a["converged"] for _, a in parts]) > 0.5
+        frames = [_summary_frame(mineral, out, np.concatenate([a[out] for _, a in parts]), ok, regions)
+                  for out in self.output_names]
+        self._summaries[mineral] = pd.concat(frames, ignore_index=True)
 
     def add_side_scalars(self, side: str, mineral: str, regions: list[str], draw_start: int,
                          scalars: dict[str, np.ndarray]):
@@ -291,7 +324,17 @@ class ResultsWriter:
                 draws["region"] = draws["region"].astype("category")
                 draws = draws.sort_values(["mineral", "draw", "region"], kind="stable").reset_index(drop=True)
                 draws.to_parquet(self.tmp / f"{fname}.parquet", index=False)
-        summary = summarise_paths(self.tmp / "paths.parquet", self.output_names) if self._minerals else pd.DataFrame()
+        for m in list(self._parts):
+            self.finish_mineral(m)
+        rest = [m for m in self._minerals if m not in self._summaries]
+        if rest:
+            done = summarise_paths(self.tmp / "paths.parquet", self.output_names, minerals=rest)
+            for m, g in done.groupby("mineral", sort=False):
+                self._summaries[m] = g
+        summary = (pd.concat([self._summaries[m] for m in self._minerals], ignore_index=True)
+                   if self._minerals else pd.DataFrame())
+        if len(summary):
+            summary["n"] = summary["n"].astype(np.int64)
         summary.to_parquet(self.tmp / "summary.parquet", index=False)
         summary.to_csv(self.tmp / "summary.csv", index=False)
         manifest = dict(manifest)
@@ -349,7 +392,7 @@ def _remove_stale_temporaries(out_dir: Path):
             shutil.rmtree(p, ignore_errors=True)
 
 
-def summarise_paths(path: Path, outputs: list[str]) -> pd.DataFrame:
+def summarise_paths(path: Path, outputs: list[str], minerals: list[str] | None = None) -> pd.DataFrame:
     """Summary statistics by mineral, period, region and output over converged draws.
 
     Reads one output column of one mineral at a time (only that mineral's row groups), so
@@ -360,7 +403,8 @@ def summarise_paths(path: Path, outputs: list[str]) -> pd.DataFrame:
     groups: dict[str, list[int]] = {}
     for i in range(pf.num_row_groups):
         m = pf.read_row_group(i, columns=["mineral"]).column(0)[0].as_py()
-        groups.setdefault(m, []).append(i)
+        if minerals is None or m in minerals:
+            groups.setdefault(m, []).append(i)
     frames = []
     io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simsrc-reader")
     for m, rgs in groups.items():
@@ -403,18 +447,26 @@ def summarise_paths(path: Path, outputs: list[str]) -> pd.DataFrame:
             cube = nxt.result()
             if q + 1 < len(outputs):
                 nxt = io.submit(read, outputs[q + 1])
-            if not all_ok:
-                cube = np.where(ok, cube, np.float32(np.nan))
-            stats = _column_stats(cube)
-            frame = pd.DataFrame({
-                "mineral": m, "period": np.repeat(np.arange(T), R), "region": np.tile(region_names, T),
-                "output": out, **{k: v.reshape(-1) for k, v in stats.items()},
-            })
-            frames.append(frame)
+            frames.append(_summary_frame(m, out, cube, None if all_ok else ok, region_names))
     io.shutdown()
     df = pd.concat(frames, ignore_index=True)
     df["n"] = df["n"].astype(np.int64)
     return df
+
+
+def _summary_frame(mineral: str, output: str, cube: np.ndarray, ok, regions) -> pd.DataFrame:
+    """Summary rows of one output of one mineral from its (draws, periods, regions) cube.
+
+    ``ok`` (same shape, bool) marks converged solves; the others are left out (None: all).
+    """
+    if ok is not None and not ok.all():
+        cube = np.where(ok, cube, np.float32(np.nan))
+    T, R = cube.shape[1], cube.shape[2]
+    stats = _column_stats(cube)
+    return pd.DataFrame({
+        "mineral": mineral, "period": np.repeat(np.arange(T), R), "region": np.tile(list(regions), T),
+        "output": output, **{k: v.reshape(-1) for k, v in stats.items()},
+    })
 
 
 def _column_stats(cube: np.ndarray) -> dict[str, np.ndarray]:

@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from simsrc.results import OUTPUTS, Results, ResultsWriter, discount_factors
@@ -72,3 +73,22 @@ def test_column_stats_match_numpy_with_ties_and_nan():
             np.testing.assert_allclose(out[:5], np.nanpercentile(xd, qs, axis=0), rtol=0, atol=1e-12)
             np.testing.assert_allclose(out[5], np.nanmean(xd, axis=0), rtol=1e-12)
         assert np.array_equal(out[7], np.sum(~np.isnan(xd), axis=0))
+
+
+def test_in_memory_and_reread_summaries_agree(tmp_path):
+    """A mineral summarised from memory equals one summarised by re-reading paths.parquet."""
+    rng = np.random.default_rng(5)
+    chunks = [_chunk(rng, 6, 5, 3), _chunk(rng, 4, 5, 3)]
+    chunks[0]["converged"][2, 1, :] = 0
+    folders = []
+    for budget in (2**30, 0):
+        with ResultsWriter(tmp_path / str(budget), "toy", "abc", list(OUTPUTS), 0.25, 0.03,
+                           summary_budget_bytes=budget) as w:
+            for m in ("gallium", "cobalt"):
+                w.add_chunk(m, ["USA", "CHN", "ROW"], 0, chunks[0])
+                w.add_chunk(m, ["USA", "CHN", "ROW"], 6, chunks[1])
+                w.finish_mineral(m)
+            folders.append(w.finish({}))
+    a, b = (Results(f).summary for f in folders)
+    assert list(a.columns) == list(b.columns) and len(a) == len(b) == 2 * 5 * 3 * len(OUTPUTS)
+    pd.testing.assert_frame_equal(a, b)
