@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .compare import compare, paired_effects
@@ -68,6 +69,8 @@ def demo(scenarios_dir="scenarios", out_dir="results/demo", draws: int = 1000, d
             out["figures"].append(_save(fig, info.path / "figures" / f"{stem}.png", dpi))
         eff = paired_effects(info.path, regions=["USA"])
         for m, g in eff.groupby("mineral", sort=False):
+            if not np.any(g[["mean", "p_lo", "p_hi"]].to_numpy()):
+                continue  # the policy does not touch this mineral
             row = {"scenario": p.stem, "mineral": m}
             for measure, col in (("consumer price", "USA consumer price %"), ("net welfare NPV", "USA net welfare NPV, USD m"),
                                  ("floor fiscal cost NPV", "USA floor cost NPV, USD m"),
