@@ -17,6 +17,7 @@ arguments and offers:
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from typing import Annotated, Literal, Optional, Union
 
 import numpy as np
@@ -29,22 +30,22 @@ __all__ = [
 ]
 
 
-class _DistBase(BaseModel):
-    """Common interface of the distributions."""
+class _DistBase(BaseModel, ABC):
+    """Common interface of the distributions (abstract: every distribution defines these)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    def central(self) -> float:  # pragma: no cover - overridden
+    @abstractmethod
+    def central(self) -> float:
         """Mean of the distribution."""
-        raise NotImplementedError
 
-    def ppf(self, u) -> np.ndarray:  # pragma: no cover - overridden
+    @abstractmethod
+    def ppf(self, u) -> np.ndarray:
         """Inverse CDF at ``u`` (array of probabilities in [0, 1]); returns an array."""
-        raise NotImplementedError
 
-    def support(self) -> tuple[float, float]:  # pragma: no cover - overridden
+    @abstractmethod
+    def support(self) -> tuple[float, float]:
         """Closed interval (low, high) containing every possible value (may be infinite)."""
-        raise NotImplementedError
 
     def sample(self, rng: np.random.Generator, size=None) -> np.ndarray:
         """Draw ``size`` values with ``rng`` (inverse-CDF sampling)."""
