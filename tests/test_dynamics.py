@@ -263,3 +263,57 @@ def test_overlapping_restrictions_take_the_tightest():
                            np.zeros((1, 1, 0), dtype=np.uint8), **out)
     assert out["capk"][0, 1] == 1 and out["capk"][0, 2] == 0
     assert out["cap"][1] == pytest.approx(0.3 * 3.0) and out["cap"][0] == pytest.approx(0.6 * 2.0)
+
+
+def _tiny(tmp_path, name, policies, periods=12, draws=20, minerals=("gallium",), **extra):
+    return load_scenario(_write(tmp_path, name, {
+        "name": name, "horizon": {"start": "2026Q1", "periods": periods}, "draws": draws, "seed": 3,
+        "dataset": str((FIXTURES / "tinydata").resolve()), "minerals": list(minerals),
+        "dynamics": {"demand_volatility": 0.0}, "elasticity_ranges": "fixed", "policies": policies, **extra}))
+
+
+def test_stockpile_releases_above_trigger_and_refills_below(tmp_path):
+    ban = {"name": "ban", "type": "export_restriction", "origin": "CHN", "destinations": ["USA"],
+           "cap_share": 0, "leakage": 0.3, "start": "2026Q3", "end": "2027Q2"}
+    vault = {"name": "vault", "type": "stockpile", "region": "USA", "initial_months": 6, "capacity_months": 6,
+             "release_rate": 0.5, "trigger": 1.2, "refill_rate": 0.2, "refill_below": 1.05}
+    scn = _tiny(tmp_path, "vault", [ban, vault])
+    a = _arrays(scn, "gallium", 0, 5)
+    us = compile_market(scn, "gallium").regions.index("USA")
+    stock = a["stockpile"][0, :, us]
+    c0 = compile_market(scn, "gallium").cal.C0[us]
+    assert stock[0] == pytest.approx(c0 / 2, rel=1e-6)       # full before the ban
+    assert stock[2:6].min() < stock[1]                       # drawn down while the price is high
+    assert stock[-1] > stock[2:6].min()                      # refilled after the ban ends
+    without = _arrays(_tiny(tmp_path, "noval", [ban]), "gallium", 0, 5)
+    # releases lower the US consumer price during the ban
+    assert a["consumer_price"][0, 3, us] < without["consumer_price"][0, 3, us]
+
+
+def test_outage_and_capacity_project_change_capacity(tmp_path):
+    outage = {"name": "flood", "type": "outage", "region": "CHN", "share": 0.4, "start": "2026Q3", "end": "2026Q4"}
+    project = {"name": "mine", "type": "capacity_project", "region": "USA", "mineral": "ndpr_oxide",
+               "capacity_t": 2000, "date": "2027Q1", "probability": 1.0, "delay_quarters": 0}
+    scn = _tiny(tmp_path, "cap", [outage, project], minerals=("gallium", "ndpr_oxide"))
+    base = _tiny(tmp_path, "nocap", [], minerals=("gallium", "ndpr_oxide"))
+    g, g0 = _arrays(scn, "gallium", 0, 3), _arrays(base, "gallium", 0, 3)
+    chn = compile_market(scn, "gallium").regions.index("CHN")
+    ratio = g["capacity"][0, :, chn] / g0["capacity"][0, :, chn]
+    np.testing.assert_allclose(ratio[2:4], 0.6, rtol=1e-5)   # 40% lost in 2026Q3-Q4
+    np.testing.assert_allclose(ratio[4], 1.0, rtol=1e-3)     # back afterwards (capacity not destroyed)
+    assert g["consumer_price"][0, 2, chn] > g0["consumer_price"][0, 2, chn]
+    n, n0 = _arrays(scn, "ndpr_oxide", 0, 3), _arrays(base, "ndpr_oxide", 0, 3)
+    usa = compile_market(scn, "ndpr_oxide").regions.index("USA")
+    jump = n["capacity"][0, :, usa] - n0["capacity"][0, :, usa]
+    assert jump[3] == pytest.approx(0.0, abs=1e-3) and jump[4] == pytest.approx(2000, rel=1e-3)
+    assert n["production"][0, 6, usa] > n0["production"][0, 6, usa]
+
+
+def test_capacity_project_without_baseline_variety_is_rejected(tmp_path):
+    from simsrc.policies import CompileError
+
+    project = {"name": "mine", "type": "capacity_project", "region": "AUS", "mineral": "gallium",
+               "capacity_t": 50, "date": "2027Q1"}
+    scn = _tiny(tmp_path, "bad", [project])
+    with pytest.raises(CompileError, match="AUS has no baseline production of gallium"):
+        compile_market(scn, "gallium")
