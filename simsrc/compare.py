@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .engine import _with_overrides, chunks, output_names, scenario_hash, simulate_chunk, DEFAULT_CHUNK
+from .engine import DEFAULT_CHUNK, FLOWS_KEY, _with_overrides, chunks, output_names, scenario_hash, simulate_chunk
 from .errors import SimsrcError
 from .policies import compile_market
 from .results import ResultsWriter, draw_scalars, run_folder_name
@@ -88,9 +88,12 @@ def compare(scenario, against=None, *, draws: int | None = None, seed: int | Non
         for m in minerals:
             sa, sb = specs[m]
             nonconv[m] = {"scenario": 0, "counterfactual": 0}
+            fa = fb = 0.0
             for a, b in parts:
                 xa, _ = simulate_chunk(scn, sa, a, b)
                 xb, _ = simulate_chunk(cf, sb, a, b)
+                fa = fa + xa[FLOWS_KEY].sum(axis=0)
+                fb = fb + xb[FLOWS_KEY].sum(axis=0)
                 nonconv[m]["scenario"] += int((xa["converged"][:, :, 0] < 0.5).sum())
                 nonconv[m]["counterfactual"] += int((xb["converged"][:, :, 0] < 0.5).sum())
                 diff = {k: (xa[k].astype(np.float64) - xb[k]).astype(np.float32) for k in names if k != "converged"}
@@ -105,6 +108,7 @@ def compare(scenario, against=None, *, draws: int | None = None, seed: int | Non
                 done += 1
                 if progress:
                     progress(done, total, m)
+            w.set_flows(m, list(sa.regions), fb / scn.draws, fa / scn.draws)
         manifest = {
             "kind": "comparison",
             "scenario_name": f"{scn.name} vs {cf.name}",

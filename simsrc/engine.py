@@ -32,6 +32,9 @@ from .scenario.timeline import period_label
 #: Chunks computed ahead on a Dask cluster (results wait in worker memory until written).
 MAX_IN_FLIGHT = 8
 
+#: Key of the per-draw mean bilateral flows in :func:`simulate_chunk`'s arrays (not a paths column).
+FLOWS_KEY = "_mean_flows"
+
 #: Chunks computed but not yet written (each holds draws x periods x regions x outputs floats).
 WRITE_AHEAD = 2
 
@@ -67,7 +70,8 @@ def simulate_chunk(scn, spec, start: int, stop: int, *, central: bool = False, o
     Returns
     -------
     arrays : dict name -> ndarray (n, periods, regions) float32
-        The outputs (:func:`output_names`).
+        The outputs (:func:`output_names`), plus ``FLOWS_KEY``: each draw's bilateral flows
+        averaged over its converged periods, ndarray (n, regions, regions), t/yr.
     iters : ndarray (n, periods) int32
         Newton iterations per solve.
     """
@@ -76,9 +80,12 @@ def simulate_chunk(scn, spec, start: int, stop: int, *, central: bool = False, o
     names = output_names(spec)
     out = np.empty((len(names), n, T, R), dtype=np.float32)
     iters = np.zeros((n, T), dtype=np.int32)
-    simulate(**args, tol=tol, max_iter=max_iter, out=out, iters=iters)
+    flows = np.zeros((n, R, R))
+    simulate(**args, tol=tol, max_iter=max_iter, out=out, iters=iters, flows=flows)
     assert out.shape[0] == N_BASE_OUTPUTS + len(spec.watched_names)
-    return {k: out[q] for q, k in enumerate(names)}, iters
+    arrays = {k: out[q] for q, k in enumerate(names)}
+    arrays[FLOWS_KEY] = flows
+    return arrays, iters
 
 
 def chunks(draws: int, chunk_size: int) -> list[tuple[int, int]]:
@@ -179,6 +186,7 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
                 nonconv[m] = 0
                 iters_sum[m] = 0
             writes = deque()
+            flow_sum = {}
             pending = deque()
             tasks = iter([(m, a, b) for m in minerals for a, b in parts])
 
@@ -206,6 +214,7 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
                         arrays, iters = simulate_chunk(scn, spec, a, b, inputs=shared[a][0], states=shared[a][1])
                     nonconv[m] += int((arrays["converged"][:, :, 0] < 0.5).sum())
                     iters_sum[m] += int(iters.sum())
+                    flow_sum[m] = flow_sum.get(m, 0.0) + arrays[FLOWS_KEY].sum(axis=0)
                     # written by one background thread (in order) while the kernel, which
                     # releases the GIL, computes the next chunk; at most WRITE_AHEAD wait
                     while len(writes) >= WRITE_AHEAD:
@@ -216,6 +225,7 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
                         progress(done, total, m)
                 # the mineral's summary is computed by the same thread while the next one runs
                 writes.append(io.submit(writer.finish_mineral, m))
+                writer.set_flows(m, list(spec.regions), spec.cal.X0, flow_sum[m] / scn.draws)
             while writes:
                 writes.popleft().result()
             manifest = {

@@ -14,6 +14,10 @@ Layout of ``results/<scenario>-<UTC time>-<short hash>/``:
 ``draws.parquet``
     per draw, mineral and region: NPVs of the welfare components, peak prices, mean import
     reliance, cumulative fiscal cost, share of periods converged.
+``flows.parquet``
+    per mineral, origin and destination: the reference flows (``baseline``: the dataset for a
+    run, the counterfactual for a comparison) and the scenario's flows averaged over draws and
+    periods (``scenario``), t/yr -- what ``simsrc plot --kind flows`` draws.
 
 The writer works in a hidden temporary folder beside the final one and renames it at the end,
 so an interrupted run leaves no half-written results folder; ``paths.parquet`` is appended a
@@ -212,6 +216,7 @@ class ResultsWriter:
         self._parts: dict[str, list] = {}       # mineral -> chunks kept for its summary
         self._part_bytes: dict[str, int] = {}
         self._summaries: dict[str, pd.DataFrame] = {}
+        self._flows: list[pd.DataFrame] = []
         self._minerals: list[str] = []
         self._regions: dict[str, list[str]] = {}
         self._old_handlers = {}
@@ -291,6 +296,19 @@ class ResultsWriter:
             if self._part_bytes[mineral] > self._budget:
                 self._parts[mineral] = None
 
+    def set_flows(self, mineral: str, regions: list[str], baseline: np.ndarray, scenario: np.ndarray):
+        """Bilateral flows of a mineral for ``flows.parquet`` (origin x destination, t/yr).
+
+        ``baseline``: the reference (the dataset's 2024 flows for a run, the counterfactual's
+        mean flows for a comparison); ``scenario``: mean over draws and periods.
+        """
+        R = len(regions)
+        self._flows.append(pd.DataFrame({
+            "mineral": mineral, "origin": np.repeat(regions, R), "destination": np.tile(regions, R),
+            "baseline": np.asarray(baseline, dtype=float).reshape(-1),
+            "scenario": np.asarray(scenario, dtype=float).reshape(-1),
+        }))
+
     def finish_mineral(self, mineral: str):
         """Summarise a mineral whose chunks are all added, from memory if within the budget.
 
@@ -336,6 +354,8 @@ class ResultsWriter:
         if len(summary):
             summary["n"] = summary["n"].astype(np.int64)
         summary.to_parquet(self.tmp / "summary.parquet", index=False)
+        if self._flows:
+            pd.concat(self._flows, ignore_index=True).to_parquet(self.tmp / "flows.parquet", index=False)
         summary.to_csv(self.tmp / "summary.csv", index=False)
         manifest = dict(manifest)
         manifest.setdefault("package_version", __version__)

@@ -317,3 +317,26 @@ def test_capacity_project_without_baseline_variety_is_rejected(tmp_path):
     scn = _tiny(tmp_path, "bad", [project])
     with pytest.raises(CompileError, match="AUS has no baseline production of gallium"):
         compile_market(scn, "gallium")
+
+
+def test_flows_table_and_flow_plot_from_a_run(tmp_path):
+    """flows.parquet holds the dataset's flows and the scenario's mean flows; without shocks or
+    policies they agree, and `simsrc plot --kind flows` draws them from the folder."""
+    from click.testing import CliRunner
+
+    from simsrc.cli import main
+
+    scn = _tiny(tmp_path, "quietflows", [], periods=4, draws=6)
+    info = run(scn, out_dir=tmp_path / "out")
+    import pandas as pd
+
+    f = pd.read_parquet(info.path / "flows.parquet")
+    g = f[f.mineral == "gallium"]
+    np.testing.assert_allclose(g.scenario, g.baseline, rtol=1e-9, atol=1e-9)
+    cal = compile_market(scn, "gallium").cal
+    assert g.baseline.sum() == pytest.approx(cal.X0.sum())
+    res = CliRunner().invoke(main, ["plot", str(info.path), "--kind", "flows", "-r", "USA", "--format", "png",
+                                    "--out", str(tmp_path / "fig")])
+    assert res.exit_code == 0, res.output
+    pngs = list((tmp_path / "fig").glob("*.png"))
+    assert pngs and all(p.stat().st_size > 10_000 for p in pngs)

@@ -155,7 +155,7 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
              stk_init, stk_cap, stk_rel, stk_trig, stk_refill, stk_below, stk_act,
              off_region, off_qty, off_price, off_act,
              prj_region, prj_cap, prj_period, prj_cov,
-             outage_mult, watched, tol, max_iter, out, iters):
+             outage_mult, watched, tol, max_iter, out, iters, flows):
     """Simulate one mineral market for a chunk of draws.
 
     Parameters
@@ -215,6 +215,9 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
         Outputs (see the O_* row indices; units in simsrc.results.OUTPUTS).
     iters : ndarray (S, T) int32
         Newton iterations per solve.
+    flows : ndarray (S, R, R) float64
+        Out: each draw's bilateral flows (t/yr) averaged over its converged periods (zero if
+        none converged).
     """
     S, T, R = Z.shape
     NC = cap_origin.shape[0]
@@ -278,6 +281,10 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
         pipe = np.zeros((NB, R, 2))  # investment pipeline (ring buffer), t/yr per year
         stock = np.zeros(R)
         Pprev = np.ones(R)
+        n_conv = 0
+        for i in range(R):
+            for j in range(R):
+                flows[s, i, j] = 0.0
         for i in range(R):
             phi = flo_phi[s, i]
             Kst[i, 0] = K0v[i] * (1.0 - phi)
@@ -355,6 +362,11 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                            trev, lrev, qrent, fisc, cs, ps)
             # --- outputs
             conv = 1.0 if status == STATUS_CONVERGED else 0.0
+            if status == STATUS_CONVERGED:
+                n_conv += 1
+                for i in range(R):
+                    for j in range(R):
+                        flows[s, i, j] += X[i, j]
             for r in range(R):
                 cons = 0.0
                 exp_ = 0.0
@@ -412,3 +424,7 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
             for j in range(R):
                 g[j] *= math.exp((mu[s, j] - 0.5 * vol[s, j] * vol[s, j]) * dt
                                  + vol[s, j] * math.sqrt(dt) * Z[s, t, j])
+        if n_conv > 0:
+            for i in range(R):
+                for j in range(R):
+                    flows[s, i, j] /= n_conv
