@@ -1304,6 +1304,9 @@ def _flow_matrix(ax, values, rows, cols, change, ulabel, annotate, vmax=None, co
         top = vmax if vmax is not None else float(np.nanmax(values))
         norm, cmap, label = mpl.colors.Normalize(0, max(top, 1e-12)), SEQUENTIAL_CMAP, f"Flow ({ulabel})"
     im = _heatmap(ax, values, rows, cols, cmap, norm, annotate, label, colorbar=colorbar)
+    if len(cols) > 6:  # region codes side by side would overlap
+        for t in ax.get_xticklabels():
+            t.set_rotation(90)
     ax.set_xlabel("Destination (importer)")
     ax.set_ylabel("Origin (exporter)")
     return im
@@ -1354,7 +1357,7 @@ def flow_heatmap(baseline: pd.DataFrame, scenario: pd.DataFrame | None = None, t
 
 @_styled
 def flow_panels(baseline: pd.DataFrame, scenario: pd.DataFrame, title: str = "", unit: str = "t/yr",
-                ax=None, source: str | None = None):
+                ax=None, source: str | None = None, reference: str = "baseline"):
     """Baseline flows, scenario flows and their change side by side, in one unit.
 
     Parameters
@@ -1370,6 +1373,9 @@ def flow_panels(baseline: pd.DataFrame, scenario: pd.DataFrame, title: str = "",
         figure when None.
     source : str, optional
         Source line for the footer.
+    reference : str
+        What the first frame is, for titles and captions (``baseline``; a comparison's
+        counterfactual).
 
     Returns
     -------
@@ -1393,20 +1399,21 @@ def flow_panels(baseline: pd.DataFrame, scenario: pd.DataFrame, title: str = "",
         im = _flow_matrix(a, values * factor, rows, cols, change, ulabel, annotate, vmax=vmax,
                           colorbar=name != "baseline")
         im.set_gid(f"flows:{name}")
-        a.set_title(name.capitalize(), loc="left", fontsize=8)
+        a.set_title((reference if name == "baseline" else name).capitalize(), loc="left", fontsize=8)
         a.tick_params(axis="both", labelsize=6.5)
         a.set_ylabel("Origin (exporter)" if name == "baseline" else "")
         a.set_xlabel("Destination (importer)" if name == "scenario" else "")
     if owned and title:
         fig.suptitle(title, x=0.012, ha="left", fontsize=9, fontweight="bold")
-    cap = (f"Bilateral flows, origin (rows) to destination (columns), {ulabel} (annual rates): baseline, "
-           f"scenario and change (scenario {MINUS} baseline; red: fall, blue: rise).")
+    cap = (f"Bilateral flows, origin (rows) to destination (columns), {ulabel} (annual rates): {reference}, "
+           f"scenario and change (scenario {MINUS} {reference}; red: fall, blue: rise).")
     return _finish(fig, created, cap, source or f"simsrc {__version__}")
 
 
 @_styled
 def supplier_bars(baseline: pd.DataFrame, scenario: pd.DataFrame, destination: str = "USA",
-                  unit: str = "t/yr", ax=None, title: str | None = None, source: str | None = None):
+                  unit: str = "t/yr", ax=None, title: str | None = None, source: str | None = None,
+                  reference: str = "baseline"):
     """Who supplies one destination: flows from each origin, baseline vs scenario.
 
     Parameters
@@ -1423,6 +1430,8 @@ def supplier_bars(baseline: pd.DataFrame, scenario: pd.DataFrame, destination: s
         Axes title.
     source : str, optional
         Source line for the footer.
+    reference : str
+        Legend label of the first frame (``baseline``; a comparison's counterfactual).
 
     Returns
     -------
@@ -1437,7 +1446,7 @@ def supplier_bars(baseline: pd.DataFrame, scenario: pd.DataFrame, destination: s
     fig, ax, created = _axes(ax)
     y = np.arange(len(b.index))[::-1]
     hb = ax.barh(y + 0.2, bv * factor, height=0.38, color="#BBBBBB", edgecolor="#555555", lw=0.4,
-                 label="baseline")
+                 label=reference)
     hs = ax.barh(y - 0.2, sv * factor, height=0.38, color=OKABE_ITO["blue"], label="scenario")
     for o, pb, ps in zip(b.index, hb.patches, hs.patches):
         pb.set_gid(f"baseline:{o}")
@@ -1449,7 +1458,7 @@ def supplier_bars(baseline: pd.DataFrame, scenario: pd.DataFrame, destination: s
     ax.legend(loc="best")
     ax.set_title(title or f"Who supplies {destination}", loc="left")
     tb, ts = bv.sum(), sv.sum()
-    cap = (f"Flows from each origin to {destination}, {ulabel} (annual rates), baseline and scenario; "
+    cap = (f"Flows from each origin to {destination}, {ulabel} (annual rates), {reference} and scenario; "
            f"total {_fmt(tb * factor)} \u2192 {_fmt(ts * factor)} {ulabel}.")
     return _finish(fig, created, cap, source or f"simsrc {__version__}")
 
@@ -1928,6 +1937,9 @@ def figures_for(results, kind: str, mineral: str | None = None, regions=None, ou
                               f"needs origin, destination, baseline, scenario [, mineral]")
         table_minerals = ([mineral] if mineral else [str(x) for x in pd.unique(df["mineral"])]) \
             if "mineral" in df.columns else [mineral]
+        names = m.get("scenario_names") or {}
+        reference = (f"counterfactual ({names.get('counterfactual', 'counterfactual')})"
+                     if m.get("kind") == "comparison" else "baseline")
         for mn in table_minerals:
             d = _select(df, "mineral", mn, "flows")
             b = d.pivot_table(index="origin", columns="destination", values="baseline", aggfunc="sum")
@@ -1937,9 +1949,10 @@ def figures_for(results, kind: str, mineral: str | None = None, regions=None, ou
                 for dest in regions:
                     out.append((_stem("flows", mn, dest),
                                 supplier_bars(b, s, dest, unit or "t/yr", title=f"{name}: who supplies {dest}",
-                                              source=src)))
+                                              source=src, reference=reference)))
             else:
-                out.append((_stem("flows", mn), flow_panels(b, s, f"{name}: trade flows", unit or "t/yr", source=src)))
+                out.append((_stem("flows", mn), flow_panels(b, s, f"{name}: trade flows", unit or "t/yr", source=src,
+                                                            reference=reference)))
         return out
     if regions and len(regions) > 1:
         raise SimsrcError(f"a {kind} chart is of one region; got {', '.join(regions)}")
