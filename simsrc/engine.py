@@ -111,9 +111,9 @@ def _dask_client(executor):
     return Client(processes=True, n_workers=2, threads_per_worker=1), True
 
 
-def _chunk_task(path, dataset, draws, seed, mineral, start, stop):
+def _chunk_task(path, draws, seed, mineral, start, stop):
     """A chunk computed in a Dask worker: reload the scenario there (no pickling of models)."""
-    scn = load_scenario(path, dataset=dataset) if dataset else load_scenario(path)
+    scn = load_scenario(path)
     scn = _with_overrides(scn, draws, seed)
     spec = compile_market(scn, mineral)
     return simulate_chunk(scn, spec, start, stop)
@@ -194,7 +194,7 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
                 nxt = next(tasks, None)
                 if nxt is not None:
                     m_, a_, b_ = nxt
-                    pending.append(client.submit(_chunk_task, str(scn_path), None, scn.draws, scn.seed,
+                    pending.append(client.submit(_chunk_task, str(scn_path), scn.draws, scn.seed,
                                                  m_, a_, b_, pure=False))
 
             if client is not None:  # a bounded window of tasks in flight bounds memory

@@ -551,9 +551,3 @@ class Results:
         m = self.manifest
         return f"Results({str(self.path)!r}, scenario={m.get('scenario_name')!r}, draws={m.get('draws')}, periods={m.get('periods')})"
 
-
-def latest(out_dir: Path, scenario: str | None = None) -> Path | None:
-    """The newest results folder in ``out_dir`` (optionally of one scenario)."""
-    cands = [p for p in Path(out_dir).iterdir() if p.is_dir() and not p.name.startswith(".")
-             and (p / "manifest.json").exists() and (scenario is None or p.name.startswith(scenario + "-"))]
-    return max(cands, key=lambda p: p.stat().st_mtime) if cands else None

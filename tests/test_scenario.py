@@ -232,7 +232,7 @@ def test_cli_validate_exit_codes(tmp_path):
     r = CliRunner().invoke(main, ["validate", str(FULL), str(bad)])
     assert r.exit_code == 1
     assert f"ok {FULL}" in r.output
-    assert f"bad.yaml:5: policies[0].exporters[0]: unknown region 'CHINA'" in r.output and "did you mean CHN?" in r.output
+    assert "bad.yaml:5: policies[0].exporters[0]: unknown region 'CHINA'" in r.output and "did you mean CHN?" in r.output
     r = CliRunner().invoke(main, ["validate", str(tmp_path / "missing.yaml")])
     assert r.exit_code == 1 and "scenario file not found" in r.output
 

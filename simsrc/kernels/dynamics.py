@@ -221,8 +221,6 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
     """
     S, T, R = Z.shape
     NC = cap_origin.shape[0]
-    NL = tar_mode.shape[0]
-    NM = mip_level.shape[0]
     NO = off_region.shape[0]
     NP = prj_region.shape[0]
     NW = watched.shape[0]

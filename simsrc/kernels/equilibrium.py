@@ -423,7 +423,6 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, fl
     E = wv[_V_E]
     b = wv[_V_B]
     cstat = iv[_I_CSTAT]
-    corig = iv[_I_CORIG]
     dn = iv[_I_DN]
     nspec = iv[_I_NSPEC]
     ct = iv[_I_CT]
