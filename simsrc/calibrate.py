@@ -1,6 +1,6 @@
 """Calibration in share form: baseline data + parameters -> the arrays the kernels use.
 
-MODEL.md sec. 1. With baseline policies and parameters the levels model reproduces the
+docs/model.md sec. 1. With baseline policies and parameters the levels model reproduces the
 baseline flows exactly, whatever the elasticities: every price index is 1 at baseline, the
 Armington weights are the baseline value shares at delivered prices (GSIM's theta) and the
 supply shifters equal baseline production.
@@ -32,7 +32,17 @@ SEG_UNCOVERED = 0
 SEG_COVERED = 1
 
 #: Parameter names accepted by :func:`calibrate` (dataset elasticity names).
-PARAMETER_NAMES = ("supply_elasticity", "demand_elasticity", "armington")
+PARAMETER_NAMES = ("supply_elasticity", "demand_elasticity", "armington", "adjustment_speed",
+                   "backstop", "backstop_elasticity")
+
+#: Default weight of a latent trade link, as a share of the destination's consumption
+#: (docs/model.md sec. 1): a producing origin with no baseline flow to a consuming
+#: destination serves it with the Armington weight of a flow of this size.
+DEFAULT_LATENT_LINK_WEIGHT = 1e-3
+
+#: Defaults of the demand parameters a dataset may leave out: instant adjustment (speed 1 per
+#: year) and no backstop (``inf``); the backstop elasticity then defaults to the demand one.
+PARAMETER_DEFAULTS = {"adjustment_speed": 1.0, "backstop": np.inf}
 
 
 class CalibrationError(SimsrcError):
@@ -79,8 +89,20 @@ class Calibration:
     eps : ndarray (R,)
         Supply elasticity per origin (> 0).
     eta : ndarray (R,)
-        Composite demand elasticity per destination, as a positive number (``-demand
+        Long-run composite demand elasticity per destination, as a positive number (``-demand
         elasticity``).
+    adj : ndarray (R,)
+        Partial-adjustment speed per destination: the share of the gap to long-run demand
+        closed within a year, in (0, 1] (1 = instant).
+    B : ndarray (R,)
+        Backstop price index per destination (multiple of the baseline composite price;
+        ``inf`` = none).
+    etab : ndarray (R,)
+        Demand elasticity above the backstop, positive (``-backstop_elasticity``).
+    X0_data : ndarray (R, R)
+        The dataset's flows before latent links were added, t/yr.
+    latent_link_weight : float
+        Weight ``psi`` of the latent links added to ``X0`` (share of destination consumption).
     sigma : ndarray (R,)
         Armington elasticity of substitution per destination (> 0, not 1).
     params : dict
@@ -106,7 +128,17 @@ class Calibration:
     eps: np.ndarray
     eta: np.ndarray
     sigma: np.ndarray
+    adj: np.ndarray
+    B: np.ndarray
+    etab: np.ndarray
+    X0_data: np.ndarray
+    latent_link_weight: float = 0.0
     params: dict = field(default_factory=dict)
+
+    def short_run_eta(self, period_years: float) -> np.ndarray:
+        """Short-run demand elasticity of a period of ``period_years``: ``a eta`` with the
+        per-period adjustment ``a = 1 - (1 - adj)^dt``."""
+        return period_adjustment(self.adj, period_years) * self.eta
 
     @property
     def n_regions(self) -> int:
@@ -162,18 +194,42 @@ class Calibration:
         return A_seg, K_seg
 
 
+def period_adjustment(adj, period_years: float):
+    """Per-period partial-adjustment share ``1 - (1 - adj)^dt`` of an annual speed ``adj``."""
+    return 1.0 - np.power(1.0 - np.asarray(adj, dtype=float), float(period_years))
+
+
+def add_latent_links(X0: np.ndarray, psi: float) -> np.ndarray:
+    """Baseline flows with a latent link of ``psi * C0[j]`` t/yr from every producing origin
+    to every consuming destination it does not serve (docs/model.md sec. 1)."""
+    X = np.array(X0, dtype=float)
+    if psi <= 0:
+        return X
+    Q0 = X.sum(axis=1)
+    C0 = X.sum(axis=0)
+    latent = (Q0[:, None] > 0) & (C0[None, :] > 0) & (X <= 0)
+    np.fill_diagonal(latent, False)
+    return np.where(latent, psi * C0[None, :], X)
+
+
 def _param_array(value, R, name):
     arr = np.asarray(value, dtype=float)
     if arr.ndim == 0:
         arr = np.full(R, float(arr))
     if arr.shape != (R,):
         raise CalibrationError(f"parameter {name} must be a scalar or an array of {R} values, got shape {arr.shape}")
+    if name == "backstop":
+        arr = np.where(np.isnan(arr), np.inf, arr)
+        if np.any(arr <= 1.0):
+            raise CalibrationError(f"backstop must be a price index above 1 (or none), got {arr}")
+        return arr
     if not np.all(np.isfinite(arr)):
         raise CalibrationError(f"parameter {name} must be finite, got {arr}")
     return arr
 
 
-def calibrate(mineral, params: dict | None = None) -> Calibration:
+def calibrate(mineral, params: dict | None = None, *,
+              latent_link_weight: float = DEFAULT_LATENT_LINK_WEIGHT) -> Calibration:
     """Calibrate one mineral market in share form.
 
     Parameters
@@ -183,7 +239,11 @@ def calibrate(mineral, params: dict | None = None) -> Calibration:
     params : dict, optional
         Overrides of ``supply_elasticity`` (> 0, per origin), ``demand_elasticity`` (< 0, per
         destination) and ``armington`` (> 0 and not 1, per destination): a scalar or an array
-        of R values each. Missing names take the dataset's central value.
+        of R values each; ``adjustment_speed`` (in (0, 1] per year), ``backstop`` (index > 1,
+        ``inf`` none) and ``backstop_elasticity`` (< 0) per destination likewise. Missing
+        names take the dataset's central value (or the defaults of :data:`PARAMETER_DEFAULTS`).
+    latent_link_weight : float
+        Weight ``psi`` of latent links (share of destination consumption, >= 0; 0 = none).
 
     Returns
     -------
@@ -201,7 +261,14 @@ def calibrate(mineral, params: dict | None = None) -> Calibration:
     R = len(mineral.regions)
     values = {}
     for name in PARAMETER_NAMES:
-        v = params.get(name, mineral.elasticities[name][0])
+        if name in params:
+            v = params[name]
+        elif name in mineral.elasticities:
+            v = mineral.elasticities[name][0]
+        elif name == "backstop_elasticity":
+            v = values["demand_elasticity"]
+        else:
+            v = PARAMETER_DEFAULTS[name]
         values[name] = _param_array(v, R, name)
     eps = values["supply_elasticity"]
     eta = -values["demand_elasticity"]
@@ -212,8 +279,18 @@ def calibrate(mineral, params: dict | None = None) -> Calibration:
         raise CalibrationError(f"demand elasticity must be negative, got {-eta}")
     if np.any(sigma <= 0) or np.any(np.abs(sigma - 1.0) < 1e-9):
         raise CalibrationError(f"Armington elasticity must be positive and not 1, got {sigma}")
+    adj = values["adjustment_speed"]
+    if np.any(adj <= 0) or np.any(adj > 1):
+        raise CalibrationError(f"adjustment speed must be in (0, 1] per year, got {adj}")
+    B = values["backstop"]
+    etab = -values["backstop_elasticity"]
+    if np.any(etab <= 0):
+        raise CalibrationError(f"backstop elasticity must be negative, got {-etab}")
+    if not (np.isfinite(latent_link_weight) and latent_link_weight >= 0):
+        raise CalibrationError(f"latent link weight must be >= 0, got {latent_link_weight}")
 
-    X0 = np.array(mineral.flows, dtype=float)
+    X0_data = np.array(mineral.flows, dtype=float)
+    X0 = add_latent_links(X0_data, float(latent_link_weight))
     T0 = 1.0 + np.array(mineral.tariffs, dtype=float)
     Q0 = X0.sum(axis=1)
     C0 = X0.sum(axis=0)
@@ -227,12 +304,14 @@ def calibrate(mineral, params: dict | None = None) -> Calibration:
     with np.errstate(invalid="ignore", divide="ignore"):
         unit_value0 = np.where(C0 > 0, mineral.price * V0 / np.where(C0 > 0, C0, 1.0), mineral.price)
     arrays = dict(X0=X0, T0=T0, w=w, Q0=Q0, C0=C0, V0=V0, unit_value0=unit_value0, u0=u0, K0=K0,
-                  active_origin=Q0 > 0, active_dest=C0 > 0, eps=eps, eta=eta, sigma=sigma)
+                  active_origin=Q0 > 0, active_dest=C0 > 0, eps=eps, eta=eta, sigma=sigma,
+                  adj=adj, B=B, etab=etab, X0_data=X0_data)
     for a in arrays.values():
         a.setflags(write=False)
     return Calibration(
         code=mineral.code, regions=tuple(mineral.regions), price=float(mineral.price),
         price_unit=mineral.price_unit, price_usd_per_t=float(P0_usd),
+        latent_link_weight=float(latent_link_weight),
         params={k: (v[0] if np.all(v == v[0]) else v.copy()) for k, v in values.items()},
         **arrays,
     )

@@ -34,12 +34,20 @@ class MarketInputs:
     ----------
     T : ndarray (R, R)
         Tariff factors in force (1 + ad valorem rate) on flows origin -> destination.
-    capk : ndarray (R, R) int64
-        Export cap id per flow, -1 for none.
+    rk_orig : ndarray (NC,) int64
+        Restricting origin of each export restriction.
+    rk_dest : ndarray (NC, R) uint8
+        Restricted destinations of each restriction (1 = covered).
     cap : ndarray (NC,)
-        Cap quantities, t/yr (<= 0: ban without leakage).
+        Direct exports allowed, t/yr (0 = ban).
+    tcost : ndarray (NC,)
+        Ad valorem cost of the restriction's transshipment route (``inf`` = no route).
+    tcap : ndarray (NC,)
+        Capacity of the route, t/yr (``inf`` = unlimited).
     cap_names : tuple of str
-        A label per cap.
+        A label per restriction.
+    etax : ndarray (R, R)
+        Export tax rates in force on flows origin -> destination (0 = none).
     mip : ndarray (R, R)
         Minimum import price per flow in units of the baseline world price (F / P0); 0 none.
     g : ndarray (R,)
@@ -61,11 +69,19 @@ class MarketInputs:
         Government offtake of origin i's output at a contract price (t/yr; price index, 0 =
         market price). Added to the purchases; the fiscal cost is
         ``(offtake_price - p) * offtake_qty`` where a price is set.
+    eta : ndarray (R,), optional
+        Demand elasticity of this period's problem (positive); default the calibration's
+        long-run elasticity (a fully adjusted equilibrium). The first period of a run uses the
+        short-run elasticity (:meth:`Calibration.short_run_eta`).
     """
 
     T: np.ndarray
-    capk: np.ndarray
+    rk_orig: np.ndarray
+    rk_dest: np.ndarray
     cap: np.ndarray
+    tcost: np.ndarray
+    tcap: np.ndarray
+    etax: np.ndarray
     mip: np.ndarray
     g: np.ndarray
     A_seg: np.ndarray
@@ -78,15 +94,18 @@ class MarketInputs:
     undertaking: np.ndarray | None = None
     offtake_qty: np.ndarray | None = None
     offtake_price: np.ndarray | None = None
+    eta: np.ndarray | None = None
 
     @classmethod
     def baseline(cls, cal: Calibration) -> "MarketInputs":
-        """Baseline policies: baseline tariffs, no caps, floors or MIP, g = 1, K = K0."""
+        """Baseline policies: baseline tariffs, no restrictions, export taxes, floors or MIP,
+        g = 1, K = K0."""
         R = cal.n_regions
         A_seg, K_seg = cal.supply_segments()
         return cls(
-            T=np.array(cal.T0, dtype=float), capk=np.full((R, R), -1, dtype=np.int64),
-            cap=np.zeros(0), mip=np.zeros((R, R)), g=np.ones(R), A_seg=A_seg, K_seg=K_seg,
+            T=np.array(cal.T0, dtype=float), rk_orig=np.zeros(0, dtype=np.int64),
+            rk_dest=np.zeros((0, R), dtype=np.uint8), cap=np.zeros(0), tcost=np.zeros(0),
+            tcap=np.zeros(0), etax=np.zeros((R, R)), mip=np.zeros((R, R)), g=np.ones(R), A_seg=A_seg, K_seg=K_seg,
             floor=np.zeros(R), floor_alpha=np.zeros(R), release=np.zeros(R),
             purchases=np.zeros(R), cap_names=(),
         )
@@ -102,20 +121,41 @@ class MarketInputs:
             T[i, j] = (T[i, j] + rate) if add else 1.0 + rate
         return replace(self, T=T)
 
-    def with_cap(self, cal: Calibration, origin, destinations, share, *, name=None):
-        """Cap ``origin``'s exports to ``destinations`` at ``share`` of their baseline flows
-        (0 = ban without leakage; a ban with leakage ``l`` is ``share = l``)."""
+    def with_restriction(self, cal: Calibration, origin, destinations, share, *, cost=None,
+                         capacity=None, name=None):
+        """Export restriction of ``origin`` to ``destinations``: direct exports capped at
+        ``share`` of their baseline flows (0 = ban), with an optional transshipment route at
+        ad valorem ``cost`` (None = no route) and ``capacity`` as a share of the same baseline
+        flows (None = unlimited). Restrictions on the same flows compound."""
         i = cal.region_index(origin)
-        js = [cal.region_index(d) for d in _as_list(destinations)]
-        capk = self.capk.copy()
-        k = len(self.cap)
-        for j in js:
-            if capk[i, j] >= 0:
-                raise CalibrationError(f"flow {origin}->{cal.regions[j]} is already under cap {self.cap_names[capk[i, j]]!r}")
-            capk[i, j] = k
-        q = float(share) * float(sum(cal.X0[i, j] for j in js))
-        return replace(self, capk=capk, cap=np.append(self.cap, q),
-                       cap_names=self.cap_names + (name or f"cap_{origin}",))
+        js = [cal.region_index(d) for d in _as_list(destinations) if cal.region_index(d) != i]
+        dest = np.zeros(cal.n_regions, dtype=np.uint8)
+        dest[js] = 1
+        base = float(cal.X0[i, dest == 1].sum())
+        tc = np.inf if cost is None else float(cost)
+        tq = np.inf if capacity is None else float(capacity) * base
+        return replace(self, rk_orig=np.append(self.rk_orig, i).astype(np.int64),
+                       rk_dest=np.vstack([self.rk_dest, dest[None, :]]),
+                       cap=np.append(self.cap, float(share) * base), tcost=np.append(self.tcost, tc),
+                       tcap=np.append(self.tcap, tq),
+                       cap_names=self.cap_names + (name or f"restriction_{origin}_{len(self.cap)}",))
+
+    def with_cap(self, cal: Calibration, origin, destinations, share, *, name=None):
+        """Cap ``origin``'s exports to ``destinations`` at ``share`` of their baseline flows,
+        with no transshipment route (0 = ban; version 1's ban with leakage ``l`` is
+        ``share = l``)."""
+        return self.with_restriction(cal, origin, destinations, share, name=name)
+
+    def with_export_tax(self, cal: Calibration, origin, destinations, rate):
+        """Ad valorem export tax ``rate`` charged by ``origin`` on exports to ``destinations``
+        (added to any tax in force on the flow)."""
+        i = cal.region_index(origin)
+        etax = self.etax.copy()
+        for d in _as_list(destinations):
+            j = cal.region_index(d)
+            if j != i:
+                etax[i, j] += float(rate)
+        return replace(self, etax=etax)
 
     def with_floor(self, cal: Calibration, region, price_index, coverage, alpha=0.0):
         """Producer price floor at ``price_index`` (F / P0) on a share ``coverage`` of
@@ -144,7 +184,8 @@ class MarketInputs:
         """Raise CalibrationError if a shape or a value is out of range."""
         R = cal.n_regions
         NC = len(self.cap)
-        shapes = dict(T=(R, R), capk=(R, R), mip=(R, R), g=(R,), A_seg=(R, N_SEGMENTS),
+        shapes = dict(T=(R, R), rk_orig=(NC,), rk_dest=(NC, R), tcost=(NC,), tcap=(NC,),
+                      etax=(R, R), mip=(R, R), g=(R,), A_seg=(R, N_SEGMENTS),
                       K_seg=(R, N_SEGMENTS), floor=(R,), floor_alpha=(R,), release=(R,),
                       purchases=(R,), cap=(NC,))
         for name, shape in shapes.items():
@@ -167,12 +208,15 @@ class MarketInputs:
                 raise CalibrationError(f"{name} must have shape {shape}, got {np.asarray(a).shape}")
         if (self.offtake_qty is None) != (self.offtake_price is None):
             raise CalibrationError("offtake_qty and offtake_price go together")
-        if np.any(self.capk >= NC) or np.any(self.capk < -1):
-            raise CalibrationError(f"capk must be -1 or a cap id below {NC}")
-        for k in range(NC):
-            rows = np.unique(np.nonzero(self.capk == k)[0])
-            if len(rows) > 1:
-                raise CalibrationError(f"cap {k} covers flows of several origins {rows}; one origin per cap")
+        if np.any((self.rk_orig < 0) | (self.rk_orig >= R)):
+            raise CalibrationError(f"restriction origins must be region indices below {R}")
+        if np.any(self.cap < 0) or np.any(np.isnan(self.cap)) or np.any(np.isnan(self.tcost)) \
+                or np.any(self.tcost < 0) or np.any(np.isnan(self.tcap)) or np.any(self.tcap < 0):
+            raise CalibrationError("restriction caps, route costs and capacities must be >= 0 (inf allowed for the route)")
+        if np.any(self.etax < 0) or np.any(~np.isfinite(self.etax)):
+            raise CalibrationError("export tax rates must be finite and >= 0")
+        if self.eta is not None and (np.asarray(self.eta).shape != (R,) or np.any(np.asarray(self.eta) <= 0)):
+            raise CalibrationError(f"eta must be {R} positive demand elasticities")
 
 
 def _as_list(x):
@@ -198,7 +242,14 @@ class MarketResult:
     consumer_price : ``P`` times the baseline delivered unit value of the destination.
     production, consumption, imports, exports : t/yr.
     flows : (R, R) t/yr.
-    wedges : cap wedges lam (inf for a ban); ``cap_names`` labels them.
+    wedges : restriction wedges lam (inf for a ban without a route); ``cap_names`` labels them.
+    transshipped : quantity of each restriction routed through third countries, t/yr.
+    fob_price_index, fob_price : export (FOB) price of each origin: the quantity-weighted mean
+        over its exports of ``p (1 + e) prod(1 + lam)`` (NaN without exports).
+    export_tax_revenue : by exporter, USD/yr.
+    transship_cost, intermediary_rent : by destination, USD/yr (the cost is lost to the
+        world; the rent goes to traders outside the regions' accounts).
+    backstop_substitution : composite demand lost above the backstop, t/yr (baseline tonnes).
     levy : (R, R) minimum-import-price levy rates v.
     tariff_revenue, levy_revenue : by importer, USD/yr.
     quota_rent : by exporter, USD/yr.
@@ -227,6 +278,13 @@ class MarketResult:
     flows: np.ndarray
     wedges: np.ndarray
     cap_names: tuple
+    transshipped: np.ndarray
+    fob_price_index: np.ndarray
+    fob_price: np.ndarray
+    export_tax_revenue: np.ndarray
+    transship_cost: np.ndarray
+    intermediary_rent: np.ndarray
+    backstop_substitution: np.ndarray
     levy: np.ndarray
     tariff_revenue: np.ndarray
     levy_revenue: np.ndarray
@@ -244,9 +302,9 @@ class MarketResult:
 
     @property
     def net_welfare(self) -> np.ndarray:
-        """CS + PS + tariff and levy revenue + quota rents - floor cost, USD/yr."""
+        """CS + PS + tariff, levy and export-tax revenue + quota rents - floor cost, USD/yr."""
         return (self.cs_change + self.ps_change + self.tariff_revenue + self.levy_revenue
-                + self.quota_rent - self.fiscal_cost)
+                + self.export_tax_revenue + self.quota_rent - self.fiscal_cost)
 
     def table(self) -> pd.DataFrame:
         """Per-region table of prices, quantities and welfare."""
@@ -261,6 +319,8 @@ class MarketResult:
             "nir": self.net_import_reliance,
             "tariff_levy_rev_usd": self.tariff_revenue + self.levy_revenue,
             "quota_rent_usd": self.quota_rent,
+            "export_tax_rev_usd": self.export_tax_revenue,
+            f"fob_price_{self.price_unit}": self.fob_price,
             "fiscal_cost_usd": self.fiscal_cost,
             "cs_change_usd": self.cs_change,
             "ps_change_usd": self.ps_change,
@@ -298,6 +358,12 @@ class MarketResult:
             "consumption": clean(self.consumption),
             "flows": clean(self.flows),
             "wedges": {n: (None if not np.isfinite(v) else float(v)) for n, v in zip(self.cap_names, self.wedges)},
+            "transshipped": {n: float(v) for n, v in zip(self.cap_names, self.transshipped)},
+            "fob_price": clean(self.fob_price),
+            "export_tax_revenue": clean(self.export_tax_revenue),
+            "transship_cost": clean(self.transship_cost),
+            "intermediary_rent": clean(self.intermediary_rent),
+            "backstop_substitution": clean(self.backstop_substitution),
             "revenue": clean(self.tariff_revenue + self.levy_revenue),
             "tariff_revenue": clean(self.tariff_revenue),
             "levy_revenue": clean(self.levy_revenue),
@@ -343,9 +409,9 @@ def solve(cal: Calibration, inputs: MarketInputs | None = None, *, z0=None,
     R = cal.n_regions
     NC = len(inputs.cap)
     args = _kernel_args(cal, inputs)
-    z = np.zeros(R + NC) if z0 is None else np.array(z0, dtype=float)
-    if z.shape != (R + NC,):
-        raise CalibrationError(f"z0 must have {R + NC} entries (R log prices + NC log wedges)")
+    z = np.zeros(R + 2 * NC) if z0 is None else np.array(z0, dtype=float)
+    if z.shape != (R + 2 * NC,):
+        raise CalibrationError(f"z0 must have {R + 2 * NC} entries (R log prices, NC log wedges, NC route shares)")
     ostat = np.zeros(R, dtype=np.int64)
     ws = keq.make_workspace(R, NC)
     status, iters = keq.solve_market(*args, z, ostat, ws, float(tol), int(max_iter))
@@ -354,27 +420,34 @@ def solve(cal: Calibration, inputs: MarketInputs | None = None, *, z0=None,
     levy = np.empty((R, R))
     P = np.empty(R)
     D = np.empty(R)
+    Dsr = np.empty(R)
     X = np.empty((R, R))
     Sseg = np.empty((R, N_SEGMENTS))
     lam = np.empty(NC)
-    mrel = keq.market_outcomes(*args, z, ostat, ws, p, pd_, levy, P, D, X, Sseg, lam)
+    xt = np.empty(NC)
+    mrel = keq.market_outcomes(*args, z, ostat, ws, p, pd_, levy, P, D, Dsr, X, Sseg, lam, xt)
     A0, K0 = cal.supply_segments()
     P_ref = np.ones(R) if P_ref is None else np.asarray(P_ref, dtype=float)
-    out = {k: np.empty(R) for k in ("tr", "lr", "qr", "fc", "cs", "ps")}
+    out = {k: np.empty(R) for k in ("tr", "lr", "qr", "er", "tc", "ir", "fc", "cs", "ps")}
     und = np.zeros((R, R), dtype=np.uint8) if inputs.undertaking is None else inputs.undertaking.astype(np.uint8)
     off_q, off_val = np.zeros(R), np.zeros(R)
     if inputs.offtake_qty is not None:
         priced = inputs.offtake_price > 0
         off_q = np.where(priced, inputs.offtake_qty, 0.0)
         off_val = np.where(priced, inputs.offtake_price * inputs.offtake_qty, 0.0)
-    kwf.market_welfare(cal.X0, cal.T0, cal.eta, inputs.T, inputs.capk, inputs.cap, inputs.g,
+    eta = args[4]
+    kwf.market_welfare(cal.X0, cal.T0, eta, cal.B, cal.etab, np.asarray(inputs.T, float),
+                       np.asarray(inputs.etax, float), args[7], inputs.g,
                        inputs.A_seg, inputs.K_seg, inputs.floor, inputs.floor_alpha, A0, K0,
-                       cal.eps, p, pd_, levy, P, X, Sseg, lam, P_ref, und, off_q, off_val,
-                       out["tr"], out["lr"], out["qr"], out["fc"], out["cs"], out["ps"])
+                       cal.eps, p, pd_, levy, P, X, Sseg, lam, xt, P_ref, und, off_q, off_val,
+                       np.empty((R, R)), out["tr"], out["lr"], out["qr"], out["er"], out["tc"],
+                       out["ir"], out["fc"], out["cs"], out["ps"])
     P0 = cal.price_usd_per_t
     Q = Sseg.sum(axis=1)
     C = X.sum(axis=0)
     dom = np.diag(X)
+    fob_idx = fob_price_index(p, pd_, X, cal.T0, np.asarray(inputs.T, float) * (1.0 + inputs.etax),
+                              np.asarray(inputs.etax, float))
     with np.errstate(invalid="ignore", divide="ignore"):
         nir = np.where(C > 0, np.maximum(0.0, (C - Q) / np.where(C > 0, C, 1.0)), np.nan)
         delivered = np.where(X > 0, pd_ * cal.price * cal.T0, np.nan)
@@ -385,7 +458,10 @@ def solve(cal: Calibration, inputs: MarketInputs | None = None, *, z0=None,
         consumer_price_index=P, consumer_price=P * cal.unit_value0, composite_demand=D,
         production=Q, production_covered=Sseg[:, SEG_COVERED].copy(), consumption=C,
         imports=C - dom, exports=X.sum(axis=1) - dom, flows=X,
-        wedges=lam, cap_names=tuple(inputs.cap_names) or tuple(f"cap_{k}" for k in range(NC)),
+        wedges=lam, cap_names=tuple(inputs.cap_names) or tuple(f"restriction_{k}" for k in range(NC)),
+        transshipped=xt, fob_price_index=fob_idx, fob_price=fob_idx * cal.price,
+        export_tax_revenue=out["er"] * P0, transship_cost=out["tc"] * P0,
+        intermediary_rent=out["ir"] * P0, backstop_substitution=np.where(C > 0, (Dsr - D) * cal.C0, 0.0),
         levy=levy,
         tariff_revenue=out["tr"] * P0, levy_revenue=out["lr"] * P0, quota_rent=out["qr"] * P0,
         fiscal_cost=out["fc"] * P0, cs_change=out["cs"] * P0, ps_change=out["ps"] * P0,
@@ -395,14 +471,41 @@ def solve(cal: Calibration, inputs: MarketInputs | None = None, *, z0=None,
     )
 
 
+def fob_price_index(p, pd, X, T0, Teff, etax):
+    """Export (FOB) price index of each origin: the quantity-weighted mean over its exports of
+    the border price before tariffs, ``p (1 + e) prod(1 + lam)``, recovered from the
+    delivered price ``pd`` (relative to baseline) as ``pd T0 (1 + e) / Teff``; NaN without
+    exports. Where a minimum import price binds, the levy is included (the border price is
+    then the reference price)."""
+    R = p.shape[0]
+    out = np.full(R, np.nan)
+    for i in range(R):
+        num = den = 0.0
+        for j in range(R):
+            if j != i and X[i, j] > 0:
+                num += X[i, j] * pd[i, j] * T0[i, j] * (1.0 + etax[i, j]) / Teff[i, j]
+                den += X[i, j]
+        if den > 0:
+            out[i] = num / den
+    return out
+
+
 def _kernel_args(cal: Calibration, inputs: MarketInputs) -> tuple:
-    """The kernel's argument tuple up to (not including) ``z`` (contiguous float64/int64)."""
+    """The kernel's argument tuple up to (not including) ``z`` (contiguous float64/int64).
+
+    The border factor the kernel sees is ``T (1 + e)``: tariffs and export taxes both scale
+    the delivered price (docs/model.md sec. 2)."""
     f = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
     purchases = inputs.purchases if inputs.offtake_qty is None else inputs.purchases + inputs.offtake_qty
-    return (f(cal.X0), f(cal.T0), f(cal.w), f(cal.sigma), f(cal.eta), f(cal.eps),
-            f(inputs.T), np.ascontiguousarray(inputs.capk, dtype=np.int64), f(inputs.cap),
-            f(inputs.mip), f(inputs.g), f(inputs.A_seg), f(inputs.K_seg), f(inputs.floor),
-            f(inputs.release), f(purchases))
+    NC = len(inputs.cap)
+    rst = (np.ascontiguousarray(inputs.rk_orig, dtype=np.int64),
+           np.ascontiguousarray(inputs.rk_dest, dtype=np.uint8).reshape(NC, cal.n_regions),
+           np.ones(NC, dtype=np.uint8), f(inputs.cap), f(inputs.tcost), f(inputs.tcap))
+    eta = cal.eta if inputs.eta is None else inputs.eta
+    return (f(cal.X0), f(cal.T0), f(cal.w), f(cal.sigma), f(eta), f(cal.eps),
+            f(np.asarray(inputs.T) * (1.0 + np.asarray(inputs.etax))), rst,
+            f(inputs.mip), f(inputs.g), f(cal.B), f(cal.etab), f(inputs.A_seg), f(inputs.K_seg),
+            f(inputs.floor), f(inputs.release), f(purchases))
 
 
 # --- scenarios: the first period at central values ----------------------------------------------
@@ -415,9 +518,9 @@ def scenario_inputs(scn, mineral: str) -> tuple[Calibration, MarketInputs]:
     central value; an event's most likely outcome; a conditional policy is on in the first
     period only if its condition holds there, so policies waiting for an event that cannot
     have happened by then are off). The layers are then composed for period 0 exactly as the
-    dynamics kernel composes a period: tariffs applied in order (add or set), each capped flow
-    under the tightest active cap covering it (cap = (share + leakage (1 - share)) x baseline
-    flows), the highest minimum import price of the clubs an importer belongs to, floors on a
+    dynamics kernel composes a period: tariffs applied in order (add or set), export taxes,
+    every export restriction in force (compounding where they overlap, each with its
+    transshipment route), the highest minimum import price of the clubs an importer belongs to, floors on a
     share ``phi`` of capacity, capacity projects due in period 0, outages, stockpile rules
     against the baseline consumer price, and offtake.
 
@@ -433,7 +536,8 @@ def scenario_inputs(scn, mineral: str) -> tuple[Calibration, MarketInputs]:
     cal : Calibration
         With the central elasticities of the scenario (dataset values and parameter overrides).
     inputs : MarketInputs
-        Period-0 kernel arrays; only caps active in period 0 are included.
+        Period-0 kernel arrays; only restrictions in force in period 0 are included; the
+        demand elasticity is the first period's short-run one.
     """
     from . import policies as pol_mod
     from .kernels.dynamics import compose_trade_policies
@@ -443,27 +547,28 @@ def scenario_inputs(scn, mineral: str) -> tuple[Calibration, MarketInputs]:
     cal0 = spec.cal
     R = cal0.n_regions
     X0 = cal0.X0
+    B0 = np.array(a["B"][0], dtype=float)
     cal = replace(cal0, sigma=np.array(a["sigma"][0], dtype=float), eta=np.array(a["eta"][0], dtype=float),
-                  eps=np.array(a["eps"][0], dtype=float),
+                  eps=np.array(a["eps"][0], dtype=float), adj=np.array(a["adj"][0], dtype=float),
+                  B=B0, etab=np.array(a["etab"][0], dtype=float),
                   params={"supply_elasticity": np.array(a["eps"][0]), "demand_elasticity": -np.array(a["eta"][0]),
-                          "armington": np.array(a["sigma"][0])})
+                          "armington": np.array(a["sigma"][0]), "adjustment_speed": np.array(a["adj"][0]),
+                          "backstop": B0, "backstop_elasticity": -np.array(a["etab"][0])})
     t = 0
-    # tariffs, export caps and minimum import prices: composed by the period loop's own code
+    # tariffs, export taxes, restrictions and minimum import prices: composed by the period
+    # loop's own code
     NC = a["cap_origin"].shape[0]
-    rate, T = np.empty((R, R)), np.empty((R, R))
-    capk_full, cap_full, eff = np.empty((R, R), dtype=np.int64), np.empty(NC), np.empty(NC)
+    rate, T, etax = np.empty((R, R)), np.empty((R, R)), np.empty((R, R))
+    rk_on, cap_all, tcost_all, tcap_all = np.empty(NC, dtype=np.uint8), np.empty(NC), np.empty(NC), np.empty(NC)
     mip, und = np.empty((R, R)), np.empty((R, R), dtype=np.uint8)
     compose_trade_policies(0, t, X0, cal.T0, a["tar_mask"], a["tar_mode"], a["tar_rate"], a["tar_act"],
-                           a["cap_origin"], a["cap_dest"], a["cap_share"], a["cap_leak"], a["cap_act"],
+                           a["cap_origin"], a["cap_dest"], a["cap_share"], a["cap_cost"], a["cap_tshare"],
+                           a["cap_act"], a["etx_origin"], a["etx_dest"], a["etx_rate"], a["etx_act"],
                            a["mip_members"], a["mip_level"], a["mip_und"], a["mip_act"],
-                           rate, T, capk_full, cap_full, eff, mip, und)
-    # keep the caps that hold flows in period 0
+                           rate, T, etax, rk_on, cap_all, tcost_all, tcap_all, mip, und)
+    # keep the restrictions in force in period 0
     cap_layers = [l for l in spec.layers if l.kind == "cap"]
-    used = sorted({int(k) for k in capk_full.ravel() if k >= 0})
-    capk = np.full((R, R), -1, dtype=np.int64)
-    for new, c in enumerate(used):
-        capk[capk_full == c] = new
-    cap = cap_full[used]
+    used = [c for c in range(NC) if rk_on[c] == 1]
     names = tuple(cap_layers[c].name for c in used)
     # floors, capacity in force, supply shifters
     phi = a["flo_phi"][0]
@@ -500,9 +605,13 @@ def scenario_inputs(scn, mineral: str) -> tuple[Calibration, MarketInputs]:
             if a["off_price"][o] > 0:
                 off_p[r] = a["off_price"][o]
     inputs = MarketInputs(
-        T=T, capk=capk, cap=cap, mip=mip, g=np.ones(R), A_seg=A_seg, K_seg=K_lim, floor=floor,
+        T=T, rk_orig=a["cap_origin"][used].astype(np.int64),
+        rk_dest=a["cap_dest"][used].reshape(len(used), R).astype(np.uint8), cap=cap_all[used],
+        tcost=tcost_all[used], tcap=tcap_all[used], etax=etax,
+        mip=mip, g=np.ones(R), A_seg=A_seg, K_seg=K_lim, floor=floor,
         floor_alpha=np.array(a["flo_alpha"][0], dtype=float), release=release, purchases=purchases,
         cap_names=names, undertaking=und, offtake_qty=off_q, offtake_price=off_p,
+        eta=cal.short_run_eta(a["dt"]),
     )
     return cal, inputs
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .calibrate import Calibration, calibrate
+from .calibrate import DEFAULT_LATENT_LINK_WEIGHT, Calibration, calibrate
 from .errors import SimsrcError
 from .kernels.dynamics import TARIFF_ADD, TARIFF_SET
 from .kernels.events import INITIAL_OFF, INITIAL_ON, INITIAL_STATIONARY, dated_paths, markov_paths, negotiation_paths
@@ -38,6 +38,16 @@ from .scenario.distributions import _DistBase
 from .scenario.model import ELASTICITY_KINDS
 from .scenario.timeline import parse_time
 from .units import convert_price
+
+try:  # the export-tax policy type (docs/model.md sec. 3)
+    from .scenario.model import ExportTax
+except ImportError:  # pragma: no cover - schema without export taxes
+    ExportTax = None
+
+
+def _is_num_or_dist(v) -> bool:
+    """True for a number or a distribution (not None or the word 'unlimited')."""
+    return isinstance(v, (int, float, _DistBase)) and not isinstance(v, bool)
 
 #: Months per period for each period length of the horizon.
 PERIOD_MONTHS = {"quarter": 3, "year": 12, "month": 1}
@@ -132,7 +142,9 @@ def compile_market(scn, mineral: str) -> MarketSpec:
     """
     ds = scn.data
     md = ds.minerals[mineral]
-    cal = calibrate(md)
+    trade = getattr(scn, "trade", None)
+    psi = getattr(trade, "latent_link_weight", DEFAULT_LATENT_LINK_WEIGHT) if trade is not None else DEFAULT_LATENT_LINK_WEIGHT
+    cal = calibrate(md, latent_link_weight=psi)
     regions = cal.regions
     R = len(regions)
     groups = scenario_groups(scn)
@@ -156,8 +168,24 @@ def compile_market(scn, mineral: str) -> MarketSpec:
             o = regions.index(pol.origin)
             dest = _mask(pol.destinations, regions, groups)
             dest[o] = 0
+            ts = getattr(pol, "transshipment", None)
+            if ts is not None:
+                # a route at an (uncertain) cost with a capacity share or unlimited (inf)
+                route = {"cost": _value(ts, "cost", pre + ".transshipment"),
+                         "tshare": _value(ts, "capacity", pre + ".transshipment") if _is_num_or_dist(ts.capacity) else np.inf,
+                         "leak": None}
+            else:
+                # version 1's leakage l: a free route of capacity l (1 - share) of baseline
+                # flows, so the allowed share is share + l (1 - share) (docs/model.md sec. 8)
+                route = {"cost": 0.0, "tshare": None, "leak": _value(pol, "leakage", pre)}
             layers.append(Layer("cap", pol.name, pol, window,
-                                {"share": _value(pol, "cap_share", pre), "leak": _value(pol, "leakage", pre)},
+                                {"share": _value(pol, "cap_share", pre), **route},
+                                {"origin": o, "dest": dest}))
+        elif ExportTax is not None and isinstance(pol, ExportTax):
+            o = regions.index(pol.origin)
+            dest = _mask(pol.destinations, regions, groups)
+            dest[o] = 0
+            layers.append(Layer("etax", pol.name, pol, window, {"rate": _value(pol, "rate", pre)},
                                 {"origin": o, "dest": dest}))
         elif isinstance(pol, PriceFloor):
             r = regions.index(pol.region)
@@ -239,7 +267,14 @@ def compile_market(scn, mineral: str) -> MarketSpec:
     names = {u.name for u in uncertain_inputs(scn)}
     for kind in ELASTICITY_KINDS:
         nm = f"elasticities.{mineral}.{kind}"
-        params[kind] = [(all_mask, nm if nm in names else float(md.elasticities[kind][0]))]
+        if nm in names:
+            default = nm
+        elif kind in md.elasticities:
+            default = float(md.elasticities[kind][0])
+        else:  # a dataset without the column: the calibration's default
+            default = float({"adjustment_speed": cal.adj, "backstop": cal.B,
+                             "backstop_elasticity": -cal.etab}[kind][0])
+        params[kind] = [(all_mask, default)]
     for par in scn.parameters:
         if par.minerals != "all" and mineral not in par.minerals:
             continue
@@ -387,7 +422,7 @@ def draw_inputs(scn, spec: MarketSpec, start: int, stop: int, *, central: bool =
         Z = normals(scn.seed, spec.mineral, "demand_shocks", start, stop, T * R).reshape(n, T, R)
 
     by = {k: [l for l in spec.layers if l.kind == k] for k in
-          ("tariff", "cap", "floor", "mip", "stockpile", "offtake", "project", "outage")}
+          ("tariff", "cap", "etax", "floor", "mip", "stockpile", "offtake", "project", "outage")}
 
     def act_stack(layers):
         if not layers:
@@ -396,6 +431,18 @@ def draw_inputs(scn, spec: MarketSpec, start: int, stop: int, *, central: bool =
 
     tl = by["tariff"]
     cl = by["cap"]
+    el = by["etax"]
+    cap_share = np.stack([_draw_values(l.values["share"], inputs, n) for l in cl], axis=1) if cl else np.zeros((n, 0))
+    cap_cost = np.zeros((n, len(cl)))
+    cap_tshare = np.zeros((n, len(cl)))
+    for q, l in enumerate(cl):
+        cap_cost[:, q] = _draw_values(l.values["cost"], inputs, n)
+        if l.values["leak"] is not None:
+            cap_tshare[:, q] = _draw_values(l.values["leak"], inputs, n) * (1.0 - cap_share[:, q])
+        elif isinstance(l.values["tshare"], float) and np.isinf(l.values["tshare"]):
+            cap_tshare[:, q] = np.inf
+        else:
+            cap_tshare[:, q] = _draw_values(l.values["tshare"], inputs, n)
     ml = by["mip"]
     ol = by["offtake"]
     args = dict(
@@ -405,6 +452,8 @@ def draw_inputs(scn, spec: MarketSpec, start: int, stop: int, *, central: bool =
         unlimited=np.isnan(cal.u0).astype(np.uint8),
         uv0=cal.unit_value0, P0=cal.price, P0_usd=cal.price_usd_per_t,
         sigma=par["armington"], eta=-par["demand_elasticity"], eps=par["supply_elasticity"],
+        adj=par["adjustment_speed"], B=np.where(np.isnan(par["backstop"]), np.inf, par["backstop"]),
+        etab=-par["backstop_elasticity"],
         mu=par["demand_growth"], vol=par["demand_volatility"], delta=par["depreciation"],
         kappa=par["investment_response"], imax=par["max_investment_rate"], lead=lead,
         ew=par["expectation_weight"], Z=Z, dt=dt,
@@ -414,9 +463,12 @@ def draw_inputs(scn, spec: MarketSpec, start: int, stop: int, *, central: bool =
         tar_act=act_stack(tl),
         cap_origin=np.array([l.data["origin"] for l in cl], dtype=np.int64),
         cap_dest=np.array([l.data["dest"] for l in cl], dtype=np.uint8).reshape(len(cl), R),
-        cap_share=np.stack([_draw_values(l.values["share"], inputs, n) for l in cl], axis=1) if cl else np.zeros((n, 0)),
-        cap_leak=np.stack([_draw_values(l.values["leak"], inputs, n) for l in cl], axis=1) if cl else np.zeros((n, 0)),
+        cap_share=cap_share, cap_cost=cap_cost, cap_tshare=cap_tshare,
         cap_act=act_stack(cl),
+        etx_origin=np.array([l.data["origin"] for l in el], dtype=np.int64),
+        etx_dest=np.array([l.data["dest"] for l in el], dtype=np.uint8).reshape(len(el), R),
+        etx_rate=np.stack([_draw_values(l.values["rate"], inputs, n) for l in el], axis=1) if el else np.zeros((n, 0)),
+        etx_act=act_stack(el),
         mip_members=np.array([l.data["members"] for l in ml], dtype=np.uint8).reshape(len(ml), R),
         mip_level=np.array([l.data["level"] for l in ml], dtype=np.float64),
         mip_und=np.array([l.data["undertaking"] for l in ml], dtype=np.uint8),

@@ -6,7 +6,7 @@ Layout of ``results/<scenario>-<UTC time>-<short hash>/``:
     package version, git commit, scenario hash and the fully resolved scenario, seed
     entropy, draws, periods, wall time, non-converged solve counts, machine, units.
 ``paths.parquet``
-    tidy: ``draw, period, region, mineral`` and one float32 column per output of MODEL.md
+    tidy: ``draw, period, region, mineral`` and one float32 column per output of docs/model.md
     section 5 (:data:`OUTPUTS`; plus ``share_<ORIGIN>`` for each watched origin).
 ``summary.parquet`` / ``summary.csv``
     mean, sd and the 5/25/50/75/95 percentiles by mineral, period, region and output, over
@@ -47,7 +47,7 @@ import pyarrow.parquet as pq
 
 from . import __version__
 
-#: Outputs per draw, period and region (MODEL.md sec. 5): name -> (unit, description).
+#: Outputs per draw, period and region (docs/model.md sec. 5): name -> (unit, description).
 #: ``PRICE`` stands for the mineral's dataset price unit (e.g. USD/kg), ``Q`` for t/yr.
 OUTPUTS: dict[str, tuple[str, str]] = {
     "origin_price": ("PRICE", "producer (origin) price of the region's output, before tariffs"),
@@ -65,6 +65,11 @@ OUTPUTS: dict[str, tuple[str, str]] = {
     "stockpile": ("t", "strategic stock held by the region"),
     "cs_change": ("USD/yr", "consumer surplus change against the baseline price path"),
     "ps_change": ("USD/yr", "producer surplus change against the baseline price path"),
+    "fob_price": ("PRICE", "export (FOB) price: quantity-weighted mean over the region's exports of the border price before tariffs, export taxes and restriction wedges included"),
+    "export_tax_revenue": ("USD/yr", "export-tax revenue collected by the region as exporter"),
+    "transship_cost": ("USD/yr", "cost of routing restricted imports into the region through third countries (lost to the world)"),
+    "intermediary_rent": ("USD/yr", "scarcity rent of third-country intermediaries on restricted imports into the region (outside the region's welfare)"),
+    "backstop_substitution": ("t/yr", "demand for the region's composite lost to substitutes, thrifting and recycling above the backstop price"),
     "converged": ("flag", "1 if the market clearing converged in this draw and period"),
 }
 
@@ -75,8 +80,11 @@ DRAW_OUTPUTS: dict[str, tuple[str, str]] = {
     "npv_tariff_revenue": ("USD", "NPV of tariff revenue"),
     "npv_levy_revenue": ("USD", "NPV of levy revenue"),
     "npv_quota_rent": ("USD", "NPV of quota rents"),
+    "npv_export_tax_revenue": ("USD", "NPV of export-tax revenue"),
     "npv_floor_fiscal_cost": ("USD", "NPV of floor fiscal cost"),
-    "npv_net_welfare": ("USD", "NPV of cs + ps + tariff + levy + quota rent - fiscal cost"),
+    "npv_net_welfare": ("USD", "NPV of cs + ps + tariff + levy + export-tax revenue + quota rent - fiscal cost"),
+    "npv_transship_cost": ("USD", "NPV of transshipment costs on the region's restricted imports (lost)"),
+    "npv_intermediary_rent": ("USD", "NPV of intermediaries' rents on the region's restricted imports"),
     "mean_consumer_price": ("PRICE", "mean consumer price over the horizon"),
     "mean_origin_price": ("PRICE", "mean origin (producer) price over the horizon"),
     "mean_production": ("t/yr", "mean production over the horizon"),
@@ -89,7 +97,11 @@ DRAW_OUTPUTS: dict[str, tuple[str, str]] = {
 
 #: Components of net welfare and their signs.
 WELFARE_TERMS = {"cs_change": 1.0, "ps_change": 1.0, "tariff_revenue": 1.0,
-                 "levy_revenue": 1.0, "quota_rent": 1.0, "floor_fiscal_cost": -1.0}
+                 "levy_revenue": 1.0, "export_tax_revenue": 1.0, "quota_rent": 1.0,
+                 "floor_fiscal_cost": -1.0}
+
+#: Terms reported beside net welfare, not part of any region's welfare (docs/model.md sec. 5).
+WORLD_TERMS = ("transship_cost", "intermediary_rent")
 
 PERCENTILES = (5, 25, 50, 75, 95)
 
@@ -153,6 +165,8 @@ def draw_scalars(arrays: dict[str, np.ndarray], period_years: float, rate: float
         out[f"npv_{term}"] = v
         net = net + sign * v
     out["npv_net_welfare"] = net
+    for term in WORLD_TERMS:
+        out[f"npv_{term}"] = np.nansum(arrays[term].astype(np.float64) * disc, axis=1)
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells: regions without a market
         out["mean_consumer_price"] = np.nanmean(arrays["consumer_price"], axis=1).astype(np.float64)

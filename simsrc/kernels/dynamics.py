@@ -1,9 +1,9 @@
-"""The period loop over Monte Carlo draws (numba, prange over draws): MODEL.md sec. 4-5.
+"""The period loop over Monte Carlo draws (numba, prange over draws): docs/model.md sec. 4-5.
 
 For each draw (in parallel) and each period (in order) the kernel composes the period's policy
 arrays from the compiled layers (:mod:`simsrc.policies`), solves the market clearing with
 :func:`simsrc.kernels.equilibrium.solve_market` warm-started from the previous period, records
-the outputs of MODEL.md sec. 5 and updates the state: capacity (depreciation, lead-time
+the outputs of docs/model.md sec. 5 and updates the state: capacity (depreciation, lead-time
 investment driven by expected producer prices, projects), adaptive price expectations, demand
 growth and stockpiles.
 
@@ -19,17 +19,21 @@ producer price floor, a share ``phi`` of the region's capacity; ``dt`` = period 
 - investment ``I[t] = K[t] * min(delta + kappa * (pe[t] - 1), imax)+`` with ``pe`` the expected producer
   price of the segment: adaptive ``pe[t+1] = pe[t] + w (p[t] - pe[t])`` and, on a covered
   segment while its floor is in force, at least the floor; before the horizon investment is
-  the replacement level ``delta * K0``; the ceiling ``imax`` (an addition to MODEL.md) keeps
+  the replacement level ``delta * K0``; the ceiling ``imax`` (an addition to the specification, docs/model.md sec. 8) keeps
   capacity growth within what build-outs achieve when expected prices spike;
 - the supply shifter scales with capacity, ``A = u0 * K`` (so supply at the baseline price is
   ``u0 * K``); an origin without a capacity limit (u0 blank) keeps a virtual capacity
   ``K = Q0`` for this scaling and ``inf`` as its limit;
-- demand ``g[t+1] = g[t] * exp((mu - s^2/2) dt + s sqrt(dt) Z[t])``, ``g[0] = 1``;
+- demand trend ``g[t+1] = g[t] * exp((mu - s^2/2) dt + s sqrt(dt) Z[t])``, ``g[0] = 1``, and
+  partial adjustment: the period's problem has the short-run elasticity ``a eta`` with the
+  per-period speed ``a = 1 - (1 - adj)^dt`` and the shifter ``H = Dstar[t-1]^(1-a) g[t]^a``,
+  ``Dstar`` being the previous period's demand on its short-run curve (without the backstop,
+  whose substitution is immediate and reversible); ``Dstar[-1] = 1``;
 - stockpiles release at up to their rate while the previous period's consumer price index is
   above the trigger and stock remains, and refill at up to their rate while it is below the
   refill threshold and below capacity (lagged prices avoid a fixed point inside the period).
   Released and purchased quantities are spread over origins with the region's baseline
-  sourcing shares ``X0[i, r] / C0[r]`` (MODEL.md's ``release[i]`` and ``purchases[i]``).
+  sourcing shares ``X0[i, r] / C0[r]`` (docs/model.md's ``release[i]`` and ``purchases[i]``).
 """
 
 from __future__ import annotations
@@ -58,8 +62,13 @@ O_FISCAL = 11
 O_STOCKPILE = 12
 O_CS = 13
 O_PS = 14
-O_CONVERGED = 15
-N_BASE_OUTPUTS = 16
+O_FOB_PRICE = 15
+O_ETAX_REV = 16
+O_TSHIP_COST = 17
+O_INTER_RENT = 18
+O_BACKSTOP_SUB = 19
+O_CONVERGED = 20
+N_BASE_OUTPUTS = 21
 
 #: Tariff layer modes.
 TARIFF_ADD = 0
@@ -68,20 +77,23 @@ TARIFF_SET = 1
 
 @njit(cache=True)
 def compose_trade_policies(s, t, X0, T0, tar_mask, tar_mode, tar_rate, tar_act,
-                           cap_origin, cap_dest, cap_share, cap_leak, cap_act,
+                           cap_origin, cap_dest, cap_share, cap_cost, cap_tshare, cap_act,
+                           etx_origin, etx_dest, etx_rate, etx_act,
                            mip_members, mip_level, mip_und, mip_act,
-                           rate, Tf, capk, cap, eff, mip, und):
-    """Compose draw ``s``'s tariffs, export caps and minimum import prices of period ``t``.
+                           rate, Tf, etax, rk_on, cap, tcost, tcap, mip, und):
+    """Compose draw ``s``'s tariffs, export taxes, export restrictions and minimum import
+    prices of period ``t``.
 
     Shared by the period loop and the static solve (``simsrc solve``), so both read the
     layers the same way. Layer arrays as in :func:`simulate`. Fills (no allocation):
 
-    - ``rate``, ``Tf`` (R, R): ad valorem rates and tariff factors in force; tariff layers are
-      applied in order, ``add`` on top of the rate in force, ``set`` replacing it;
-    - ``capk`` (R, R), ``cap`` (NC,), ``eff`` (NC,): each flow belongs to the tightest active
-      export restriction covering it (lowest effective share ``share + leak (1 - share)``; the
-      later one on a tie); the cap of a layer is its effective share times the baseline flows
-      assigned to it, t/yr (0 with no flow: unused);
+    - ``rate``, ``Tf`` (R, R): ad valorem tariff rates and tariff factors in force; tariff
+      layers are applied in order, ``add`` on top of the rate in force, ``set`` replacing it;
+    - ``etax`` (R, R): export tax rates in force (active layers add up);
+    - ``rk_on``, ``cap``, ``tcost``, ``tcap`` (NC,): each restriction layer is one restriction
+      of the solver (overlapping ones compound): in force or not, direct cap = share x
+      baseline flows to its destinations, route cost (``inf`` = no route) and route capacity
+      = capacity share x the same flows (``inf`` = unlimited), t/yr;
     - ``mip`` (R, R), ``und`` (R, R): the highest minimum import price of the clubs an
       importer belongs to on non-members' flows (index of P0), and whether it is collected as
       an undertaking (rent to the exporter).
@@ -89,11 +101,13 @@ def compose_trade_policies(s, t, X0, T0, tar_mask, tar_mode, tar_rate, tar_act,
     R = X0.shape[0]
     NL = tar_mode.shape[0]
     NC = cap_origin.shape[0]
+    NE = etx_origin.shape[0]
     NM = mip_level.shape[0]
     # --- tariffs
     for i in range(R):
         for j in range(R):
             rate[i, j] = T0[i, j] - 1.0
+            etax[i, j] = 0.0
     for l in range(NL):
         if tar_act[s, t, l] == 1:
             rl = tar_rate[s, l]
@@ -107,29 +121,24 @@ def compose_trade_policies(s, t, X0, T0, tar_mask, tar_mode, tar_rate, tar_act,
     for i in range(R):
         for j in range(R):
             Tf[i, j] = 1.0 + rate[i, j]
-    # --- export caps: each flow to the tightest active layer covering it (the lowest
-    # allowed share of baseline flows; the later one on a tie)
-    for i in range(R):
-        for j in range(R):
-            capk[i, j] = -1
-    for c in range(NC):
-        sh = cap_share[s, c]
-        eff[c] = sh + cap_leak[s, c] * (1.0 - sh)
-    for c in range(NC):
-        if cap_act[s, t, c] == 1:
-            i = cap_origin[c]
+    # --- export taxes
+    for e in range(NE):
+        if etx_act[s, t, e] == 1:
+            i = etx_origin[e]
             for j in range(R):
-                if cap_dest[c, j] == 1 and j != i:
-                    k = capk[i, j]
-                    if k < 0 or eff[c] <= eff[k]:
-                        capk[i, j] = c
+                if etx_dest[e, j] == 1 and j != i:
+                    etax[i, j] += etx_rate[s, e]
+    # --- export restrictions: one solver restriction per layer
     for c in range(NC):
-        tot = 0.0
         i = cap_origin[c]
+        tot = 0.0
         for j in range(R):
-            if capk[i, j] == c:
+            if cap_dest[c, j] == 1 and j != i:
                 tot += X0[i, j]
-        cap[c] = eff[c] * tot
+        rk_on[c] = cap_act[s, t, c]
+        cap[c] = cap_share[s, c] * tot
+        tcost[c] = cap_cost[s, c]
+        tcap[c] = cap_tshare[s, c] * tot if cap_tshare[s, c] < np.inf else np.inf
     # --- minimum import prices
     for i in range(R):
         for j in range(R):
@@ -147,9 +156,10 @@ def compose_trade_policies(s, t, X0, T0, tar_mask, tar_mode, tar_rate, tar_act,
 
 @njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
-             sigma, eta, eps, mu, vol, delta, kappa, imax, lead, ew, Z, dt,
+             sigma, eta, eps, adj, B, etab, mu, vol, delta, kappa, imax, lead, ew, Z, dt,
              tar_mask, tar_mode, tar_rate, tar_act,
-             cap_origin, cap_dest, cap_share, cap_leak, cap_act,
+             cap_origin, cap_dest, cap_share, cap_cost, cap_tshare, cap_act,
+             etx_origin, etx_dest, etx_rate, etx_act,
              flo_level, flo_phi, flo_alpha, flo_act,
              mip_members, mip_level, mip_und, mip_act,
              stk_init, stk_cap, stk_rel, stk_trig, stk_refill, stk_below, stk_act,
@@ -174,9 +184,11 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
         Baseline world price in the dataset's price unit (origin price = index x P0).
     P0_usd : float
         Baseline world price, USD/t (values in USD/yr = index x t/yr x P0_usd).
-    sigma, eta, eps, mu, vol, delta, kappa, imax, ew : ndarray (S, R)
-        Per-draw parameters: Armington and demand elasticities (per destination, eta > 0),
-        supply elasticity (per origin), annual demand drift and volatility (per destination),
+    sigma, eta, eps, adj, B, etab, mu, vol, delta, kappa, imax, ew : ndarray (S, R)
+        Per-draw parameters: Armington and long-run demand elasticities (per destination,
+        eta > 0), supply elasticity (per origin), partial-adjustment speed per year, backstop
+        price index and the demand elasticity above it (positive) per destination,
+        annual demand drift and volatility (per destination),
         annual depreciation, investment response, investment ceiling (share of capacity per
         year) and per-period expectation weight (per origin).
     lead : ndarray (S, R) int64
@@ -187,10 +199,12 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
         Period length in years.
     tar_mask (NL, R, R), tar_mode (NL,), tar_rate (S, NL), tar_act (S, T, NL)
         Tariff layers, applied in order: mode add (rate added to the rate in force) or set.
-    cap_origin (NC,), cap_dest (NC, R), cap_share (S, NC), cap_leak (S, NC), cap_act (S, T, NC)
-        Export-restriction layers; a flow belongs to the tightest active layer covering it (the
-        lowest ``share + leak (1 - share)``; the later one on a tie); the cap is that effective
-        share times ``sum X0`` over the layer's flows, t/yr.
+    cap_origin (NC,), cap_dest (NC, R), cap_share (S, NC), cap_cost (S, NC), cap_tshare (S, NC), cap_act (S, T, NC)
+        Export-restriction layers: direct cap as a share of baseline flows to the
+        destinations, transshipment route cost (``inf`` = no route) and capacity as a share
+        of the same flows (``inf`` = unlimited); overlapping layers compound.
+    etx_origin (NE,), etx_dest (NE, R), etx_rate (S, NE), etx_act (S, T, NE)
+        Export-tax layers (active rates on a flow add up).
     flo_level (R,), flo_phi (S, R), flo_alpha (S, R), flo_act (S, T, R)
         Producer floors: level (price index), covered share of capacity, upside share, activity.
     mip_members (NM, R), mip_level (NM,), mip_und (NM,), mip_act (S, T, NM)
@@ -238,13 +252,23 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
     NB = Lmax + 1
     for s in prange(S):
         ws = make_workspace(R, NC)
-        z = np.zeros(R + NC)
+        z = np.zeros(R + 2 * NC)
         ostat = np.zeros(R, dtype=np.int64)
         Tf = np.empty((R, R))
+        Teff = np.empty((R, R))
         rate = np.empty((R, R))
-        capk = np.full((R, R), -1, dtype=np.int64)
+        etax = np.zeros((R, R))
+        rk_on = np.zeros(NC, dtype=np.uint8)
         cap = np.zeros(NC)
-        eff = np.zeros(NC)
+        tcost = np.zeros(NC)
+        tcap = np.zeros(NC)
+        rst = (cap_origin, cap_dest, rk_on, cap, tcost, tcap)
+        cum = np.ones((R, R))
+        eta_s = np.zeros(R)
+        a_p = np.zeros(R)
+        Dsr = np.ones(R)
+        Dstar = np.ones(R)          # partial-adjustment state (short-run demand, index)
+        gtr = np.ones(R)            # demand trend (growth and shocks)
         mip = np.zeros((R, R))
         und = np.zeros((R, R), dtype=np.uint8)
         g = np.ones(R)
@@ -265,6 +289,10 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
         X = np.zeros((R, R))
         Sseg = np.zeros((R, 2))
         lam = np.zeros(NC)
+        xt = np.zeros(NC)
+        erev = np.zeros(R)
+        tsc = np.zeros(R)
+        irent = np.zeros(R)
         trev = np.zeros(R)
         lrev = np.zeros(R)
         qrent = np.zeros(R)
@@ -292,6 +320,9 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                 pipe[b, i, 1] = delta[s, i] * Kst[i, 1]
             stock[i] = stk_init[i]
             alpha[i] = flo_alpha[s, i]
+        for j in range(R):
+            a_p[j] = 1.0 - math.exp(dt * math.log(1.0 - adj[s, j])) if adj[s, j] < 1.0 else 1.0
+            eta_s[j] = a_p[j] * eta[s, j]
         for t in range(T):
             # --- capacity projects coming on stream this period
             for q in range(NP):
@@ -301,9 +332,16 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                     Kst[r, 0] += prj_cap[q] * (1.0 - c)
                     Kst[r, 1] += prj_cap[q] * c
             compose_trade_policies(s, t, X0, T0, tar_mask, tar_mode, tar_rate, tar_act,
-                                   cap_origin, cap_dest, cap_share, cap_leak, cap_act,
+                                   cap_origin, cap_dest, cap_share, cap_cost, cap_tshare, cap_act,
+                                   etx_origin, etx_dest, etx_rate, etx_act,
                                    mip_members, mip_level, mip_und, mip_act,
-                                   rate, Tf, capk, cap, eff, mip, und)
+                                   rate, Tf, etax, rk_on, cap, tcost, tcap, mip, und)
+            for i in range(R):
+                for j in range(R):
+                    Teff[i, j] = Tf[i, j] * (1.0 + etax[i, j])
+            # partial adjustment: H = Dstar[t-1]^(1-a) gtr^a
+            for j in range(R):
+                g[j] = math.exp((1.0 - a_p[j]) * math.log(Dstar[j]) + a_p[j] * math.log(gtr[j]))
             # --- floors, capacity in force, supply shifters
             for i in range(R):
                 floor[i] = flo_level[i] if flo_act[s, t, i] == 1 else 0.0
@@ -333,21 +371,21 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                 if off_act[s, t, o] == 1:
                     purchases[off_region[o]] += off_qty[o]
             # --- solve (warm start: z from the previous period)
-            status, it = solve_market(X0, T0, w, sigma[s], eta[s], eps[s], Tf, capk, cap, mip, g,
-                                      A_seg, K_lim, floor, release, purchases, z, ostat, ws,
-                                      tol, max_iter)
+            status, it = solve_market(X0, T0, w, sigma[s], eta_s, eps[s], Teff, rst, mip, g,
+                                      B[s], etab[s], A_seg, K_lim, floor, release, purchases,
+                                      z, ostat, ws, tol, max_iter)
             if status != STATUS_CONVERGED:
                 # one retry from the baseline before flagging the solve as failed
-                for q in range(R + NC):
+                for q in range(R + 2 * NC):
                     z[q] = 0.0
-                status, it2 = solve_market(X0, T0, w, sigma[s], eta[s], eps[s], Tf, capk, cap,
-                                           mip, g, A_seg, K_lim, floor, release, purchases, z,
-                                           ostat, ws, tol, max_iter)
+                status, it2 = solve_market(X0, T0, w, sigma[s], eta_s, eps[s], Teff, rst, mip, g,
+                                           B[s], etab[s], A_seg, K_lim, floor, release,
+                                           purchases, z, ostat, ws, tol, max_iter)
                 it += it2
             iters[s, t] = it
-            market_outcomes(X0, T0, w, sigma[s], eta[s], eps[s], Tf, capk, cap, mip, g, A_seg,
-                            K_lim, floor, release, purchases, z, ostat, ws,
-                            p, pd, levy, P, D, X, Sseg, lam, status == STATUS_CONVERGED)
+            market_outcomes(X0, T0, w, sigma[s], eta_s, eps[s], Teff, rst, mip, g, B[s], etab[s],
+                            A_seg, K_lim, floor, release, purchases, z, ostat, ws,
+                            p, pd, levy, P, D, Dsr, X, Sseg, lam, xt, status == STATUS_CONVERGED)
             for r in range(R):
                 off_q[r] = 0.0
                 off_v[r] = 0.0
@@ -355,9 +393,10 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                 if off_act[s, t, o] == 1 and off_price[o] > 0.0:
                     off_q[off_region[o]] += off_qty[o]
                     off_v[off_region[o]] += off_price[o] * off_qty[o]
-            market_welfare(X0, T0, eta[s], Tf, capk, cap, g, A_seg, K_lim, floor, alpha, A_seg,
-                           K_lim, eps[s], p, pd, levy, P, X, Sseg, lam, P_ref, und, off_q, off_v,
-                           trev, lrev, qrent, fisc, cs, ps)
+            market_welfare(X0, T0, eta_s, B[s], etab[s], Tf, etax, rst, g, A_seg, K_lim, floor,
+                           alpha, A_seg, K_lim, eps[s], p, pd, levy, P, X, Sseg, lam, xt, P_ref,
+                           und, off_q, off_v, cum, trev, lrev, qrent, erev, tsc, irent, fisc,
+                           cs, ps)
             # --- outputs
             conv = 1.0 if status == STATUS_CONVERGED else 0.0
             if status == STATUS_CONVERGED:
@@ -391,6 +430,17 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                 out[O_STOCKPILE, s, t, r] = stock[r]
                 out[O_CS, s, t, r] = cs[r] * P0_usd
                 out[O_PS, s, t, r] = ps[r] * P0_usd
+                fq = 0.0
+                fv = 0.0
+                for j in range(R):
+                    if j != r and X[r, j] > 0.0:
+                        fq += X[r, j]
+                        fv += X[r, j] * pd[r, j] * T0[r, j] * (1.0 + etax[r, j]) / Teff[r, j]
+                out[O_FOB_PRICE, s, t, r] = fv / fq * P0 if fq > 0.0 else np.nan
+                out[O_ETAX_REV, s, t, r] = erev[r] * P0_usd
+                out[O_TSHIP_COST, s, t, r] = tsc[r] * P0_usd
+                out[O_INTER_RENT, s, t, r] = irent[r] * P0_usd
+                out[O_BACKSTOP_SUB, s, t, r] = (Dsr[r] - D[r]) * C0[r] if C0[r] > 0.0 else 0.0
                 out[O_CONVERGED, s, t, r] = conv
                 for wi in range(NW):
                     sh = 0.0
@@ -401,6 +451,8 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
             # --- state updates for the next period
             for r in range(R):
                 Pprev[r] = P[r]
+                if C0[r] > 0.0 and Dsr[r] > 0.0 and status == STATUS_CONVERGED:
+                    Dstar[r] = Dsr[r]
             slot = t % NB
             for i in range(R):
                 pi = p[i] if ostat[i] == ORIGIN_SOLVED else 1.0
@@ -420,8 +472,8 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                         Kst[i, q] = 0.0
                 pe[i] += ew[s, i] * (pi - pe[i])
             for j in range(R):
-                g[j] *= math.exp((mu[s, j] - 0.5 * vol[s, j] * vol[s, j]) * dt
-                                 + vol[s, j] * math.sqrt(dt) * Z[s, t, j])
+                gtr[j] *= math.exp((mu[s, j] - 0.5 * vol[s, j] * vol[s, j]) * dt
+                                   + vol[s, j] * math.sqrt(dt) * Z[s, t, j])
         if n_conv > 0:
             for i in range(R):
                 for j in range(R):

@@ -1,41 +1,43 @@
 """One market clearing in levels (numba): one mineral, one period, one draw.
 
-This is MODEL.md sec. 2-3, solved by a semismooth Newton method with an analytic Jacobian and a
-backtracking line search on the merit function ``0.5 * ||F||^2``. It allocates nothing: the
-caller passes a workspace from :func:`make_workspace` (a tuple of four arrays), so the kernel
-can run inside a ``prange`` loop over draws (one workspace per thread or per draw).
+This is docs/model.md sec. 2-3, solved by a semismooth Newton method with an analytic Jacobian
+and a backtracking line search on the merit function ``0.5 * ||F||^2``. It allocates nothing:
+the caller passes a workspace from :func:`make_workspace`, so the kernel can run inside a
+``prange`` loop over draws (one workspace per draw).
 
 Array interface
 ---------------
-Region order is the dataset's; ``R`` regions, ``NC`` export caps. All prices are indices
-relative to the baseline (1 at baseline); quantities are t/yr.
+Region order is the dataset's; ``R`` regions, ``NC`` export restrictions. All prices are
+indices relative to the baseline (1 at baseline); quantities are t/yr.
 
 Calibration (fixed per market; see :mod:`simsrc.calibrate`)
 
 =========  =======  =========================================================================
-X0         (R, R)   baseline flows origin i -> destination j, t/yr
-T0         (R, R)   baseline tariff factors (1 + ad valorem rate)
+X0         (R, R)   baseline flows origin i -> destination j, t/yr (with latent links)
+T0         (R, R)   baseline border factors (1 + tariff) x (1 + export tax)
 w          (R, R)   baseline value shares at delivered prices per destination column (theta)
 sigma      (R,)     Armington elasticity per destination (> 0, != 1)
-eta        (R,)     composite demand elasticity per destination, positive (= -E_m)
+eta        (R,)     short-run composite demand elasticity per destination, positive
 eps        (R,)     supply elasticity per origin (> 0)
 =========  =======  =========================================================================
 
 Period inputs (may change every period and draw)
 
 =========  =======  =========================================================================
-T          (R, R)   tariff factors in force (1 + rate)
-capk       (R, R)   int64: export cap id k of flow (i, j), or -1. All flows of cap k share one
-                    origin. Each flow belongs to at most one cap.
-cap        (NC,)    cap quantity, t/yr: exports of cap k's origin to its destination set are
-                    at most ``cap[k]``. ``cap[k] <= 0`` is a ban without leakage: the flows are
-                    removed (the variety leaves those destinations) and the wedge is ``inf``.
-                    A ban with leakage ``l`` is ``cap[k] = l * sum X0`` over the flows.
+T          (R, R)   border factors in force: (1 + tariff) x (1 + export tax)
+rst        tuple    export restrictions ``(orig, dest, on, cap, cost, tcap)``:
+                    ``orig`` (NC,) int64 restricting origin; ``dest`` (NC, R) uint8 restricted
+                    destinations; ``on`` (NC,) uint8 1 if in force; ``cap`` (NC,) direct
+                    exports allowed, t/yr (0 = ban); ``cost`` (NC,) ad valorem cost of the
+                    transshipment route (``inf`` = no route); ``tcap`` (NC,) route capacity,
+                    t/yr (``inf`` = unlimited).
 mip        (R, R)   minimum import price on flow (i, j) in units of the baseline world price
                     (``F / P0``), 0 = none (members of the club and flows without the policy).
-g          (R,)     composite demand shifter per destination (index, > 0; 1 at baseline)
+g          (R,)     composite demand shifter ``H`` per destination (index, > 0)
+B          (R,)     backstop price index per destination (``inf`` = none)
+etab       (R,)     demand elasticity above the backstop, positive
 A_seg      (R, 2)   supply shifter per origin and segment, t/yr at producer price index 1
-                    (segment 0: not covered by a floor; 1: covered). Scale A with capacity.
+                    (segment 0: not covered by a floor; 1: covered).
 K_seg      (R, 2)   capacity per origin and segment, t/yr (``inf`` = no limit)
 floor      (R,)     producer price floor index (``F / P0``) on segment 1; 0 = none
 release    (R,)     stock released into origin i's supply, t/yr
@@ -44,42 +46,42 @@ purchases  (R,)     government purchases of origin i's output (extra demand), t/
 
 State and outputs
 
-=========  =======  =========================================================================
-z          (R+NC,)  in: warm start (log origin price indices ``y``, then the log cap
-                    wedges ``mu = log(1 + lam)``); out: the solution. Non-finite entries are
-                    replaced by 0 (the baseline).
-ostat      (R,)     int64 out: origin status (:data:`ORIGIN_SOLVED`, ...)
-ws         tuple    workspace ``make_workspace(R, NC)``; reusable across calls with the same
-                    R and NC (nothing is carried from one call to the next)
-=========  =======  =========================================================================
+=========  =========  =======================================================================
+z          (R+2NC,)   in: warm start (log origin price indices ``y``, then the log wedges
+                      ``m = log(1 + lam)`` of the restrictions, then the transshipped share
+                      ``s = Xt / tcap`` of bounded routes); out: the solution. Non-finite
+                      entries are replaced by 0 (the baseline).
+ostat      (R,)       int64 out: origin status (:data:`ORIGIN_SOLVED`, ...)
+ws         tuple      workspace ``make_workspace(R, NC)``
+=========  =========  =======================================================================
 
 Returns ``(status, iterations)``; status :data:`STATUS_CONVERGED` (0) means the max relative
-excess supply and the max Fischer-Burmeister residual are below ``tol``.
+excess supply and the max complementarity residual are below ``tol``.
 
-Equations (MODEL.md sec. 2-3)
------------------------------
-Unknowns: ``y[i] = log p[i]`` for every solved origin and ``mu[k] = log(1 + lam[k])`` for
-every active cap. The complementarity is posed on ``mu``: ``mu >= 0`` iff ``lam >= 0`` and
-``mu = 0`` iff ``lam = 0``, so ``FB(mu, b) = 0`` is exactly MODEL.md's condition on ``lam``;
-in ``mu`` every delivered price is log-linear in the unknowns, which keeps Newton steps well
-scaled for large wedges (tight caps), and ``lam = expm1(mu) > -1`` holds on every iterate.
-
-- delivered price ``pd[i,j] = max(p[i] * T[i,j] * (1 + lam[k(i,j)]), mip[i,j]) / T0[i,j]``.
-  This is ``p * T/T0 * (1 + lam) * (1 + v)`` with the minimum-import-price levy
-  ``v = max(0, mip / (p * T * (1 + lam)) - 1)``: the cap wedge *enters* the border price the
-  levy compares with the reference price, because the quota rent is part of the price the
-  exporter charges; so the delivered price of non-member supply is at least ``mip`` (``F``).
-- composite price ``P[j]^(1-s) = sum_i w[i,j] pd[i,j]^(1-s) / Wn[j]``, over open flows;
-  ``Wn[j] = 1`` when ``s > 1`` (a removed variety is the ``lam -> inf`` limit of a cap).
-  When ``s < 1`` that limit is degenerate (the composite becomes unobtainable), so the weights
-  of the remaining varieties are renormalised, ``Wn[j] = sum_{open i} w[i,j]``.
-- composite demand ``D[j] = g[j] * P[j]^(-eta[j])``, flows
-  ``X[i,j] = X0[i,j] * D[j] * (pd[i,j] / P[j])^(-s)``.
+Equations (docs/model.md sec. 2)
+--------------------------------
+- delivered price ``pd[i,j] = max(p[i] T[i,j] W[i,j], mip[i,j]) / T0[i,j]`` with the wedge
+  factor ``W[i,j] = prod_k (1 + lam_k)`` over the restrictions in force covering the flow
+  (overlapping restrictions compound); the minimum-import-price levy compares the border
+  price, which includes the wedges, with the reference price.
+- composite price ``P[j]^(1-s) = sum_i w[i,j] pd[i,j]^(1-s) / Wn[j]`` over open flows
+  (``Wn = 1`` for ``s > 1``; renormalised over open varieties for ``s < 1``).
+- composite demand with a backstop: ``D = g P^-eta`` for ``P <= B``,
+  ``D = g B^-eta (P/B)^-etab`` above; flows ``X[i,j] = X0[i,j] D[j] (pd[i,j]/P[j])^-s``.
 - supply ``S[i] = min(A0 p^eps, K0) + min(A1 max(p, F)^eps, K1)``.
-- clearing residual (log form, scale free): ``log(S + release) - log(sum_j X + purchases)``.
-- cap rows: Fischer-Burmeister ``mu + b - sqrt(mu^2 + b^2)`` with the relative slack
-  ``b = log(cap) - log(sum_{j in J_k} X[i_k, j])``; zero iff ``mu >= 0``, ``b >= 0`` and
-  ``mu * b = 0``.
+- clearing residual (log form): ``log(S + release) - log(sum_j X + purchases)``.
+- restriction k with exports ``E_k = sum_{j in J_k} X[i_k, j]``, direct cap ``q``, route cost
+  ``c`` and capacity ``L`` (``lam >= 0 _|_ q - Xd >= 0``; ``mu >= 0 _|_ L - Xt >= 0``;
+  ``Xt >= 0 _|_ c + mu - lam >= 0``; ``Xd + Xt = E``):
+
+  * no route (or ``L = 0``): Fischer-Burmeister row ``FB(m, log q - log E)``
+    (:data:`CAP_ACTIVE`); ``q = 0`` removes the variety (:data:`CAP_BAN`);
+  * a free route (``c = 0``, finite ``L``): the same row with the allowance ``q + L``;
+    unlimited and free: no restriction (:data:`CAP_IDLE`);
+  * an unlimited route at ``c > 0``: box row ``min(m, max(m - log(1+c), log q - log E))``,
+    i.e. ``0 <= lam <= c`` (:data:`CAP_BOX`); with ``q = 0`` the wedge is ``c`` (:data:`CAP_FIXED`);
+  * a bounded route at ``c > 0`` (:data:`CAP_ROUTE`): ``FB(m, (q + s L - E) / E0)`` and the box
+    row ``min(s, max(s - 1, log(1+c) - m))`` for the transshipped share ``s`` in [0, 1].
 
 Special rows and columns (no NaN, well-posed Newton system):
 
@@ -100,7 +102,7 @@ import numpy as np
 from numba import njit
 
 # --- status codes -----------------------------------------------------------------------
-#: Solution found: max relative excess supply and FB residual below tol.
+#: Solution found: max relative excess supply and complementarity residual below tol.
 STATUS_CONVERGED = 0
 #: Iteration limit reached before convergence.
 STATUS_MAX_ITER = 1
@@ -120,12 +122,18 @@ ORIGIN_NO_MARKET = 2
 #: Origin without supply at any price and without release: removed; price undefined.
 ORIGIN_NO_SUPPLY = 3
 
-#: Cap solved by complementarity.
+#: Restriction solved by a Fischer-Burmeister row on its direct cap (no route, or a free one).
 CAP_ACTIVE = 0
-#: Cap of zero quantity: a ban without leakage, flows removed, wedge infinite.
+#: Ban without a route: flows removed, wedge infinite.
 CAP_BAN = 1
-#: Cap on no open flow (or on an origin not solved): wedge 0.
+#: Restriction not in force, on no open flow, or made void by a free unlimited route: wedge 0.
 CAP_IDLE = 2
+#: Cap with an unlimited transshipment route at a cost: wedge in [0, cost] (box row).
+CAP_BOX = 3
+#: Cap with a bounded transshipment route at a cost: FB row on the cap and a box row on the route.
+CAP_ROUTE = 4
+#: Ban with an unlimited route at a cost: every unit is transshipped, wedge = cost (no row).
+CAP_FIXED = 5
 
 # --- solver constants ------------------------------------------------------------------
 #: Armijo sufficient-decrease constant of the backtracking line search.
@@ -148,57 +156,75 @@ PIVOT_TOL = 1e-300
 FB_KINK_TOL = 1e-14
 #: Generalised derivative weight of the FB function at its kink, ``1 - 1/sqrt(2)``.
 FB_KINK_WEIGHT = 1.0 - 1.0 / math.sqrt(2.0)
-#: Default convergence tolerance (MODEL.md sec. 2).
+#: Default convergence tolerance (docs/model.md sec. 2).
 DEFAULT_TOL = 1e-10
 #: Default iteration limit.
 DEFAULT_MAX_ITER = 100
 
 # --- workspace layout ------------------------------------------------------------------
 # Open flows are kept in per-destination lists: entry (j, c) is the c-th open flow into j, from
-# origin dv[j, c]. The Newton system has n = (solved origins) + (active caps) unknowns.
-# (N, N) float blocks, N = R + NC
-(_M_TT, _M_LTT, _M_WTS, _M_X0M, _M_E, _M_X, _M_MB, _M_SH, _M_H, _M_JAC) = range(10)
-_N_MAT = 10
+# origin dv[j, c]. The Newton system has n = (solved origins) + (restriction wedges) +
+# (bounded routes) unknowns; ol[q] is the index in z of unknown q.
+# (N, N) float blocks, N = R + 2 NC
+(_M_TT, _M_LTT, _M_WTS, _M_X0M, _M_E, _M_X, _M_MB, _M_SH, _M_H, _M_JAC, _M_LW) = range(11)
+_N_MAT = 11
 # (N,) float vectors
-(_V_P, _V_PS, _V_PM, _V_LOGP, _V_DM, _V_DSR, _V_LA0, _V_LK0, _V_WN, _V_FEPS, _V_CS, _V_CH,
- _V_L1, _V_EL, _V_ELM, _V_E, _V_B, _V_F, _V_DZ, _V_ZT, _V_FT, _V_TMP) = range(22)
+(_V_P, _V_PS, _V_PM, _V_LOGP, _V_DM, _V_DSR, _V_CAPE, _V_LK0, _V_WN, _V_FEPS, _V_CS, _V_CH,
+ _V_E0, _V_MC, _V_LB, _V_E, _V_B, _V_F, _V_DZ, _V_ZT, _V_FT, _V_TMP) = range(22)
 _N_VEC = 22
 # (N, N) int blocks
-(_IM_OPEN, _IM_DV, _IM_POS, _IM_CCOL, _IM_OV, _IM_OC, _IM_SPEC, _IM_CJ, _IM_CC) = range(9)
+(_IM_OPEN, _IM_DV, _IM_POS, _IM_FKN, _IM_OV, _IM_OC, _IM_SPEC, _IM_CJ, _IM_CC) = range(9)
 _N_IMAT = 9
 # (N,) int vectors
 (_I_DSTAT, _I_CSTAT, _I_CORIG, _I_PIV, _I_DN, _I_ODN, _I_NSPEC, _I_CT, _I_FAST, _I_OL,
- _I_DL, _I_UPOS) = range(12)
-_N_IVEC = 12
+ _I_DL, _I_UPOS, _I_BRA, _I_BRB) = range(14)
+_N_IVEC = 14
 
 
 @njit(cache=True)
 def make_workspace(R, NC):
-    """Allocate the workspace of :func:`solve_market` for R regions and NC caps.
+    """Allocate the workspace of :func:`solve_market` for R regions and NC restrictions.
 
     Compiled, so that kernels (the period loop over draws) can allocate one per draw.
 
     Returns
     -------
     tuple
-        ``(wm, wv, im, iv)``: float64 ``(10, N, N)``, float64 ``(22, N)``, int64 ``(9, N, N)``
-        and int64 ``(12, N)`` arrays with ``N = R + NC``. Nothing is carried between calls.
+        ``(wm, wv, im, iv, fk)``: float64 ``(11, N, N)``, float64 ``(22, N)``, int64
+        ``(9, N, N)``, int64 ``(14, N)`` and int64 ``(N, N, max(NC, 1))`` arrays with
+        ``N = R + 2 NC`` (``fk[j, c]`` lists the restrictions covering open flow ``(j, c)``).
+        Nothing is carried between calls.
     """
-    N = R + NC
+    N = R + 2 * NC
     return (np.zeros((_N_MAT, N, N)), np.zeros((_N_VEC, N)),
-            np.zeros((_N_IMAT, N, N), dtype=np.int64), np.zeros((_N_IVEC, N), dtype=np.int64))
+            np.zeros((_N_IMAT, N, N), dtype=np.int64), np.zeros((_N_IVEC, N), dtype=np.int64),
+            np.zeros((N, N, max(NC, 1)), dtype=np.int64))
+
+
+@njit(cache=True)
+def has_row(st):
+    """True for restriction statuses solved with a wedge unknown."""
+    return st == CAP_ACTIVE or st == CAP_BOX or st == CAP_ROUTE
+
+
+@njit(cache=True)
+def covers(st):
+    """True for restriction statuses that put a wedge on open flows."""
+    return st == CAP_ACTIVE or st == CAP_BOX or st == CAP_ROUTE or st == CAP_FIXED
 
 
 @njit(cache=True, error_model="numpy")
-def _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release, purchases, A_seg,
+def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, release, purchases, A_seg,
            K_seg, z, ostat, ws):
-    """Per-call constants: open flows and their lists, statuses, tariff powers, numbering.
+    """Per-call constants: restriction types, open flows and their lists, statuses, tariff
+    powers, numbering of unknowns.
 
-    Returns ``(n, no, nd, uniform)``: the number of unknowns of the (compressed) Newton
-    system, of solved origins, of destinations with demand, and 1 if the Armington elasticity
-    is the same in every destination with demand.
+    Returns ``(n, no, nm, nd, uniform)``: the number of unknowns of the Newton system, of
+    solved origins, of origins plus wedges, of destinations with demand, and 1 if the
+    Armington elasticity is the same in every destination with demand.
     """
-    wm, wv, im, iv = ws
+    wm, wv, im, iv, fk = ws
+    rk_orig, rk_dest, rk_on, cap, tcost, tcap = rst
     R = X0.shape[0]
     NC = cap.shape[0]
     TT = wm[_M_TT]
@@ -206,10 +232,11 @@ def _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release, purcha
     wTs = wm[_M_WTS]
     X0m = wm[_M_X0M]
     mb = wm[_M_MB]
+    LW = wm[_M_LW]
     opn = im[_IM_OPEN]
     dv = im[_IM_DV]
     pos = im[_IM_POS]
-    ccol = im[_IM_CCOL]
+    fkn = im[_IM_FKN]
     ov = im[_IM_OV]
     oc = im[_IM_OC]
     spec = im[_IM_SPEC]
@@ -221,6 +248,10 @@ def _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release, purcha
     lK0 = wv[_V_LK0]
     cS = wv[_V_CS]
     cH = wv[_V_CH]
+    cape = wv[_V_CAPE]
+    E0 = wv[_V_E0]
+    mc = wv[_V_MC]
+    lB = wv[_V_LB]
     dstat = iv[_I_DSTAT]
     cstat = iv[_I_CSTAT]
     corig = iv[_I_CORIG]
@@ -249,6 +280,7 @@ def _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release, purcha
     for j in range(R):
         cS[j] = sigma[j]
         cH[j] = sigma[j] - eta[j]
+        lB[j] = math.log(B[j]) if B[j] < np.inf else np.inf
         if wv[_V_TMP, j] > 0.0:
             dstat[j] = 1
             dl[nd] = j
@@ -259,10 +291,33 @@ def _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release, purcha
                 uniform = 0
         else:
             dstat[j] = 0
+    # restriction types from their parameters
     for k in range(NC):
-        corig[k] = -1
-        cstat[k] = CAP_BAN if cap[k] <= 0.0 else CAP_IDLE
-    # origin status, supply constants, open flows, cap origins and activity in one pass
+        corig[k] = rk_orig[k]
+        st = CAP_IDLE
+        q = cap[k] if cap[k] > 0.0 else 0.0
+        ce = q
+        mc[k] = 0.0
+        if rk_on[k] == 1:
+            c = tcost[k]
+            L = tcap[k]
+            if not c < np.inf or not L > 0.0:     # no route
+                st = CAP_BAN if q <= 0.0 else CAP_ACTIVE
+            elif c <= 0.0:                         # a free route: extra allowance
+                if L < np.inf:
+                    ce = q + L
+                    st = CAP_ACTIVE
+            else:                                  # a route at a cost
+                mc[k] = math.log1p(c)
+                if L < np.inf:
+                    st = CAP_ROUTE
+                else:
+                    st = CAP_FIXED if q <= 0.0 else CAP_BOX
+        cstat[k] = st
+        cape[k] = ce
+        E0[k] = 0.0
+        ct[k] = 0
+    # origin status, supply constants, open flows in one pass
     for i in range(R):
         fast[i] = 0
         if wv[_V_DZ, i] <= 0.0:
@@ -276,17 +331,13 @@ def _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release, purcha
         solved = ostat[i] == ORIGIN_SOLVED
         has = False
         for j in range(R):
-            k = capk[i, j]
             o = 0
-            if k >= 0:
-                corig[k] = i
             if solved and X0[i, j] > 0.0 and dstat[j] == 1:
                 o = 1
-                if k >= 0:
-                    if cap[k] <= 0.0:
-                        o = 0
-                    else:
-                        cstat[k] = CAP_ACTIVE
+                if j != i:
+                    for k in range(NC):
+                        if corig[k] == i and rk_dest[k, j] == 1 and cstat[k] == CAP_BAN:
+                            o = 0
             opn[i, j] = o
             if o == 1:
                 has = True
@@ -301,6 +352,19 @@ def _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release, purcha
                     and K_seg[i, 0] > 0.0):
                 fast[i] = 1
                 lK0[i] = math.log(K_seg[i, 0] / A_seg[i, 0])  # log kink price x eps
+    # restrictions on no open flow (or on an origin not solved) are idle
+    for k in range(NC):
+        i = corig[k]
+        if not covers(cstat[k]):
+            continue
+        e0 = 0.0
+        if ostat[i] == ORIGIN_SOLVED:
+            for j in range(R):
+                if j != i and rk_dest[k, j] == 1 and opn[i, j] == 1:
+                    e0 += X0[i, j]
+        E0[k] = e0
+        if e0 <= 0.0:
+            cstat[k] = CAP_IDLE
     # numbering of unknowns; fixed prices of origins not solved
     n = 0
     for i in range(R):
@@ -322,16 +386,26 @@ def _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release, purcha
                 p[i] = np.nan
     no = n
     for k in range(NC):
-        if cstat[k] == CAP_ACTIVE:
+        if has_row(cstat[k]):
             upos[R + k] = n
+            ol[n] = R + k
             n += 1
-            ct[k] = 0
             if not math.isfinite(z[R + k]):
                 z[R + k] = 0.0
         else:
             upos[R + k] = -1
-            ct[k] = 0
             z[R + k] = 0.0
+    nm = n
+    for k in range(NC):
+        if cstat[k] == CAP_ROUTE:
+            upos[R + NC + k] = n
+            ol[n] = R + NC + k
+            n += 1
+            if not math.isfinite(z[R + NC + k]):
+                z[R + NC + k] = 0.0
+        else:
+            upos[R + NC + k] = -1
+            z[R + NC + k] = 0.0
     for i in range(R):
         odn[i] = 0
     # per-destination lists of open flows, tariff powers (log/exp only where T changed)
@@ -346,15 +420,18 @@ def _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release, purcha
                 continue
             dv[j, c] = i
             pos[j, c] = upos[i]
-            k = capk[i, j]
-            if k >= 0 and cstat[k] == CAP_ACTIVE:
-                ccol[j, c] = upos[R + k]
-                cj[k, ct[k]] = j
-                cc[k, ct[k]] = c
-                ct[k] += 1
-            else:
-                ccol[j, c] = -1
-            if ccol[j, c] >= 0 or mip[i, j] > 0.0:
+            nf = 0
+            if j != i:
+                for k in range(NC):
+                    if corig[k] == i and rk_dest[k, j] == 1 and covers(cstat[k]):
+                        fk[j, c, nf] = k
+                        nf += 1
+                        cj[k, ct[k]] = j
+                        cc[k, ct[k]] = c
+                        ct[k] += 1
+            fkn[j, c] = nf
+            LW[j, c] = 0.0
+            if nf > 0 or mip[i, j] > 0.0:
                 spec[j, nsp] = c
                 nsp += 1
             ov[i, odn[i]] = j
@@ -382,20 +459,28 @@ def _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release, purcha
         nspec[j] = nsp
         # renormalisation of Armington weights (only for sigma < 1 with removed varieties)
         Wn[j] = 1.0 if sigma[j] > 1.0 else wsum
-    return n, no, nd, uniform
+    return n, no, nm, nd, uniform
 
 
 @njit(cache=True, error_model="numpy")
-def _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, floor,
+def _fb(a, b):
+    """Fischer-Burmeister function ``a + b - sqrt(a^2 + b^2)`` (0 iff a, b >= 0, a b = 0)."""
+    return a + b - math.sqrt(a * a + b * b)
+
+
+@njit(cache=True, error_model="numpy")
+def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor,
               release, purchases, zz, ostat, ws, Fv, no, nd, uniform):
     """Evaluate every intermediate and the residual ``Fv`` (length n) at ``zz``.
 
     Returns ``(merit, rel_bound, max_fb)``: the merit ``0.5 ||F||^2`` (NaN if anything is not
     finite), an upper bound ``max |r| (1 + |r|)`` of the max relative excess supply
-    ``|expm1(r)|`` over the log residuals ``r``, and the max |FB residual|.
+    ``|expm1(r)|`` over the log residuals ``r``, and the max |complementarity residual|.
     """
-    wm, wv, im, iv = ws
+    wm, wv, im, iv, fk = ws
+    rk_orig, rk_dest, rk_on, cap, tcost, tcap = rst
     R = X0.shape[0]
+    NC = cap.shape[0]
     TT = wm[_M_TT]
     lTT = wm[_M_LTT]
     wTs = wm[_M_WTS]
@@ -404,7 +489,9 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, fl
     XL = wm[_M_X]
     mb = wm[_M_MB]
     sh = wm[_M_SH]
+    LW = wm[_M_LW]
     dv = im[_IM_DV]
+    fkn = im[_IM_FKN]
     spec = im[_IM_SPEC]
     cj = im[_IM_CJ]
     cc = im[_IM_CC]
@@ -417,9 +504,11 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, fl
     lK0 = wv[_V_LK0]
     Wn = wv[_V_WN]
     Feps = wv[_V_FEPS]
-    l1 = wv[_V_L1]
-    el = wv[_V_EL]
-    elm = wv[_V_ELM]
+    cH = wv[_V_CH]
+    cape = wv[_V_CAPE]
+    E0 = wv[_V_E0]
+    mc = wv[_V_MC]
+    lB = wv[_V_LB]
     E = wv[_V_E]
     b = wv[_V_B]
     cstat = iv[_I_CSTAT]
@@ -430,7 +519,8 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, fl
     ol = iv[_I_OL]
     dl = iv[_I_DL]
     upos = iv[_I_UPOS]
-    NC = cap.shape[0]
+    bra = iv[_I_BRA]
+    brb = iv[_I_BRB]
     s_u = sigma[dl[0]] if nd > 0 else 0.0
     for t in range(no):
         i = ol[t]
@@ -440,13 +530,6 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, fl
             pm[i] = math.exp(-s_u * y)      # p^-s
             ps[i] = pm[i] * p[i]             # p^(1-s)
         Dm[i] = purchases[i]
-    for k in range(NC):
-        if cstat[k] == CAP_ACTIVE:
-            mu = zz[R + k]
-            l1[k] = math.exp(mu)
-            if uniform:
-                elm[k] = math.exp(-s_u * mu)
-                el[k] = elm[k] * l1[k]
     # demand side, destination by destination: e = w pd^(1-s), X = X0 pd^-s (x D P^s later)
     for u in range(nd):
         j = dl[u]
@@ -466,9 +549,16 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, fl
         for q in range(nspec[j]):
             c = spec[j, q]
             i = dv[j, c]
-            k = capk[i, j]
-            active = k >= 0 and cstat[k] == CAP_ACTIVE
-            lf = l1[k] if active else 1.0
+            nf = fkn[j, c]
+            lw = 0.0
+            for h in range(nf):
+                k = fk[j, c, h]
+                if cstat[k] == CAP_FIXED:
+                    lw += mc[k]
+                else:
+                    lw += zz[R + k]
+            LW[j, c] = lw
+            lf = math.exp(lw) if nf > 0 else 1.0
             m = mip[i, j]
             if m > 0.0 and p[i] * T[i, j] * lf < m:
                 v = m / T0[i, j]
@@ -478,14 +568,10 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, fl
                 mb[j, c] = 0.0
             else:
                 mb[j, c] = 1.0
-                if active:
-                    if uniform:
-                        eL[j, c] *= el[k]
-                        XL[j, c] *= elm[k]
-                    else:
-                        a = math.exp(-s * zz[R + k])
-                        eL[j, c] *= a * lf
-                        XL[j, c] *= a
+                if nf > 0:
+                    a = math.exp(-s * lw)
+                    eL[j, c] *= a * lf
+                    XL[j, c] *= a
         tot = 0.0
         for c in range(nj):
             tot += eL[j, c]
@@ -498,7 +584,13 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, fl
             continue
         lP = math.log(tot / Wn[j]) / (1.0 - s)
         logP[j] = lP
-        dps = g[j] * math.exp((s - eta[j]) * lP)  # D * P^s
+        if lP > lB[j]:
+            # above the backstop: D = g B^-eta (P/B)^-etab
+            dps = g[j] * math.exp(s * lP - eta[j] * lB[j] - etab[j] * (lP - lB[j]))
+            cH[j] = s - etab[j]
+        else:
+            dps = g[j] * math.exp((s - eta[j]) * lP)  # D * P^s
+            cH[j] = s - eta[j]
         inv = 1.0 / tot
         for c in range(nj):
             x = XL[j, c] * dps
@@ -548,19 +640,50 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, fl
         a = a * (1.0 + a)
         if not a <= max_rel:  # also propagates NaN
             max_rel = a
-    # cap rows (Fischer-Burmeister on mu = log(1 + lam))
+    # restriction rows
     max_fb = 0.0
     for k in range(NC):
-        if cstat[k] != CAP_ACTIVE:
+        st = cstat[k]
+        if not has_row(st):
             continue
         e = 0.0
         for q in range(ct[k]):
             e += XL[cj[k, q], cc[k, q]]
         E[k] = e
-        bk = math.log(cap[k]) - math.log(e)
-        b[k] = bk
-        mu = zz[R + k]
-        phi = mu + bk - math.sqrt(mu * mu + bk * bk)
+        m = zz[R + k]
+        if st == CAP_ACTIVE:
+            bk = math.log(cape[k]) - math.log(e)
+            b[k] = bk
+            phi = _fb(m, bk)
+        elif st == CAP_BOX:
+            f = math.log(cape[k]) - math.log(e)
+            b[k] = f
+            hi = m - mc[k]
+            inner = hi if hi >= f else f
+            if m <= inner:
+                phi = m
+                bra[k] = 0
+            else:
+                phi = inner
+                bra[k] = 1 if f > hi else 0
+        else:  # CAP_ROUTE
+            sv = zz[R + NC + k]
+            bl = (cape[k] + sv * tcap[k] - e) / E0[k]
+            b[k] = bl
+            phi = _fb(m, bl)
+            f2 = mc[k] - m
+            inner = sv - 1.0 if sv - 1.0 >= f2 else f2
+            if sv <= inner:
+                phib = sv
+                brb[k] = 0
+            else:
+                phib = inner
+                brb[k] = 1 if f2 > sv - 1.0 else 0
+            Fv[upos[R + NC + k]] = phib
+            merit += phib * phib
+            a = abs(phib)
+            if not a <= max_fb:
+                max_fb = a
         Fv[upos[R + k]] = phi
         merit += phi * phi
         a = abs(phi)
@@ -573,19 +696,22 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, fl
 
 
 @njit(cache=True, error_model="numpy")
-def _jacobian(cap, zz, ostat, ws, n, no, nd):
+def _jacobian(rst, zz, ostat, ws, n, no, nm, nd):
     """Analytic (generalised) Jacobian of the residual at the last evaluated point.
 
-    Rows and columns follow the numbering of unknowns (solved origins' log prices, then
-    active caps' log wedges). Each row is the gradient of ``-log(aggregate)`` of flows of one
-    origin (all its sales plus purchases for a clearing row; the capped flows for a cap row)
-    with weights ``W = flow / aggregate``:
-    ``d log X[i,j] = (s_j - eta_j) d log P_j - s_j d log pd[i,j]`` and
-    ``d log P_j = sum_m sh[m,j] mb[m,j] d log pd[m,j]`` (``mb = 0`` where the minimum import
-    price binds and the delivered price is fixed); clearing rows add ``dS / (S + release)``;
-    cap rows are then mapped through the FB function's generalised derivative.
+    Rows and columns follow the numbering of unknowns (solved origins' log prices, then the
+    restrictions' log wedges, then the bounded routes' transshipped shares). Each price or
+    wedge row starts as the gradient of ``-log(aggregate)`` of flows of one origin (all its
+    sales plus purchases for a clearing row; the restricted flows for a restriction row) with
+    weights ``W = flow / aggregate``:
+    ``d log X[i,j] = (s_j - eta_j) d log P_j - s_j d log pd[i,j]`` (``eta_j`` the elasticity
+    of the demand branch in force) and ``d log P_j = sum_m sh[m,j] mb[m,j] d log pd[m,j]``
+    (``mb = 0`` where the minimum import price binds and the delivered price is fixed);
+    clearing rows add ``dS / (S + release)``; restriction rows are then mapped through the
+    generalised derivative of their FB or mid function.
     """
-    wm, wv, im, iv = ws
+    wm, wv, im, iv, fk = ws
+    rk_orig, rk_dest, rk_on, cap, tcost, tcap = rst
     R = ostat.shape[0]
     NC = cap.shape[0]
     XL = wm[_M_X]
@@ -594,7 +720,7 @@ def _jacobian(cap, zz, ostat, ws, n, no, nd):
     H = wm[_M_H]
     Jac = wm[_M_JAC]
     pos = im[_IM_POS]
-    ccol = im[_IM_CCOL]
+    fkn = im[_IM_FKN]
     ov = im[_IM_OV]
     oc = im[_IM_OC]
     cj = im[_IM_CJ]
@@ -603,8 +729,10 @@ def _jacobian(cap, zz, ostat, ws, n, no, nd):
     dSr = wv[_V_DSR]
     cS = wv[_V_CS]
     cH = wv[_V_CH]
+    E0 = wv[_V_E0]
     E = wv[_V_E]
     b = wv[_V_B]
+    cstat = iv[_I_CSTAT]
     corig = iv[_I_CORIG]
     dn = iv[_I_DN]
     odn = iv[_I_ODN]
@@ -612,6 +740,8 @@ def _jacobian(cap, zz, ostat, ws, n, no, nd):
     ol = iv[_I_OL]
     dl = iv[_I_DL]
     upos = iv[_I_UPOS]
+    bra = iv[_I_BRA]
+    brb = iv[_I_BRB]
     # H[j, :] = (s_j - eta_j) d log P_j / d unknowns (a dense row per destination)
     for u in range(nd):
         j = dl[u]
@@ -621,22 +751,21 @@ def _jacobian(cap, zz, ostat, ws, n, no, nd):
         for c2 in range(dn[j]):
             v = a * sh[j, c2]
             H[j, pos[j, c2]] += v
-            col = ccol[j, c2]
-            if col >= 0:
-                H[j, col] += v
+            for h in range(fkn[j, c2]):
+                col = upos[R + fk[j, c2, h]]
+                if col >= 0:
+                    H[j, col] += v
     for r in range(n):
         for c in range(n):
             Jac[r, c] = 0.0
-    for r in range(n):
+    for r in range(nm):
         if r < no:
             i = ol[r]
             npair = odn[i]
             inv = 1.0 / Dm[i]
             k = -1
         else:
-            k = 0
-            while upos[R + k] != r:
-                k += 1
+            k = ol[r] - R
             i = corig[k]
             npair = ct[k]
             inv = 1.0 / E[k]
@@ -669,7 +798,7 @@ def _jacobian(cap, zz, ostat, ws, n, no, nd):
             for c2 in range(n):
                 Jac[r, c2] -= w0 * H[j0, c2]
             q += 1
-        # own delivered price (and the flow's own cap wedge)
+        # own delivered price (and the flow's own restriction wedges)
         for q in range(npair):
             if k < 0:
                 j = ov[i, q]
@@ -679,17 +808,36 @@ def _jacobian(cap, zz, ostat, ws, n, no, nd):
                 c = cc[k, q]
             o = XL[j, c] * inv * cS[j] * mb[j, c]
             Jac[r, ri] += o
-            col = ccol[j, c]
-            if col >= 0:
-                Jac[r, col] += o
+            for h in range(fkn[j, c]):
+                col = upos[R + fk[j, c, h]]
+                if col >= 0:
+                    Jac[r, col] += o
         if k < 0:
             Jac[r, r] += dSr[i]
-    # FB chain rule on cap rows: d phi = (1 - mu/r) d mu + (1 - b/r) d b, with d b = row
+    # restriction rows: generalised derivatives of the FB and mid functions
     for k in range(NC):
+        st = cstat[k]
         rr = upos[R + k]
         if rr < 0:
             continue
         mu = zz[R + k]
+        if st == CAP_BOX:
+            if bra[k] == 0:
+                for c in range(n):
+                    Jac[rr, c] = 0.0
+                Jac[rr, rr] = 1.0
+            continue
+        if st == CAP_ROUTE:
+            # slack (q + s L - E) / E0: d = (E / E0) d(-log E) + (L / E0) ds
+            rs = upos[R + NC + k]
+            f = E[k] / E0[k]
+            for c in range(n):
+                Jac[rr, c] *= f
+            Jac[rr, rs] += tcap[k] / E0[k]
+            if brb[k] == 0:
+                Jac[rs, rs] = 1.0
+            else:
+                Jac[rs, rr] = -1.0
         bk = b[k]
         rad = math.sqrt(mu * mu + bk * bk)
         if rad > FB_KINK_TOL:
@@ -761,30 +909,32 @@ def _lu_solve(A, piv, rhs, x, n):
 
 
 @njit(cache=True, error_model="numpy")
-def solve_market(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, floor,
+def solve_market(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor,
                  release, purchases, z, ostat, ws, tol, max_iter):
     """Solve one market clearing in levels (see the module docstring for the arrays).
 
     Parameters
     ----------
     X0, T0, w, sigma, eta, eps
-        Calibration: baseline flows (t/yr), baseline tariff factors, value shares, Armington
-        elasticity per destination, demand elasticity per destination (positive), supply
-        elasticity per origin.
-    T, capk, cap, mip, g, A_seg, K_seg, floor, release, purchases
-        Period inputs: tariff factors, cap id per flow (-1 none), cap quantities (t/yr;
-        <= 0 = ban), minimum import prices (index of P0; 0 none), demand shifters (index),
-        supply shifters (t/yr at index 1) and capacities (t/yr) per segment, floor price
-        indices (0 none), release and purchases (t/yr).
-    z : ndarray (R + NC,)
-        In: warm start (log price indices, then log wedges ``log(1 + lam)``). Out: the
-        solution.
+        Calibration: baseline flows (t/yr), baseline border factors, value shares, Armington
+        elasticity per destination, short-run demand elasticity per destination (positive),
+        supply elasticity per origin.
+    T, rst, mip, g, B, etab, A_seg, K_seg, floor, release, purchases
+        Period inputs: border factors, export restrictions ``(orig, dest, on, cap, cost,
+        tcap)``, minimum import prices (index of P0; 0 none), demand shifters (index),
+        backstop price indices (inf none) and elasticities above them (positive), supply
+        shifters (t/yr at index 1) and capacities (t/yr) per segment, floor price indices
+        (0 none), release and purchases (t/yr).
+    z : ndarray (R + 2 NC,)
+        In: warm start (log price indices, log wedges ``log(1 + lam)``, transshipped shares).
+        Out: the solution.
     ostat : ndarray (R,) int64
         Out: origin status codes.
     ws : tuple
         Workspace from :func:`make_workspace` (R, NC).
     tol : float
-        Convergence tolerance on the max relative excess supply and the FB residual.
+        Convergence tolerance on the max relative excess supply and the complementarity
+        residuals.
     max_iter : int
         Newton iteration limit.
 
@@ -795,10 +945,9 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg,
     iterations : int
         Newton iterations taken.
     """
-    wm, wv, im, iv = ws
-    R = X0.shape[0]
-    n, no, nd, uniform = _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release,
-                                purchases, A_seg, K_seg, z, ostat, ws)
+    wm, wv, im, iv, fk = ws
+    n, no, nm, nd, uniform = _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor,
+                                    release, purchases, A_seg, K_seg, z, ostat, ws)
     F = wv[_V_F]
     dz = wv[_V_DZ]
     zt = wv[_V_ZT]
@@ -810,7 +959,7 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg,
     N = z.shape[0]
     for q in range(N):
         zt[q] = z[q]
-    f, mrel, mfb = _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg,
+    f, mrel, mfb = _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
                              floor, release, purchases, z, ostat, ws, F, no, nd, uniform)
     if not math.isfinite(f):
         return STATUS_NONFINITE, 0
@@ -822,13 +971,13 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg,
         if it >= max_iter:
             return STATUS_MAX_ITER, it
         if not chord:
-            _jacobian(cap, z, ostat, ws, n, no, nd)
+            _jacobian(rst, z, ostat, ws, n, no, nm, nd)
             if not _lu_factor(Jac, piv, n):
                 return STATUS_SINGULAR, it
         for q in range(n):
             rhs[q] = -F[q]
         _lu_solve(Jac, piv, rhs, dz, n)
-        # step limit on log prices and log wedges
+        # step limit on log prices, log wedges and shares
         tmax = 1.0
         for q in range(n):
             a = abs(dz[q])
@@ -837,15 +986,10 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg,
         t = tmax
         accepted = False
         for _ls in range(MAX_BACKTRACK):
-            for q in range(no):
-                i = ol[q]
-                zt[i] = z[i] + t * dz[q]
-            for q in range(no, n):
-                k = 0
-                while iv[_I_UPOS, R + k] != q:
-                    k += 1
-                zt[R + k] = z[R + k] + t * dz[q]
-            ft, mrel_t, mfb_t = _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g,
+            for q in range(n):
+                zi = ol[q]
+                zt[zi] = z[zi] + t * dz[q]
+            ft, mrel_t, mfb_t = _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab,
                                           A_seg, K_seg, floor, release, purchases, zt, ostat,
                                           ws, Ft, no, nd, uniform)
             if ft <= (1.0 - 2.0 * ARMIJO_C * t) * f:
@@ -858,8 +1002,8 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg,
         if not accepted:
             if chord:
                 # the stale Jacobian did not give a descent step: recompute it (the work
-                # arrays are refreshed at z by the next evaluation's Jacobian input)
-                _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg,
+                # arrays are refreshed at z by this evaluation)
+                _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
                           floor, release, purchases, z, ostat, ws, F, no, nd, uniform)
                 chord = False
                 continue
@@ -875,13 +1019,14 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg,
 
 
 @njit(cache=True, error_model="numpy")
-def market_outcomes(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, floor,
+def market_outcomes(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor,
                     release, purchases, z, ostat, ws,
-                    p_out, pd_out, levy_out, P_out, D_out, X_out, Sseg_out, lam_out, fresh=False):
+                    p_out, pd_out, levy_out, P_out, D_out, Dsr_out, X_out, Sseg_out, lam_out,
+                    xt_out, fresh=False):
     """Fill the outcome arrays of a solved market at ``z`` (no allocation).
 
     Call after :func:`solve_market` with the same inputs and ``z`` (``ostat`` and the
-    workspace are recomputed).
+    workspace are recomputed unless ``fresh``).
 
     Parameters
     ----------
@@ -895,44 +1040,56 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_s
     P_out : ndarray (R,)
         Composite (consumer) price index; 1 without demand, inf if every variety is removed.
     D_out : ndarray (R,)
-        Composite demand index ``g P^-eta``; 1 without demand, 0 if cut off.
+        Composite demand index (with the backstop); 1 without demand, 0 if cut off.
+    Dsr_out : ndarray (R,)
+        Composite demand on the period's short-run curve without the backstop, ``g P^-eta``
+        (the partial-adjustment state; ``Dsr - D`` is the backstop substitution).
     X_out : ndarray (R, R)
         Flows, t/yr.
     Sseg_out : ndarray (R, 2)
         Production per supply segment, t/yr (0 for origins not solved).
     lam_out : ndarray (NC,)
-        Cap wedges ``lam >= 0`` (inf for bans, 0 for idle caps; a slack cap's ``mu``, which
+        Restriction wedges ``lam >= 0`` (inf for bans without a route, the route cost where
+        a ban is fully transshipped, 0 for idle restrictions; a slack row's value, which
         converges to within tol of 0 from either side, is reported as 0).
-
+    xt_out : ndarray (NC,)
+        Quantity transshipped through third countries, t/yr.
     fresh : bool
         True when ``ws`` still holds the evaluation at ``z`` of a :func:`solve_market` call that
-        returned :data:`STATUS_CONVERGED` with the same inputs (its last evaluation is at the
-        returned ``z``); the setup and evaluation are then not repeated.
+        returned :data:`STATUS_CONVERGED` with the same inputs.
 
     Returns
     -------
     max_rel_excess : float
         Max relative excess supply at ``z`` (the convergence measure).
     """
-    wm, wv, im, iv = ws
+    wm, wv, im, iv, fk = ws
+    rk_orig, rk_dest, rk_on, cap, tcost, tcap = rst
     R = X0.shape[0]
     NC = cap.shape[0]
     if not fresh:
-        n, no, nd, uniform = _setup(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, floor, release,
-                                    purchases, A_seg, K_seg, z, ostat, ws)
-        _evaluate(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_seg, floor, release,
-                  purchases, z, ostat, ws, wv[_V_F], no, nd, uniform)
+        n, no, nm, nd, uniform = _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor,
+                                        release, purchases, A_seg, K_seg, z, ostat, ws)
+        _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor,
+                  release, purchases, z, ostat, ws, wv[_V_F], no, nd, uniform)
     TT = wm[_M_TT]
     XL = wm[_M_X]
     mb = wm[_M_MB]
+    LW = wm[_M_LW]
     dv = im[_IM_DV]
+    cj = im[_IM_CJ]
+    cc = im[_IM_CC]
     p = wv[_V_P]
     logP = wv[_V_LOGP]
     Dm = wv[_V_DM]
     Feps = wv[_V_FEPS]
+    cape = wv[_V_CAPE]
+    lB = wv[_V_LB]
+    mc = wv[_V_MC]
     dstat = iv[_I_DSTAT]
     cstat = iv[_I_CSTAT]
     dn = iv[_I_DN]
+    ct = iv[_I_CT]
     for i in range(R):
         p_out[i] = p[i]
         for j in range(R):
@@ -944,10 +1101,7 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_s
             continue
         for c in range(dn[j]):
             i = dv[j, c]
-            k = capk[i, j]
-            lf = 1.0
-            if k >= 0 and cstat[k] == CAP_ACTIVE:
-                lf = math.exp(z[R + k])
+            lf = math.exp(LW[j, c])
             X_out[i, j] = XL[j, c]
             if mb[j, c] == 0.0:
                 pd_out[i, j] = mip[i, j] / T0[i, j]
@@ -958,12 +1112,19 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_s
         if dstat[j] == 0:
             P_out[j] = 1.0
             D_out[j] = 1.0
+            Dsr_out[j] = 1.0
         elif logP[j] == np.inf:
             P_out[j] = np.inf
             D_out[j] = 0.0
+            Dsr_out[j] = 0.0
         else:
-            P_out[j] = math.exp(logP[j])
-            D_out[j] = g[j] * math.exp(-eta[j] * logP[j])
+            lP = logP[j]
+            P_out[j] = math.exp(lP)
+            Dsr_out[j] = g[j] * math.exp(-eta[j] * lP)
+            if lP > lB[j]:
+                D_out[j] = g[j] * math.exp(-eta[j] * lB[j] - etab[j] * (lP - lB[j]))
+            else:
+                D_out[j] = Dsr_out[j]
     mrel = 0.0
     for i in range(R):
         if ostat[i] != ORIGIN_SOLVED:
@@ -984,11 +1145,29 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, capk, cap, mip, g, A_seg, K_s
         if not a <= mrel:
             mrel = a
     for k in range(NC):
-        if cstat[k] == CAP_ACTIVE:
-            # a slack cap converges to |mu| < tol, possibly just below 0: report 0
+        st = cstat[k]
+        e = 0.0
+        for q in range(ct[k]):
+            e += XL[cj[k, q], cc[k, q]]
+        xt_out[k] = 0.0
+        if has_row(st):
+            # a slack row converges to |m| < tol, possibly just below 0: report 0
             lam_out[k] = math.expm1(z[R + k]) if z[R + k] > 0.0 else 0.0
-        elif cstat[k] == CAP_BAN:
+            q0 = cap[k] if cap[k] > 0.0 else 0.0
+            if st == CAP_ROUTE:
+                sv = min(max(z[R + NC + k], 0.0), 1.0)
+                xt_out[k] = min(sv * tcap[k], e)
+            elif st == CAP_BOX or tcap[k] < np.inf:
+                # unlimited costly route, or a free bounded one: what exceeds the direct cap
+                xt_out[k] = max(0.0, e - q0) if st == CAP_BOX or tcost[k] <= 0.0 else 0.0
+        elif st == CAP_FIXED:
+            lam_out[k] = tcost[k]
+            xt_out[k] = e
+        elif st == CAP_BAN:
             lam_out[k] = np.inf
         else:
             lam_out[k] = 0.0
+            if rk_on[k] == 1 and tcost[k] <= 0.0 and cap[k] < e:
+                # a free unlimited route: the excess over the direct cap goes round it
+                xt_out[k] = e - max(cap[k], 0.0)
     return mrel

@@ -1,4 +1,4 @@
-"""Closed-form welfare measures of one solved market (numba; MODEL.md sec. 3 and 5).
+"""Closed-form welfare measures of one solved market (numba; docs/model.md sec. 3 and 5).
 
 Units: quantities t/yr, prices as indices relative to the baseline world price ``P0``; every
 function returns *index x t/yr*; multiply by ``P0`` in USD/t to get USD/yr.
@@ -69,8 +69,26 @@ def ps_segment(A, K, eps, pp):
 
 
 @njit(cache=True, error_model="numpy")
-def cs_change(V0, g, eta, P_from, P_to):
+def _area(c, e, a, b):
+    """``int_a^b c P^-e dP`` for ``0 < a <= b`` (``b`` may be ``inf``)."""
+    if a == b:
+        return 0.0
+    if abs(1.0 - e) < ETA_ONE_TOL:
+        return c * (math.log(b) - math.log(a))
+    x = 1.0 - e
+    if math.isinf(b):
+        top = 0.0 if x < 0.0 else np.inf
+    else:
+        top = math.exp(x * math.log(b))
+    return c * (top - math.exp(x * math.log(a))) / x
+
+
+@njit(cache=True, error_model="numpy")
+def cs_change(V0, g, eta, P_from, P_to, B=np.inf, etab=0.0):
     """Change of consumer surplus when the composite price moves from ``P_from`` to ``P_to``.
+
+    The area to the left of the composite demand curve ``q(P) = V0 g P^-eta`` up to the
+    backstop ``B`` and ``V0 g B^-eta (P/B)^-etab`` above it (closed form on each branch).
 
     Parameters
     ----------
@@ -79,26 +97,31 @@ def cs_change(V0, g, eta, P_from, P_to):
     g : float
         Demand shifter (index) of the demand curve used.
     eta : float
-        Composite demand elasticity, positive.
+        Composite demand elasticity below the backstop, positive.
     P_from, P_to : float
         Composite price indices (``P_to`` may be ``inf``: the composite is unobtainable).
+    B : float
+        Backstop price index (``inf`` = none).
+    etab : float
+        Demand elasticity above the backstop, positive.
 
     Returns
     -------
     float
-        Index x t/yr; negative when the price rises. ``-inf`` for ``P_to = inf`` and
-        ``eta <= 1`` (iso-elastic demand then has unbounded willingness to pay).
+        Index x t/yr; negative when the price rises. ``-inf`` for ``P_to = inf`` when the
+        elasticity of the top branch is at most 1 (unbounded willingness to pay).
     """
     if V0 <= 0.0 or P_from == P_to:
         return 0.0
-    if abs(1.0 - eta) < ETA_ONE_TOL:
-        return -V0 * g * (math.log(P_to) - math.log(P_from))
-    a = 1.0 - eta
-    if math.isinf(P_to):
-        top = 0.0 if a < 0.0 else np.inf
-    else:
-        top = math.exp(a * math.log(P_to))
-    return -V0 * g * (top - math.exp(a * math.log(P_from))) / a
+    lo = P_from if P_from < P_to else P_to
+    hi = P_to if P_from < P_to else P_from
+    area = 0.0
+    if lo < B:
+        area += _area(g, eta, lo, hi if hi < B else B)
+    if hi > B:
+        cb = g * math.exp((etab - eta) * math.log(B))   # g B^-eta B^etab
+        area += _area(cb, etab, lo if lo > B else B, hi)
+    return -V0 * area if P_to > P_from else V0 * area
 
 
 @njit(cache=True, error_model="numpy")
@@ -152,65 +175,105 @@ def floor_fiscal_cost(p, floor, alpha, q_covered):
 
 
 @njit(cache=True, error_model="numpy")
-def market_welfare(X0, T0, eta, T, capk, cap, g, A_seg, K_seg, floor, alpha, A_seg0, K_seg0,
-                   eps, p, pd, levy, P, X, Sseg, lam, P_ref, und, off_q, off_val,
-                   tariff_rev, levy_rev, quota_rent, fiscal, cs, ps):
+def market_welfare(X0, T0, eta, B, etab, T, etax, rst, g, A_seg, K_seg, floor, alpha, A_seg0,
+                   K_seg0, eps, p, pd, levy, P, X, Sseg, lam, xt, P_ref, und, off_q, off_val,
+                   cum, tariff_rev, levy_rev, quota_rent, etax_rev, tship_cost, inter_rent,
+                   fiscal, cs, ps):
     """Revenues, rents, fiscal cost and surplus changes of one solved market (no allocation).
+
+    Every transfer has a payer and a payee (docs/model.md sec. 5): tariff and levy revenue
+    go to the importer (a price undertaking's levy to the exporter), export-tax revenue and
+    quota rents on direct exports to the exporter; on transshipped exports the route cost is
+    lost and the rest of the wedge (the scarcity rent of a full route) goes to intermediaries
+    outside the modelled regions' accounts. Both are reported by destination.
 
     Parameters
     ----------
-    X0, T0, eta, T, capk, cap, g, A_seg, K_seg, floor, eps
-        As in :func:`simsrc.kernels.equilibrium.solve_market`.
+    X0, T0, eta, B, etab, g, A_seg, K_seg, floor, eps
+        As in :func:`simsrc.kernels.equilibrium.solve_market` (``T0`` the baseline border
+        factors, ``eta`` the period's short-run elasticity).
+    T : ndarray (R, R)
+        Tariff factors in force (1 + tariff rate), without the export tax.
+    etax : ndarray (R, R)
+        Export tax rates in force.
+    rst : tuple
+        Export restrictions ``(orig, dest, on, cap, cost, tcap)`` as in the solver.
     alpha : ndarray (R,)
         Government share of the upside above the floor.
     A_seg0, K_seg0 : ndarray (R, 2)
         Supply segments of the reference (baseline) supply curve, evaluated at price index 1.
-    p, pd, levy, P, X, Sseg, lam
+    p, pd, levy, P, X, Sseg, lam, xt
         Outcomes from :func:`simsrc.kernels.equilibrium.market_outcomes`.
     P_ref : ndarray (R,)
         Reference composite price index per destination (1 = baseline).
     und : ndarray (R, R) uint8
-        1 where a flow's minimum-import-price levy is a price undertaking: its revenue goes to
-        the exporter instead of the importer.
+        1 where a flow's minimum-import-price levy is a price undertaking.
     off_q, off_val : ndarray (R,)
         Government offtake bought at a stated price, per region: quantity (t/yr) and value
-        (price index x t/yr); its fiscal cost ``off_val - p * off_q`` (the premium over the
-        market price) is added to ``fiscal``.
+        (price index x t/yr); its premium ``off_val - p * off_q`` is added to ``fiscal``.
+    cum : ndarray (R, R)
+        Scratch space (the cumulative wedge factor of each flow).
 
     Outputs (index x t/yr; times P0 in USD/t gives USD/yr)
     -------
-    tariff_rev : ndarray (R,)
-        Tariff revenue by importer: ``(T - 1) * p * (1 + lam) * X`` (the tariff applies to
-        the border price, which includes the exporter's quota rent; with no cap this is
-        MODEL.md's ``tau * p * X``).
-    levy_rev : ndarray (R,)
-        Minimum-import-price levy revenue ``v * p * T * (1 + lam) * X``, by importer (by
-        exporter under an undertaking).
-    quota_rent : ndarray (R,)
-        Quota rents by exporter: ``lam * p * X`` on capped flows.
-    fiscal : ndarray (R,)
-        Floor fiscal cost by region (:func:`floor_fiscal_cost`) plus the offtake premium.
-    cs : ndarray (R,)
-        Consumer surplus change against ``P_ref`` (:func:`cs_change`).
-    ps : ndarray (R,)
-        Producer surplus change against the reference curve at price 1 and no floor.
+    tariff_rev : by importer, ``(T - 1) p (1 + e) W X`` with ``W`` the flow's wedge factor.
+    levy_rev : ``v p (1 + e) W T X``, by importer (by exporter under an undertaking).
+    quota_rent : by exporter, the wedge on direct (not transshipped) exports; with
+        overlapping restrictions restriction k's share is ``p (1 + e) prod_{k' < k}(1 +
+        lam_k') lam_k`` per tonne, so the shares add up to the whole wedge.
+    etax_rev : by exporter, ``e p X``.
+    tship_cost : by destination, ``c`` times the border price on transshipped tonnes (lost).
+    inter_rent : by destination, ``(lam - c)`` times the border price on transshipped tonnes.
+    fiscal : floor fiscal cost by region (:func:`floor_fiscal_cost`) plus the offtake premium.
+    cs : consumer surplus change against ``P_ref`` (:func:`cs_change`, with the backstop).
+    ps : producer surplus change against the reference curve at price 1 and no floor.
     """
+    rk_orig, rk_dest, rk_on, cap, tcost, tcap = rst
     R = X0.shape[0]
+    NC = cap.shape[0]
     for r in range(R):
         tariff_rev[r] = 0.0
         levy_rev[r] = 0.0
         quota_rent[r] = 0.0
+        etax_rev[r] = 0.0
+        tship_cost[r] = 0.0
+        inter_rent[r] = 0.0
+        for j in range(R):
+            cum[r, j] = 1.0
+    # restriction wedges, restriction by restriction (compounding in order)
+    for k in range(NC):
+        lk = lam[k]
+        if rk_on[k] != 1 or not lk > 0.0 or not math.isfinite(lk):
+            continue
+        i = rk_orig[k]
+        e = 0.0
+        for j in range(R):
+            if j != i and rk_dest[k, j] == 1:
+                e += X[i, j]
+        if e <= 0.0:
+            continue
+        th = xt[k] / e
+        if th > 1.0:
+            th = 1.0
+        c = tcost[k] if th > 0.0 else 0.0
+        for j in range(R):
+            x = X[i, j]
+            if j == i or rk_dest[k, j] != 1 or x <= 0.0:
+                continue
+            base = p[i] * (1.0 + etax[i, j]) * cum[i, j]
+            quota_rent[i] += (1.0 - th) * lk * base * x
+            if th > 0.0:
+                tship_cost[j] += th * c * base * x
+                inter_rent[j] += th * (lk - c) * base * x
+            cum[i, j] *= 1.0 + lk
     for i in range(R):
         for j in range(R):
             x = X[i, j]
             if x <= 0.0:
                 continue
-            k = capk[i, j]
-            lf = 1.0
-            if k >= 0 and cap[k] > 0.0 and math.isfinite(lam[k]):
-                lf = 1.0 + lam[k]
-                quota_rent[i] += lam[k] * p[i] * x
-            border = p[i] * lf
+            fob = p[i] * (1.0 + etax[i, j])
+            etax_rev[i] += etax[i, j] * p[i] * x
+            border = fob * cum[i, j]
             tariff_rev[j] += (T[i, j] - 1.0) * border * x
             if und[i, j] == 1:
                 levy_rev[i] += levy[i, j] * border * T[i, j] * x
@@ -223,7 +286,7 @@ def market_welfare(X0, T0, eta, T, capk, cap, g, A_seg, K_seg, floor, alpha, A_s
         V0 = 0.0
         for i in range(R):
             V0 += X0[i, r] * T0[i, r]
-        cs[r] = cs_change(V0, g[r], eta[r], P_ref[r], P[r])
+        cs[r] = cs_change(V0, g[r], eta[r], P_ref[r], P[r], B[r], etab[r])
         if p[r] > 0.0:
             ps1 = producer_surplus(A_seg[r], K_seg[r], eps[r], p[r], floor[r], alpha[r], Sseg[r, 1])
         else:
