@@ -92,3 +92,110 @@ def test_price_units_convert_and_refuse():
     assert convert_price(1, "USD/lb", "USD/kg") == pytest.approx(1 / 0.45359237)
     with pytest.raises(UnitError, match="unknown currency .EUR."):
         convert_price(1, "USD/kg", "EUR/kg")
+
+
+# --- optional version-2 columns: adjustment_speed, backstop, backstop_elasticity ---------------
+
+V2_COLUMNS = ["adjustment_speed", "adjustment_speed_low", "adjustment_speed_high",
+              "backstop", "backstop_low", "backstop_high",
+              "backstop_elasticity", "backstop_elasticity_low", "backstop_elasticity_high"]
+V2_VALUES = "0.4,0.2,0.7,4,3,6,-2,-4,-1.2"  # valid for every tinydata mineral (demand >= -1.0)
+
+
+def _with_v2(tmp_path, values: dict | None = None, columns: list | None = None) -> Path:
+    """tinydata copy whose minerals.csv has the optional columns; ``values`` maps a mineral to
+    its nine cells (default V2_VALUES)."""
+    d = _copy(tmp_path)
+    f = d / "minerals.csv"
+    cols = V2_COLUMNS if columns is None else columns
+    out = []
+    for line in f.read_text().splitlines():
+        if line.startswith("#") or not line.strip():
+            out.append(line)
+        elif line.startswith("mineral,"):
+            out.append(line + "," + ",".join(cols))
+        else:
+            m = line.split(",", 1)[0]
+            cells = (values or {}).get(m, V2_VALUES)
+            out.append(line + "," + ",".join(cells.split(",")[:len(cols)]))
+    f.write_text("\n".join(out) + "\n")
+    return d
+
+
+@pytest.mark.parametrize("name", ["tinydata", "gsim_example"])
+def test_missing_v2_columns_take_defaults(name):
+    ds = load_dataset(TINY if name == "tinydata" else name)
+    for m in ds.minerals.values():
+        el = m.elasticities
+        assert el["adjustment_speed"] == (1.0, 1.0, 1.0)  # instant adjustment
+        assert all(np.isinf(v) and v > 0 for v in el["backstop"])  # no backstop
+        assert el["backstop_elasticity"] == el["demand_elasticity"]
+
+
+def test_v2_columns_are_read_like_elasticities(tmp_path):
+    d = _with_v2(tmp_path, {"gallium": "0.25,0.1,0.5,3,2,5,-3,-5,-2",
+                            "graphite": ",,,,,,,,"})  # all blank: the defaults
+    ds = load_dataset(d)
+    ga = ds.minerals["gallium"].elasticities
+    assert ga["adjustment_speed"] == (0.25, 0.1, 0.5)
+    assert ga["backstop"] == (3.0, 2.0, 5.0)
+    assert ga["backstop_elasticity"] == (-3.0, -5.0, -2.0)
+    assert ds.minerals["germanium"].elasticities["backstop"] == (4.0, 3.0, 6.0)
+    gr = ds.minerals["graphite"].elasticities
+    assert gr["adjustment_speed"] == (1.0, 1.0, 1.0) and np.isinf(gr["backstop"][0])
+    assert gr["backstop_elasticity"] == gr["demand_elasticity"]
+
+
+@pytest.mark.parametrize("cells,column,expected", [
+    ("0,0.2,0.7,4,3,6,-2,-4,-1.2", "gallium.adjustment_speed", "adjustment speed must be in (0, 1]"),
+    ("0.4,0.2,1.5,4,3,6,-2,-4,-1.2", "gallium.adjustment_speed_high", "adjustment speed must be in (0, 1]"),
+    ("0.4,0.2,0.7,4,0.9,6,-2,-4,-1.2", "gallium.backstop_low", "backstop must be a price index above 1"),
+    ("0.4,0.2,0.7,4,3,6,2,-4,-1.2", "gallium.backstop_elasticity", "backstop elasticity must be negative"),
+    # gallium's demand elasticity is -0.4 [-0.8, -0.2]: -0.3 is less elastic than -0.4
+    ("0.4,0.2,0.7,4,3,6,-0.3,-4,-1.2", "gallium.backstop_elasticity",
+     "need |backstop_elasticity| >= |demand_elasticity|"),
+    ("0.4,0.2,0.7,4,3,6,-2,-4,-0.1", "gallium.backstop_elasticity_high",
+     "need |backstop_elasticity_high| >= |demand_elasticity_high|"),
+    ("0.4,0.5,0.7,4,3,6,-2,-4,-1.2", "gallium.adjustment_speed", "need adjustment_speed_low <= adjustment_speed"),
+    ("0.4,0.2,0.7,4,5,6,-2,-4,-1.2", "gallium.backstop", "need backstop_low <= backstop <= backstop_high"),
+    ("0.4,0.2,0.7,4,,6,-2,-4,-1.2", "gallium.backstop_low", "or leave all three blank"),
+    ("0.4,0.2,0.7,4,3,inf,-2,-4,-1.2", "backstop_high", "must be finite"),
+])
+def test_bad_v2_values_name_file_line_column_and_rule(tmp_path, cells, column, expected):
+    d = _with_v2(tmp_path, {"gallium": cells})
+    with pytest.raises(InputError) as e:
+        load_dataset(d)
+    msg = str(e.value)
+    assert expected in msg
+    assert column in msg
+    assert str(d / "minerals.csv") in msg
+    lines = (d / "minerals.csv").read_text().splitlines()
+    ga_line = next(k for k, line in enumerate(lines, 1) if line.startswith("gallium,"))
+    assert f":{ga_line}:" in msg  # the line of the gallium row
+
+
+def test_v2_columns_go_in_threes(tmp_path):
+    d = _with_v2(tmp_path, columns=V2_COLUMNS[:5])  # backstop_high missing
+    with pytest.raises(InputError) as e:
+        load_dataset(d)
+    msg = str(e.value)
+    assert "go together" in msg and "backstop_high" in msg and "no backstop" in msg
+
+
+def test_every_scenario_elasticity_kind_is_in_the_dataset():
+    """Scenarios draw and override `elasticities.MINERAL.KIND` for these kinds, read from the dataset."""
+    from simsrc.data import PARAMETER_KINDS
+    from simsrc.scenario.model import ELASTICITY_KINDS, PARAMETER_RULES
+    assert set(ELASTICITY_KINDS) == set(PARAMETER_KINDS)
+    assert set(ELASTICITY_KINDS) <= set(PARAMETER_RULES)
+
+
+def test_hand_built_mineral_data_gets_the_v2_defaults():
+    from simsrc.data import MineralData
+    md = MineralData(code="x", name="x", stage="", unit="t", price=1.0, price_unit="USD/t", price_date="2024",
+                     regions=("A",), flows=np.ones((1, 1)), tariffs=np.zeros((1, 1)), utilisation=np.full(1, np.nan),
+                     elasticities={"supply_elasticity": (1.0, 1.0, 1.0), "demand_elasticity": (-0.5, -0.9, -0.2),
+                                   "armington": (8.0, 4.0, 16.0)})
+    assert md.elasticities["adjustment_speed"] == (1.0, 1.0, 1.0)
+    assert np.isinf(md.elasticities["backstop"]).all()
+    assert md.elasticities["backstop_elasticity"] == (-0.5, -0.9, -0.2)

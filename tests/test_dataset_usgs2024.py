@@ -54,7 +54,10 @@ def test_minerals_columns_units_and_count(minerals):
     cols = ["mineral", "name", "stage", "unit", "price", "price_unit", "price_date", "utilisation",
             "supply_elasticity", "supply_elasticity_low", "supply_elasticity_high",
             "demand_elasticity", "demand_elasticity_low", "demand_elasticity_high",
-            "armington", "armington_low", "armington_high"]
+            "armington", "armington_low", "armington_high",
+            "adjustment_speed", "adjustment_speed_low", "adjustment_speed_high",
+            "backstop", "backstop_low", "backstop_high",
+            "backstop_elasticity", "backstop_elasticity_low", "backstop_elasticity_high"]
     assert list(minerals.columns) == cols
     assert len(minerals) >= 8
     assert minerals["mineral"].is_unique
@@ -75,6 +78,53 @@ def test_elasticity_signs_and_ranges(minerals):
         assert ((lo <= c) & (c <= hi)).all(), name
     for col in ("armington", "armington_low", "armington_high"):
         assert (np.abs(minerals[col].astype(float) - 1.0) > 1e-9).all()
+
+
+def _triple(minerals, name):
+    return (minerals[name].astype(float), minerals[f"{name}_low"].astype(float),
+            minerals[f"{name}_high"].astype(float))
+
+
+def test_armington_homogeneous_metals_and_graphite(minerals):
+    """MODEL.md v2: refined metals and oxides are close to homogeneous (central >= 8, ranges far
+    from 1); graphite concentrate, the most differentiated product, keeps its low end >= 3."""
+    c, lo, hi = _triple(minerals.set_index("mineral"), "armington")
+    refined = [m for m in c.index if m != "graphite"]
+    assert (c[refined] >= 8).all() and (lo[refined] >= 4).all()
+    assert c["graphite"] >= 4 and lo["graphite"] >= 3
+    assert (lo <= c).all() and (c <= hi).all()
+    # GTAP non-ferrous metals (Hertel et al. 2007): ESUBM 8.4 central, ESUBD 4.2 low (SOURCES.md)
+    assert c["gallium"] == 8.4 and lo["gallium"] == 4.2 and hi["gallium"] == 16.8
+
+
+def test_adjustment_speed_backstop_and_backstop_elasticity(minerals):
+    m = minerals.set_index("mineral")
+    a = _triple(m, "adjustment_speed")
+    b = _triple(m, "backstop")
+    e = _triple(m, "backstop_elasticity")
+    d = _triple(m, "demand_elasticity")
+    for v in a:
+        assert ((v > 0) & (v <= 1)).all()
+    for v in b:
+        assert (v > 1).all() and np.isfinite(v).all()  # every built-in mineral has a backstop
+    for v in e:
+        assert (v < 0).all()
+    for triple in (a, b, e):
+        assert ((triple[1] <= triple[0]) & (triple[0] <= triple[2])).all()
+    for bv, dv in zip(e, d):  # more elastic above the backstop than the long-run demand
+        assert (bv.abs() >= dv.abs()).all()
+    # gallium: Rotterdam about 2.6x the dataset price in March 2024 without a collapse of demand,
+    # and USGS OFR 2024-1057's +150% for a total loss of Chinese supply lies below the backstop
+    assert b[1]["gallium"] >= 2.5
+
+
+def test_builtin_dataset_loads_with_v2_parameters():
+    from simsrc.data import PARAMETER_KINDS, load_dataset
+    ds = load_dataset("usgs2024")
+    for md in ds.minerals.values():
+        assert set(md.elasticities) == set(PARAMETER_KINDS)
+        c, lo, hi = md.elasticities["backstop"]
+        assert 1 < lo <= c <= hi < np.inf
 
 
 def test_flows_nonnegative_known_regions_and_every_mineral_present(flows, minerals):
@@ -160,3 +210,23 @@ def test_build_script_regenerates_flows_identically(tmp_path):
     subprocess.run([sys.executable, str(script), "--out", str(tmp_path), "--quiet"], check=True,
                    capture_output=True, text=True)
     assert (tmp_path / "flows.csv").read_bytes() == (DATA / "flows.csv").read_bytes()
+
+
+def test_sources_md_table_of_v2_values_matches_minerals_csv(minerals):
+    """The 'Values by mineral' table of SOURCES.md states exactly the values of minerals.csv."""
+    import re
+    text = (DATA / "SOURCES.md").read_text()
+    section = text.split("### Values by mineral", 1)[1].split("###", 1)[0]
+    m = minerals.set_index("mineral")
+    kinds = ["armington", "adjustment_speed", "backstop", "backstop_elasticity"]
+    seen = set()
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not cells or cells[0] not in m.index:
+            continue
+        seen.add(cells[0])
+        for kind, cell in zip(kinds, cells[1:]):
+            c, lo, hi = map(float, re.match(r"(\S+) \[(\S+), (\S+)\]", cell).groups())
+            row = m.loc[cells[0]]
+            assert (c, lo, hi) == (float(row[kind]), float(row[f"{kind}_low"]), float(row[f"{kind}_high"])), (cells[0], kind)
+    assert seen == set(m.index)

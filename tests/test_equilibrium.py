@@ -22,25 +22,29 @@ TOL = 1e-10
 
 
 def model_check(cal, inp, res, rtol=1e-9):
-    """Re-evaluate MODEL.md sec. 2 in NumPy at the solved prices and compare with the result."""
+    """Re-evaluate docs/model.md sec. 2 in NumPy at the solved prices and compare with the result."""
     R = cal.n_regions
     p, lam = res.price_index, res.wedges
     opn = (cal.X0 > 0) & (res.origin_status == keq.ORIGIN_SOLVED)[:, None]
-    for k in range(len(inp.cap)):
-        if inp.cap[k] <= 0:
-            opn &= inp.capk != k
     lf = np.ones((R, R))
     for k in range(len(inp.cap)):
-        if np.isfinite(lam[k]):
-            lf[inp.capk == k] = 1.0 + lam[k]
-    border = p[:, None] * inp.T * lf
+        cov = np.zeros((R, R), dtype=bool)
+        cov[inp.rk_orig[k], :] = inp.rk_dest[k] == 1
+        np.fill_diagonal(cov, False)
+        if np.isinf(lam[k]):
+            opn &= ~cov
+        else:
+            lf[cov] *= 1.0 + lam[k]  # overlapping restrictions compound
+    border = p[:, None] * inp.T * (1.0 + inp.etax) * lf
     pd = np.where(inp.mip > border, inp.mip, border) / cal.T0
-    s, eta = cal.sigma, cal.eta
-    with np.errstate(divide="ignore", invalid="ignore"):
+    s = cal.sigma
+    eta = cal.eta if inp.eta is None else inp.eta
+    B, etab = cal.B, cal.etab
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         e = np.where(opn, cal.w * pd ** (1 - s[None, :]), 0.0)
         Wn = np.where(s > 1, 1.0, np.where(opn, cal.w, 0.0).sum(axis=0))
         P = np.where(cal.active_dest, (e.sum(axis=0) / Wn) ** (1 / (1 - s)), 1.0)
-        D = inp.g * P ** (-eta)
+        D = np.where(P <= B, inp.g * P ** (-eta), inp.g * B ** (-eta) * (P / B) ** (-etab))
         X = np.where(opn, cal.X0 * D[None, :] * (pd / P[None, :]) ** (-s[None, :]), 0.0)
     np.testing.assert_allclose(res.flows, X, rtol=rtol, atol=1e-12 * cal.X0.max())
     np.testing.assert_allclose(res.consumer_price_index[cal.active_dest], P[cal.active_dest], rtol=rtol)
@@ -218,8 +222,10 @@ def test_origin_left_without_market_has_zero_price_and_no_nan():
 
 def test_destination_cut_off_from_every_variety():
     X0 = [[10.0, 5.0], [0.0, 20.0]]  # B imports from A and produces; C? no: B's only
+    # without latent links (C could otherwise still serve B)
     cal = calibrate(make_mineral([[10.0, 5.0, 0.0], [0.0, 20.0, 0.0], [3.0, 0.0, 0.0]],
-                                 regions=["A", "B", "C"], demand=-1.5, armington=3.0))
+                                 regions=["A", "B", "C"], demand=-1.5, armington=3.0),
+                    latent_link_weight=0.0)
     # C produces only for A; ban C -> A: C has no market; and a ban of A -> B leaves B with
     # its own variety
     inp = baseline_inputs(cal).with_cap(cal, "C", ["A"], 0.0)
@@ -341,18 +347,19 @@ def test_workspace_carries_nothing_between_calls():
     rng = np.random.default_rng(8)
     cal_a, cal_b = calibrate(random_mineral(rng, R=8)), calibrate(random_mineral(rng, R=8))
     ws = keq.make_workspace(8, 1)
+    N = 8 + 2
     outs = []
     for cal in (cal_a, cal_b, cal_a):
         inp = baseline_inputs(cal)
         o = int(np.argmax(cal.Q0))
         d = [cal.regions[j] for j in range(8) if j != o and cal.X0[o, j] > 0][:2]
         inp = replace(inp.with_cap(cal, cal.regions[o], d, 0.5), T=cal.T0 * 1.2)
-        z = np.zeros(9)
+        z = np.zeros(N)
         st, it = keq.solve_market(*_kernel_args(cal, inp), z, np.zeros(8, np.int64), ws, TOL, 100)
         assert st == keq.STATUS_CONVERGED
         outs.append(z.copy())
     np.testing.assert_array_equal(outs[0], outs[2])
-    fresh = np.zeros(9)
+    fresh = np.zeros(N)
     cal = cal_a
     inp = baseline_inputs(cal)
     o = int(np.argmax(cal.Q0))

@@ -164,6 +164,126 @@ def test_include_fixed_lists_plain_numbers():
     assert "policies.floor.level" not in u  # a policy level is not an uncertain field
 
 
+# -- version 2 instruments: transshipment, export taxes, latent links ------------------------
+
+V2 = HEAD + """\
+trade: {latent_link_weight: 0.002}
+policies:
+  - name: ban
+    type: export_restriction
+    minerals: [gallium, germanium]
+    origin: CHN
+    destinations: [USA]
+    cap_share: 0
+    transshipment:
+      cost: {dist: pert, low: 0.05, mode: 0.15, high: 0.4}
+      capacity: {dist: uniform, low: 0.3, high: 1.0}
+  - name: cap
+    type: export_restriction
+    origin: CHN
+    destinations: [JPN]
+    cap_share: 0.6
+    transshipment: {cost: 0.2, capacity: unlimited}
+  - name: cap_fixed
+    type: export_restriction
+    origin: CHN
+    cap_share: 0.8
+    transshipment: {cost: 0.1, capacity: 0.25}
+  - name: old_style
+    type: export_restriction
+    origin: CHN
+    destinations: [USA]
+    cap_share: 0
+    leakage: {dist: uniform, low: 0.05, high: 0.3}
+  - name: duty
+    type: export_tax
+    minerals: [ndpr_oxide, dytb_oxide]
+    origin: CHN
+    rate: {dist: uniform, low: 0.15, high: 0.25}
+  - {name: duty_us, type: export_tax, origin: CHN, destinations: [USA, EU], rate: 0.1, start: 2027Q1}
+"""
+
+
+def test_transshipment_export_tax_and_trade_load(tmp_path):
+    from simsrc.scenario import ExportTax, Transshipment
+    sc = load_scenario(write(tmp_path / "v2.yaml", V2))
+    ban = sc.policy("ban")
+    assert isinstance(ban.transshipment, Transshipment)
+    assert isinstance(ban.transshipment.cost, Pert) and isinstance(ban.transshipment.capacity, Uniform)
+    assert ban.leakage == 0.0
+    # 'unlimited' (written or by default) is held as None
+    assert sc.policy("cap").transshipment.capacity is None
+    assert sc.policy("cap").transshipment.cost == 0.2
+    assert sc.policy("cap_fixed").transshipment.capacity == 0.25
+    assert sc.policy("old_style").transshipment is None  # no route unless given
+    assert isinstance(sc.policy("old_style").leakage, Uniform)  # the version-1 shorthand still loads
+    duty = sc.policy("duty")
+    assert isinstance(duty, ExportTax) and duty.type == "export_tax"
+    assert duty.origin == "CHN" and duty.destinations == "all" and isinstance(duty.rate, Uniform)
+    assert sc.policy("duty_us").destinations == ["USA", "EU"] and sc.active_range(sc.policy("duty_us")) == (4, 39)
+    assert sc.trade.latent_link_weight == 0.002
+    # defaults: latent links on at 0.001
+    plain = load_scenario(write(tmp_path / "plain.yaml", HEAD))
+    assert plain.trade.latent_link_weight == 0.001
+    d = sc.to_dict()
+    assert d["trade"] == {"latent_link_weight": 0.002}
+    assert d["policies"][1]["transshipment"] == {"cost": 0.2}  # unlimited: left out, the default
+    assert Scenario.model_validate(d).to_dict() == d
+
+
+def test_uncertain_inputs_list_nested_transshipment_names(tmp_path):
+    sc = load_scenario(write(tmp_path / "v2.yaml", V2))
+    u = {x.name: x for x in uncertain_inputs(sc, include_dataset=False)}
+    assert list(u) == [
+        "policies.ban.transshipment.cost", "policies.ban.transshipment.capacity",
+        "policies.old_style.leakage", "policies.duty.rate",
+    ]
+    assert u["policies.ban.transshipment.cost"].path == ("policies", 0, "transshipment", "cost")
+    assert u["policies.ban.transshipment.capacity"].path == ("policies", 0, "transshipment", "capacity")
+    assert u["policies.ban.transshipment.cost"].central() == pytest.approx((0.05 + 4 * 0.15 + 0.4) / 6)
+    assert u["policies.ban.transshipment.capacity"].description.startswith("How much can be routed")
+    assert u["policies.duty.rate"].path == ("policies", 4, "rate")
+    # the paths lead to the values in the resolved scenario
+    d = sc.to_dict()
+    for x in u.values():
+        node = d
+        for k in x.path:
+            node = node[k]
+        assert node["dist"] == x.distribution.dist
+    # plain numbers are listed with include_fixed; an unlimited capacity is not a number
+    f = {x.name: x for x in uncertain_inputs(sc, include_fixed=True, include_dataset=False)}
+    assert f["policies.cap.transshipment.cost"].central() == 0.2
+    assert "policies.cap.transshipment.capacity" not in f
+    assert f["policies.cap_fixed.transshipment.capacity"].central() == 0.25
+    assert f["policies.duty_us.rate"].central() == 0.1
+
+
+def test_extends_merges_the_trade_block_and_replaces_leakage_with_transshipment(tmp_path):
+    write(tmp_path / "parent.yaml", PARENT + """\
+  - {name: ban, type: export_restriction, origin: CHN, destinations: [USA], cap_share: 0, leakage: 0.3}
+trade:
+  latent_link_weight: 0.002
+""")
+    inherit = load_scenario(write(tmp_path / "a.yaml", "extends: parent.yaml\nname: a\n"))
+    assert inherit.trade.latent_link_weight == 0.002 and inherit.policy("ban").leakage == 0.3
+    child = load_scenario(write(tmp_path / "b.yaml", """\
+        extends: parent.yaml
+        name: b
+        trade: {latent_link_weight: 0}
+        policies:
+          - name: ban
+            type: export_restriction
+            origin: CHN
+            destinations: [USA]
+            cap_share: 0
+            transshipment: {cost: {dist: uniform, low: 0.1, high: 0.3}, capacity: 0.5}
+        """))
+    assert child.trade.latent_link_weight == 0.0
+    ban = child.policy("ban")  # replaced by name: no leakage left over from the parent
+    assert ban.leakage == 0.0 and ban.transshipment.capacity == 0.5
+    assert [p.name for p in child.policies] == ["a", "b", "c", "ban"]
+
+
 # -- distributions ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("d, mean", [

@@ -444,3 +444,143 @@ def test_assorted_rules(tmp_path):
     assert by["policies[3].end"] == ["end 2026Q3 is before start 2027Q1"]
     assert "needs exactly one mineral" in by["policies[4].initial_t"][0]
     assert "covered_share needs a price_floor policy for region USA and mineral gallium" in by["policies[5].covered_share"][0]
+
+
+# -- version 2 instruments: transshipment, export taxes, latent links ---------------------------
+
+def test_transshipment_unknown_key(tmp_path):
+    p, text = write(tmp_path, """
+        policies:
+          - name: ban
+            type: export_restriction
+            origin: CHN
+            destinations: [USA]
+            cap_share: 0
+            transshipment:
+              cots: 0.2
+        """)
+    ps = {x.path: x for x in problems(p)}
+    pr = ps["policies[0].transshipment.cots"]
+    assert pr.line == line_of(text, "cots")
+    assert pr.message == "unknown key 'cots'; allowed: cost, capacity; did you mean cost?"
+    # cost is required once the block is given
+    assert ps["policies[0].transshipment.cost"].message == "required key 'cost' is missing"
+
+
+def test_transshipment_negative_cost(tmp_path):
+    p, text = write(tmp_path, """
+        policies:
+          - name: ban
+            type: export_restriction
+            origin: CHN
+            cap_share: 0
+            transshipment:
+              cost: -0.1
+          - name: ban2
+            type: export_restriction
+            origin: CHN
+            cap_share: 0
+            transshipment: {cost: {dist: uniform, low: -0.1, high: 0.3}}
+        """)
+    ps = {x.path: x for x in problems(p)}
+    pr = ps["policies[0].transshipment.cost"]
+    assert pr.line == line_of(text, "cost: -0.1")
+    assert pr.message == "a transshipment cost (a fraction of the export price, 0.15 = 15%) must be in [0, 5]; got -0.1"
+    assert "a transshipment cost" in ps["policies[1].transshipment.cost"].message
+    assert "[-0.1, 0.3]" in ps["policies[1].transshipment.cost"].message
+
+
+def test_transshipment_capacity_above_one(tmp_path):
+    p, text = write(tmp_path, """
+        policies:
+          - name: ban
+            type: export_restriction
+            origin: CHN
+            cap_share: 0
+            transshipment:
+              cost: 0.2
+              capacity: 1.5
+          - name: ban2
+            type: export_restriction
+            origin: CHN
+            cap_share: 0
+            transshipment: {cost: 0.2, capacity: unlimted}
+        """)
+    ps = {x.path: x for x in problems(p)}
+    pr = ps["policies[0].transshipment.capacity"]
+    assert pr.line == line_of(text, "capacity: 1.5")
+    assert pr.message == ("a transshipment capacity (a share of the baseline flows to the restricted destinations) "
+                          "must be in [0, 1]; got 1.5")
+    assert ps["policies[1].transshipment.capacity"].message == (
+        "capacity must be 'unlimited', a share in [0, 1] or a distribution; got 'unlimted'; did you mean unlimited?")
+
+
+def test_leakage_and_transshipment_together(tmp_path):
+    p, text = write(tmp_path, """
+        policies:
+          - name: ban
+            type: export_restriction
+            origin: CHN
+            destinations: [USA]
+            cap_share: 0
+            leakage: {dist: uniform, low: 0.1, high: 0.3}
+            transshipment:
+              cost: 0.1
+          - {name: fine, type: export_restriction, origin: CHN, cap_share: 0, leakage: 0, transshipment: {cost: 0.1}}
+        """)
+    pr = one(p, "policies[0].transshipment")
+    assert pr.line == line_of(text, "transshipment:")
+    assert pr.message.startswith("give either leakage (a free route, the version-1 shorthand) or transshipment")
+    assert "not both" in pr.message and "{cost: 0, capacity: l x (1 - cap_share)}" in pr.message
+    assert [x.path for x in problems(p)] == ["policies[0].transshipment"]  # leakage 0 is no leakage
+
+
+def test_export_tax_unknown_field_and_region(tmp_path):
+    p, text = write(tmp_path, """
+        policies:
+          - name: duty
+            type: export_tax
+            origin: CHINA
+            destinations: [USA]
+            rat: 0.2
+          - {name: duty2, type: export_tx, origin: CHN, rate: 0.2}
+        """)
+    ps = {x.path: x for x in problems(p)}
+    pr = ps["policies[0].rat"]
+    assert pr.line == line_of(text, "rat: 0.2")
+    assert "unknown key 'rat'; allowed: type, name, description, when, start, end, minerals, origin, destinations, rate" in pr.message
+    assert pr.message.endswith("did you mean rate?")
+    assert ps["policies[0].rate"].message == "required key 'rate' is missing"
+    assert "unknown region 'CHINA'" in ps["policies[0].origin"].message and "did you mean CHN?" in ps["policies[0].origin"].message
+    assert ps["policies[1].type"].message.endswith("did you mean export_tax?")
+    assert "export_restriction, export_tax, stockpile" in ps["policies[1].type"].message
+
+
+def test_export_tax_negative_rate_and_origin_only(tmp_path):
+    p, text = write(tmp_path, """
+        policies:
+          - name: duty
+            type: export_tax
+            origin: CHN
+            rate: -0.15
+          - {name: duty2, type: export_tax, origin: CHN, destinations: [CHN], rate: 0.2}
+          - {name: duty3, type: export_tax, origin: G7, rate: 15}
+        """)
+    ps = {x.path: x for x in problems(p)}
+    pr = ps["policies[0].rate"]
+    assert pr.line == line_of(text, "rate: -0.15")
+    assert pr.message == "an export tax rate (a fraction, 0.2 = 20%) must be in [0, 5]; got -0.15"
+    assert ps["policies[1].destinations"].message == "no destination other than the origin CHN"
+    assert ps["policies[2].rate"].message == "an export tax rate (a fraction, 0.2 = 20%) must be in [0, 5]; got 15"
+
+
+def test_trade_block_errors(tmp_path):
+    p, text = write(tmp_path, """
+        trade:
+          latent_link_wieght: 0.01
+        """)
+    pr = one(p, "trade.latent_link_wieght")
+    assert pr.line == line_of(text, "latent_link_wieght")
+    assert pr.message == "unknown key 'latent_link_wieght'; allowed: latent_link_weight; did you mean latent_link_weight?"
+    p, text = write(tmp_path, "trade: {latent_link_weight: -0.001}\n", name="neg.yaml")
+    assert one(p, "trade.latent_link_weight").message == "must be >= 0.0; got -0.001"

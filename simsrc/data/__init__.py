@@ -31,12 +31,33 @@ FLOW_COLUMNS = ["mineral", "origin", "destination", "quantity"]
 TARIFF_COLUMNS = ["mineral", "origin", "destination", "rate"]
 CAPACITY_COLUMNS = ["mineral", "region", "utilisation"]
 
-#: Elasticity names, their sign rule and a description (used by the scenario checks too).
+#: Required elasticity names, their sign rule and a description.
 ELASTICITIES = {
     "supply_elasticity": (+1, "supply elasticity must be positive (a higher price raises output)"),
-    "demand_elasticity": (-1, "demand elasticity must be negative (a higher price lowers demand)"),
+    "demand_elasticity": (-1, "demand elasticity must be negative (the long-run elasticity: a higher price lowers demand)"),
     "armington": (+1, "Armington elasticity must be positive and not 1"),
 }
+
+#: Optional parameters of minerals.csv (model version 2), each with ``_low`` and ``_high`` columns
+#: like the elasticities: name -> (what is allowed, default when the columns are missing or the
+#: three cells are blank). A dataset without these columns (e.g. ``gsim_example``) gets the defaults.
+OPTIONAL_PARAMETERS = {
+    "adjustment_speed": (
+        "adjustment speed must be in (0, 1]: the share of the gap between current and long-run demand "
+        "closed within one year (1 = demand adjusts at once)",
+        "1 (instant adjustment)"),
+    "backstop": (
+        "backstop must be a price index above 1 (a multiple of the baseline price above which "
+        "substitution, thrifting and recycling set in), or blank for no backstop",
+        "blank: no backstop (infinite)"),
+    "backstop_elasticity": (
+        "backstop elasticity must be negative (demand elasticity above the backstop price)",
+        "the demand elasticity (the backstop changes nothing)"),
+}
+#: The optional columns of minerals.csv, in groups of three (central, low, high).
+OPTIONAL_MINERAL_COLUMNS = [c for k in OPTIONAL_PARAMETERS for c in (k, f"{k}_low", f"{k}_high")]
+#: All parameter names held in ``MineralData.elasticities``.
+PARAMETER_KINDS = tuple(ELASTICITIES) + tuple(OPTIONAL_PARAMETERS)
 
 
 @dataclass(frozen=True)
@@ -61,7 +82,9 @@ class MineralData:
     utilisation : ndarray (R,)
         Baseline capacity utilisation in (0, 1]; NaN = no capacity limit.
     elasticities : dict
-        ``name -> (central, low, high)`` for supply_elasticity, demand_elasticity, armington.
+        ``name -> (central, low, high)`` for supply_elasticity, demand_elasticity (long-run),
+        armington, adjustment_speed (annual share in (0, 1]), backstop (price index > 1; ``inf``
+        for no backstop) and backstop_elasticity (negative). See :data:`PARAMETER_KINDS`.
     """
 
     code: str
@@ -76,6 +99,16 @@ class MineralData:
     tariffs: np.ndarray
     utilisation: np.ndarray
     elasticities: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        # MineralData built by hand (tests, benchmarks) with only the three required elasticities
+        # gets the defaults of the optional parameters, as a dataset without their columns does
+        el = dict(self.elasticities)
+        if "demand_elasticity" in el:
+            el.setdefault("adjustment_speed", (1.0, 1.0, 1.0))
+            el.setdefault("backstop", (np.inf, np.inf, np.inf))
+            el.setdefault("backstop_elasticity", tuple(el["demand_elasticity"]))
+        object.__setattr__(self, "elasticities", el)
 
     @property
     def production(self) -> np.ndarray:
@@ -194,8 +227,21 @@ def _read_csv(path: Path, columns: list[str], problems: list[Problem], required:
         problems.append(Problem(str(path), f"missing column(s) {missing}; required columns: {columns}", line=1))
         return None
     df = df.map(lambda v: v.strip() if isinstance(v, str) else v)
-    df["_line"] = np.arange(len(df)) + 2
+    df["_line"] = _data_line_numbers(path, len(df))
     return df
+
+
+def _data_line_numbers(path: Path, n: int) -> np.ndarray:
+    """Line numbers in the file (1-based) of the ``n`` data rows, skipping the comment and blank
+    lines that the CSV reader drops; header-relative numbering if the file cannot be matched."""
+    try:
+        kept = [k for k, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                if line.split("#", 1)[0].strip()]
+    except (OSError, UnicodeDecodeError):
+        kept = []
+    if len(kept) == n + 1:
+        return np.array(kept[1:], dtype=int)
+    return np.arange(n) + 2
 
 
 def _number(df_row, col, path, problems, *, allow_blank=False):
@@ -210,6 +256,67 @@ def _number(df_row, col, path, problems, *, allow_blank=False):
     if not np.isfinite(v):
         problems.append(Problem(str(path), f"{col} must be finite, got {raw!r}", path=col, line=int(df_row["_line"])))
     return v
+
+
+def _optional_columns(mdf, mpath, problems) -> dict:
+    """Which optional parameters minerals.csv has; each needs its three columns together."""
+    present = {}
+    for name in OPTIONAL_PARAMETERS:
+        cols = [name, f"{name}_low", f"{name}_high"]
+        have = [c for c in cols if c in mdf.columns]
+        if have and len(have) < 3:
+            problems.append(Problem(str(mpath), f"columns {cols} go together (central, low, high); missing "
+                                                f"{[c for c in cols if c not in have]}; or drop all three to use "
+                                                f"the default, {OPTIONAL_PARAMETERS[name][1]}", line=1))
+        present[name] = len(have) == 3
+    return present
+
+
+def _optional_parameters(row, code, line, mpath, present, el, problems):
+    """Read and check adjustment_speed, backstop and backstop_elasticity of one minerals.csv row
+    into ``el`` (``name -> (central, low, high)``), with their defaults where not given."""
+    for name, (rule, default) in OPTIONAL_PARAMETERS.items():
+        labels = (name, f"{name}_low", f"{name}_high")
+        raw = [row[c] for c in labels] if present[name] else ["", "", ""]
+        if all(r == "" for r in raw):
+            if name == "adjustment_speed":
+                el[name] = (1.0, 1.0, 1.0)
+            elif name == "backstop":
+                el[name] = (np.inf, np.inf, np.inf)
+            else:
+                el[name] = tuple(el["demand_elasticity"])
+            continue
+        if any(r == "" for r in raw):
+            blank = [c for c, r in zip(labels, raw) if r == ""]
+            problems.append(Problem(str(mpath), f"give all three of {list(labels)} or leave all three blank "
+                                                f"(default: {default}); {blank} blank",
+                                    path=f"{code}.{blank[0]}", line=line))
+            el[name] = (np.nan, np.nan, np.nan)
+            continue
+        c, lo, hi = (_number(row, col, mpath, problems) for col in labels)
+        for label, v in zip(labels, (c, lo, hi)):
+            if v != v or not np.isfinite(v):
+                continue
+            if name == "adjustment_speed":
+                bad = not (0.0 < v <= 1.0)
+            elif name == "backstop":
+                bad = not v > 1.0
+            else:
+                bad = not v < 0.0
+            if bad:
+                problems.append(Problem(str(mpath), f"{rule}; got {v:g}", path=f"{code}.{label}", line=line))
+        if c == c and lo == lo and hi == hi and not (lo <= c <= hi):
+            problems.append(Problem(str(mpath), f"need {name}_low <= {name} <= {name}_high; got {lo:g}, {c:g}, {hi:g}",
+                                    path=f"{code}.{name}", line=line))
+        if name == "backstop_elasticity":
+            for label, b, d in zip(labels, (c, lo, hi), el["demand_elasticity"]):
+                if b == b and d == d and b < 0 and d < 0 and abs(b) < abs(d):
+                    dlabel = label.replace("backstop_elasticity", "demand_elasticity")
+                    problems.append(Problem(
+                        str(mpath), f"the demand elasticity above the backstop must be at least as elastic as the "
+                                    f"long-run demand elasticity: need |{label}| >= |{dlabel}|; got {b:g} and {d:g}",
+                        path=f"{code}.{label}", line=line))
+        el[name] = (c, lo, hi)
 
 
 def load_dataset(name_or_path: str | Path = DEFAULT_DATASET, relative_to: Path | None = None) -> Dataset:
@@ -275,6 +382,7 @@ def _load_dataset_cached(folder_s: str) -> Dataset:
         return True
 
     # minerals
+    optional_present = _optional_columns(mdf, mpath, problems)
     minerals_meta = {}
     for _, row in mdf.iterrows():
         line = int(row["_line"])
@@ -307,6 +415,7 @@ def _load_dataset_cached(folder_s: str) -> Dataset:
             if c == c and lo == lo and hi == hi and not (lo <= c <= hi):
                 problems.append(Problem(str(mpath), f"need {name}_low <= {name} <= {name}_high; got {lo}, {c}, {hi}", path=f"{code}.{name}", line=line))
             el[name] = (c, lo, hi)
+        _optional_parameters(row, code, line, mpath, optional_present, el, problems)
         minerals_meta[code] = dict(row=row, price=price, util=util, el=el)
 
     flows = {m: np.zeros((R, R)) for m in minerals_meta}

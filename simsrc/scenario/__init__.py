@@ -21,9 +21,9 @@ from .distributions import (
 from .loader import NAMED_LISTS, load_scenario, validate_data
 from .model import (
     EVENT_STATES, EVENT_TYPES, PARAMETER_RULES, POLICY_TYPES, AllOf, AnyOf, CapacityProject,
-    DatedEvent, Dynamics, ExportRestriction, Horizon, MarkovEvent, MinimumImportPrice, Negotiation,
-    Offtake, Outage, Outputs, Parameter, PriceFloor, Scenario, Stockpile, Tariff, condition_refs,
-    evaluate_condition, scenario_json_schema,
+    DatedEvent, Dynamics, ExportRestriction, ExportTax, Horizon, MarkovEvent, MinimumImportPrice,
+    Negotiation, Offtake, Outage, Outputs, Parameter, PriceFloor, Scenario, Stockpile, Tariff, Trade,
+    Transshipment, condition_refs, evaluate_condition, scenario_json_schema,
 )
 from .checks import PLAUSIBLE_PRICE_FACTOR, expand_groups
 from .timeline import (
@@ -38,8 +38,8 @@ __all__ = [
     "period_start", "horizon_bounds", "active_range", "parse_time", "normalize_time",
     "condition_refs", "evaluate_condition", "expand_groups", "PLAUSIBLE_PRICE_FACTOR",
     "Distribution", "DIST_TYPES", "Fixed", "Uniform", "Triangular", "Pert", "TruncNormal",
-    "LogNormal", "as_distribution", "Horizon", "Parameter", "Dynamics", "Outputs", "Tariff",
-    "PriceFloor", "MinimumImportPrice", "ExportRestriction", "Stockpile", "Offtake",
+    "LogNormal", "as_distribution", "Horizon", "Parameter", "Dynamics", "Trade", "Outputs", "Tariff",
+    "PriceFloor", "MinimumImportPrice", "ExportRestriction", "Transshipment", "ExportTax", "Stockpile", "Offtake",
     "CapacityProject", "Outage", "DatedEvent", "MarkovEvent", "Negotiation", "AnyOf", "AllOf",
     "POLICY_TYPES", "EVENT_TYPES", "EVENT_STATES", "PARAMETER_RULES", "NAMED_LISTS",
 ]

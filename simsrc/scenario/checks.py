@@ -15,7 +15,7 @@ import re
 from ..errors import did_you_mean, unknown_name_message
 from ..units import MASS_IN_TONNES, UnitError, convert_price
 from .model import (
-    CapacityProject, DatedEvent, EVENT_STATES, ExportRestriction, MarkovEvent, MinimumImportPrice,
+    CapacityProject, DatedEvent, EVENT_STATES, ExportRestriction, ExportTax, MarkovEvent, MinimumImportPrice,
     Negotiation, Offtake, Outage, PriceFloor, Stockpile, Tariff, _Timed, condition_refs,
 )
 from .timeline import horizon_bounds, parse_time, period_label
@@ -297,7 +297,7 @@ class Checker:
         elif isinstance(p, MinimumImportPrice):
             self.region_or_group(path + ("members",), p.members)
             self.price(path + ("level",), path + ("unit",), p.level, p.unit, mins, "minimum import price")
-        elif isinstance(p, ExportRestriction):
+        elif isinstance(p, (ExportRestriction, ExportTax)):
             ok = self.one_region(path + ("origin",), p.origin)
             self.region_or_group(path + ("destinations",), p.destinations)
             if ok and p.destinations != "all":

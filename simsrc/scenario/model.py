@@ -335,6 +335,12 @@ PARAMETER_RULES: dict[str, tuple[Bounds, str]] = {
                           "demand elasticity of destination regions (dimensionless, < 0; the model uses eta = -value)"),
     "armington": (Bounds(0, None, lo_open=True, what="an Armington elasticity", not_one=True),
                   "Armington elasticity of substitution sigma of destination regions (> 0, not 1)"),
+    "adjustment_speed": (Bounds(0, 1, lo_open=True, what="an adjustment speed"),
+                         "demand adjustment speed of destination regions: share of the gap between current and long-run demand closed within one year, in (0, 1] (1 = at once; short-run elasticity = speed x long-run per period)"),
+    "backstop": (Bounds(1, None, lo_open=True, what="a backstop price index"),
+                 "backstop price index of destination regions: multiple of the baseline consumer price above which substitution, thrifting and recycling set in (> 1)"),
+    "backstop_elasticity": (Bounds(None, 0, hi_open=True, what="a backstop elasticity"),
+                            "demand elasticity above the backstop price of destination regions (dimensionless, < 0, more elastic than the long-run demand elasticity)"),
     "demand_growth": (Bounds(-1, 1, what="annual demand growth"),
                       "annual demand drift mu (fraction per year, 0.05 = 5%/yr)"),
     "demand_volatility": (Bounds(0, 2, what="annual demand volatility"),
@@ -350,10 +356,12 @@ PARAMETER_RULES: dict[str, tuple[Bounds, str]] = {
                             "ceiling on gross investment per year as a share of capacity (fraction per year)"),
 }
 ParameterKind = Literal[
-    "supply_elasticity", "demand_elasticity", "armington", "demand_growth", "demand_volatility",
+    "supply_elasticity", "demand_elasticity", "armington", "adjustment_speed", "backstop",
+    "backstop_elasticity", "demand_growth", "demand_volatility",
     "depreciation", "investment_response", "lead_time", "expectation_weight", "max_investment_rate",
 ]
-ELASTICITY_KINDS = ("supply_elasticity", "demand_elasticity", "armington")
+ELASTICITY_KINDS = ("supply_elasticity", "demand_elasticity", "armington", "adjustment_speed", "backstop",
+                    "backstop_elasticity")
 
 
 class Parameter(_Model):
@@ -400,6 +408,17 @@ class Dynamics(_Model):
         0.25, description="Adaptive-expectations weight per period in (0, 1]: pe[t+1] = pe[t] + w (p[t] - pe[t]). Default assumption 0.25 per quarter (about one year of memory)." + UNCERTAIN_HELP)
     max_investment_rate: _bounded("max_investment_rate") = Field(
         0.30, description="Ceiling on gross investment per year as a share of capacity: I = K min(delta + kappa (pe - 1), max_investment_rate)+. Default assumption 0.30 (capacity grows at most ~25%/yr net of 5% depreciation, the pace of the fastest processing build-outs); without it, iso-elastic demand with a tiny elasticity can make expected prices, and so capacity, explode. An addition to MODEL.md sec. 4." + UNCERTAIN_HELP)
+
+
+class Trade(_Model):
+    """Options of the trade model (MODEL.md sec. 1)."""
+
+    latent_link_weight: Annotated[float, BeforeValidator(_reject_bool)] = Field(
+        0.001, ge=0, le=1,
+        description="Latent links: a producing origin with no baseline flow to a consuming destination may still "
+                    "serve it, with the Armington weight of a flow of this share of the destination's baseline "
+                    "consumption (>= 0; 0 disables latent links). The calibrated baseline then holds the data plus "
+                    "those flows, which differ from the data by at most this share. Default assumption 0.001.")
 
 
 class Outputs(_Model):
@@ -466,15 +485,92 @@ class MinimumImportPrice(_Timed):
     collection: Literal["levy", "undertaking"] = Field("levy", description="'levy': the variable duty's revenue goes to the importer; 'undertaking': exporters raise their price and keep the rent.")
 
 
+_TRANSSHIPMENT_HELP = (
+    "Route through third countries for the exports the restriction blocks (optional). Direct exports "
+    "are capped at cap_share of the baseline flows from the origin to the destinations; the rest can go "
+    "through third countries at the extra ad valorem cost `cost`, up to `capacity`. So while transshipment "
+    "capacity remains, the restriction's price wedge never exceeds `cost`. Quota rents on direct exports go "
+    "to the exporter (licence holders); transshipment costs are lost to the world; when the route is full, "
+    "its scarcity rent goes to the intermediaries. Without this block there is no route: a ban removes the "
+    "origin's variety from the destinations unless `leakage` is given. Not together with a non-zero leakage.")
+
+
+def _capacity_unlimited(v):
+    """``unlimited`` (the default) is held as None."""
+    if isinstance(v, str):
+        if v.strip().lower() == "unlimited":
+            return None
+        import difflib
+        hint = "; did you mean unlimited?" if difflib.get_close_matches(v.strip().lower(), ["unlimited"], 1, 0.6) else ""
+        raise ValueError(f"capacity must be 'unlimited', a share in [0, 1] or a distribution; got {v!r}{hint}")
+    return v
+
+
+_CapacityShare = uncertain(0, 1, what="a transshipment capacity (a share of the baseline flows to the restricted destinations)")
+
+
+class Transshipment(_Model):
+    """Routing of restricted exports through third countries, at an extra cost and up to a capacity."""
+
+    cost: uncertain(0, 5, what="a transshipment cost (a fraction of the export price, 0.15 = 15%)") = Field(
+        description="Extra ad valorem cost of routing the restricted exports through third countries, as a "
+                    "fraction of the origin's export price (>= 0; typically 0.1 to 0.4), required. It pays for "
+                    "freight, relabelling, intermediaries' margins and the risk of seizure. It is lost to the world (no one "
+                    "receives it), and it bounds the restriction's price wedge while capacity remains." + UNCERTAIN_HELP)
+    capacity: Annotated[
+        Optional[_CapacityShare],
+        BeforeValidator(_capacity_unlimited),
+        WithJsonSchema({"anyOf": [
+            {"type": "string", "const": "unlimited"},
+            {"type": "number", "minimum": 0, "maximum": 1},
+            _DIST_PLACEHOLDER,
+        ]}),
+    ] = Field(None, json_schema_extra={"default": "unlimited"}, description="How much can be routed through third countries, as a share in [0, 1] of the "
+                                "baseline flows from the origin to the restricted destinations, or 'unlimited' "
+                                "(default). When the route is full, the wedge can exceed `cost` and the scarcity "
+                                "rent goes to the intermediaries." + UNCERTAIN_HELP)
+
+
+def _is_zero(v) -> bool:
+    if isinstance(v, _DistBase):
+        a, b = v.support()
+        return a == b == 0.0
+    return float(v) == 0.0
+
+
 class ExportRestriction(_Timed):
-    """Export cap or ban from one origin to a set of destinations."""
+    """Export cap or ban from one origin to a set of destinations, optionally with a transshipment route."""
 
     type: Literal["export_restriction"] = Field(description="Policy type.")
     minerals: CodesOrAll = Field("all", description=_MINERALS_HELP)
     origin: Code = Field(description="Restricting exporter (one region).")
     destinations: CodesOrAll = Field("all", description="Regions or groups whose imports from the origin are capped, or 'all' (every other region; default).")
-    cap_share: Share = Field(description="Allowed exports as a share of baseline flows to the destinations, in [0, 1] (0 = ban)." + UNCERTAIN_HELP)
-    leakage: Share = Field(0.0, description="Share of the baseline flow that still arrives through third countries despite the cap, in [0, 1]. Default 0." + UNCERTAIN_HELP)
+    cap_share: Share = Field(description="Allowed direct exports as a share of baseline flows to the destinations, in [0, 1] (0 = ban). The quota rent on them goes to the exporter." + UNCERTAIN_HELP)
+    leakage: Share = Field(0.0, description="Shorthand for a free route of limited size: the share of the baseline flow above the cap that still arrives through third countries, in [0, 1]. Default 0 (no route). The special case transshipment: {cost: 0, capacity: leakage x (1 - cap_share)}, so the allowed share is cap_share + leakage (1 - cap_share). Not together with transshipment (use transshipment to give the route a cost)." + UNCERTAIN_HELP)
+    transshipment: Optional[Transshipment] = Field(None, description=_TRANSSHIPMENT_HELP)
+
+    @field_validator("transshipment")
+    @classmethod
+    def _not_with_leakage(cls, v, info: ValidationInfo):
+        lk = info.data.get("leakage")
+        if v is not None and lk is not None and not _is_zero(lk):
+            raise ValueError("give either leakage (a free route, the version-1 shorthand) or transshipment (a route "
+                             "with a cost and a capacity), not both; leakage l is the same as transshipment: "
+                             "{cost: 0, capacity: l x (1 - cap_share)}")
+        return v
+
+
+class ExportTax(_Timed):
+    """Ad valorem export tax (export duty) charged by one origin on its exports to some destinations."""
+
+    type: Literal["export_tax"] = Field(description="Policy type.")
+    minerals: CodesOrAll = Field("all", description=_MINERALS_HELP)
+    origin: Code = Field(description="Taxing exporter (one region); the revenue goes to its government.")
+    destinations: CodesOrAll = Field("all", description="Regions or groups whose imports from the origin are taxed, or 'all' (every other region; default). Domestic sales are never taxed.")
+    rate: uncertain(0, 5, what="an export tax rate (a fraction, 0.2 = 20%)") = Field(
+        description="Ad valorem rate as a fraction of the origin's (domestic) price (0.2 = 20%), such as China's 15-25% "
+                    "export duties on rare earths in 2007-2015. Revenue, rate x origin price x exports, goes to the "
+                    "origin's government." + UNCERTAIN_HELP)
 
 
 class Stockpile(_Timed):
@@ -569,7 +665,7 @@ class Outage(_Timed):
 
 
 Policy = Annotated[
-    Union[Tariff, PriceFloor, MinimumImportPrice, ExportRestriction, Stockpile, Offtake,
+    Union[Tariff, PriceFloor, MinimumImportPrice, ExportRestriction, ExportTax, Stockpile, Offtake,
           CapacityProject, Outage],
     Field(discriminator="type"),
 ]
@@ -668,6 +764,7 @@ class Scenario(_Model):
         "pert", description="How the dataset's (low, central, high) elasticities are drawn when no parameter overrides them: 'fixed' (central), 'uniform' (low-high), 'triangular' or 'pert' (mode = central). Default pert.")
     parameters: list[Parameter] = Field([], description="Parameter overrides (elasticities, dynamics) for some minerals/regions; later entries win where they overlap.")
     dynamics: Dynamics = Field(default_factory=Dynamics, description="Defaults of the dynamic model (assumptions; see each field).")
+    trade: Trade = Field(default_factory=Trade, description="Options of the trade model: latent links (see its fields).")
     policies: list[Policy] = Field([], description="Policy instruments, each discriminated by `type`: " + ", ".join(POLICY_TYPES) + ".")
     events: list[Event] = Field([], description="Random events that policies can depend on (`when`), discriminated by `type`: " + ", ".join(EVENT_TYPES) + ".")
     outputs: Outputs = Field(default_factory=Outputs, description="Reporting options.")

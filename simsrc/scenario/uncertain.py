@@ -7,6 +7,8 @@ names and field names, never on the order or presence of other elements:
 - ``dynamics.FIELD``                      (e.g. ``dynamics.lead_time``)
 - ``parameters.NAME.value``               (e.g. ``parameters.eps_chn.value``)
 - ``policies.NAME.FIELD``                 (e.g. ``policies.ga_ge_sb_ban_us.leakage``)
+- ``policies.NAME.BLOCK.FIELD``           fields of a nested block (e.g.
+  ``policies.no46_us_ban.transshipment.cost``, ``policies.no46_us_ban.transshipment.capacity``)
 - ``events.NAME.FIELD``                   (e.g. ``events.section232.success_probability``)
 - ``elasticities.MINERAL.KIND``           dataset elasticities drawn from their (low, central,
   high) range as ``elasticity_ranges`` says, unless a parameter overrides that elasticity for
@@ -15,6 +17,7 @@ names and field names, never on the order or presence of other elements:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import get_args
 
@@ -37,8 +40,8 @@ class UncertainInput:
     distribution : Distribution
         Its distribution (:class:`Fixed` for plain numbers when listed).
     path : tuple
-        Key path in the resolved scenario (``("policies", 3, "leakage")``); empty for dataset
-        elasticities.
+        Key path in the resolved scenario (``("policies", 3, "leakage")``,
+        ``("policies", 3, "transshipment", "cost")``); empty for dataset elasticities.
     description : str
         What the number is (the field's description, first sentence).
     """
@@ -90,6 +93,9 @@ def _walk(obj: BaseModel, name: str, path: tuple, out: list, include_fixed: bool
             d = as_distribution(v)
             if include_fixed or not isinstance(d, Fixed):
                 out.append(UncertainInput(f"{name}.{field}", d, path + (field,), _first_sentence(info.description)))
+        elif isinstance(v, BaseModel):
+            # a nested block (e.g. an export restriction's transshipment): NAME.BLOCK.FIELD
+            _walk(v, f"{name}.{field}", path + (field,), out, include_fixed)
 
 
 def uncertain_inputs(scenario: Scenario, *, include_fixed: bool = False, include_dataset: bool = True) -> list[UncertainInput]:
@@ -124,6 +130,8 @@ def uncertain_inputs(scenario: Scenario, *, include_fixed: bool = False, include
                        for p in scenario.parameters):
                     continue
                 c, lo, hi = md.elasticities[kind]
+                if not all(math.isfinite(x) for x in (c, lo, hi)):
+                    continue  # not a number to draw (e.g. no backstop: inf); the engine takes the value as is
                 d = dataset_distribution(scenario.elasticity_ranges, c, lo, hi)
                 if include_fixed or not isinstance(d, Fixed):
                     out.append(UncertainInput(f"elasticities.{m}.{kind}", d, (),
