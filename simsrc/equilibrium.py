@@ -389,8 +389,9 @@ def solve(cal: Calibration, inputs: MarketInputs | None = None, *, z0=None,
         From :func:`simsrc.calibrate.calibrate`.
     inputs : MarketInputs, optional
         Period policies and state; default :meth:`MarketInputs.baseline`.
-    z0 : array_like (R + NC,), optional
-        Warm start: log origin price indices, then log cap wedges ``log(1 + lam)``.
+    z0 : array_like (R + 3 NC,), optional
+        Warm start: log origin price indices, then log wedges ``log(1 + lam)``, then the
+        scaled transshipped quantities and route rents (see the kernel's docstring).
         Default: the baseline (zeros).
     tol : float
         Convergence tolerance (max relative excess supply and FB residual).
@@ -409,9 +410,10 @@ def solve(cal: Calibration, inputs: MarketInputs | None = None, *, z0=None,
     R = cal.n_regions
     NC = len(inputs.cap)
     args = _kernel_args(cal, inputs)
-    z = np.zeros(R + 2 * NC) if z0 is None else np.array(z0, dtype=float)
-    if z.shape != (R + 2 * NC,):
-        raise CalibrationError(f"z0 must have {R + 2 * NC} entries (R log prices, NC log wedges, NC route shares)")
+    z = np.zeros(R + 3 * NC) if z0 is None else np.array(z0, dtype=float)
+    if z.shape != (R + 3 * NC,):
+        raise CalibrationError(f"z0 must have {R + 3 * NC} entries (R log prices, NC log wedges, NC transshipped "
+                               "quantities, NC route rents)")
     ostat = np.zeros(R, dtype=np.int64)
     ws = keq.make_workspace(R, NC)
     status, iters = keq.solve_market(*args, z, ostat, ws, float(tol), int(max_iter))

@@ -178,9 +178,17 @@ def compile_market(scn, mineral: str) -> MarketSpec:
                 # version 1's leakage l: a free route of capacity l (1 - share) of baseline
                 # flows, so the allowed share is share + l (1 - share) (docs/model.md sec. 8)
                 route = {"cost": 0.0, "tshare": None, "leak": _value(pol, "leakage", pre)}
-            layers.append(Layer("cap", pol.name, pol, window,
-                                {"share": _value(pol, "cap_share", pre), **route},
-                                {"origin": o, "dest": dest}))
+            values = {"share": _value(pol, "cap_share", pre), **route}
+            if getattr(pol, "per_destination", False):
+                # one restriction per destination it ships to (latent links included), sharing
+                # the policy's (uncertain) numbers
+                for j in np.nonzero(dest * (cal.X0[o] > 0))[0]:
+                    one = np.zeros_like(dest)
+                    one[j] = 1
+                    layers.append(Layer("cap", f"{pol.name}[{regions[j]}]", pol, window, dict(values),
+                                        {"origin": o, "dest": one}))
+            else:
+                layers.append(Layer("cap", pol.name, pol, window, values, {"origin": o, "dest": dest}))
         elif ExportTax is not None and isinstance(pol, ExportTax):
             o = regions.index(pol.origin)
             dest = _mask(pol.destinations, regions, groups)

@@ -90,6 +90,9 @@ def _paths(rng, mineral, tariff=True):
         "floor_fiscal_cost": np.zeros((n, T, R)), "stockpile": np.zeros((n, T, R)),
         "cs_change": -(consumer / price - 1) * usd * consumption * 0.5,
         "ps_change": (origin / price - 1) * usd * production * 0.5,
+        "fob_price": origin * 1.05, "export_tax_revenue": np.zeros((n, T, R)),
+        "transship_cost": np.zeros((n, T, R)), "intermediary_rent": np.zeros((n, T, R)),
+        "backstop_substitution": np.zeros((n, T, R)),
         "converged": np.ones((n, T, R)),
         "share_CHN": np.clip(rng.normal(0.6, 0.05, (n, T, R)), 0, 1),
     }

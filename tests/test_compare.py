@@ -87,7 +87,7 @@ def test_producer_floor_raises_us_production_at_a_fiscal_cost(tmp_path):
     assert (a.npv_floor_fiscal_cost > 0).all() and (b.npv_floor_fiscal_cost == 0).all()
 
 
-def test_ban_raises_non_chinese_prices_and_china_quota_rent(tmp_path):
+def test_ban_raises_non_chinese_prices_and_pays_rents_to_the_right_party(tmp_path):
     base = _scn(tmp_path, "base")
     ban = _scn(tmp_path, "ban", policies=[{"name": "b", "type": "export_restriction", "minerals": ["gallium"],
                                            "origin": "CHN", "destinations": ["USA", "JPN"], "cap_share": 0,
@@ -100,8 +100,13 @@ def test_ban_raises_non_chinese_prices_and_china_quota_rent(tmp_path):
         assert (a.xs(r, level="region").mean_origin_price > b.xs(r, level="region").mean_origin_price).all(), r
     for r in ("USA", "JPN"):  # consumer prices in the banned destinations rise
         assert (a.xs(r, level="region").mean_consumer_price > b.xs(r, level="region").mean_consumer_price).all(), r
-    assert (a.xs("CHN", level="region").npv_quota_rent > 0).all()
+    # a ban with leakage is a free route of capacity 0.2 x baseline: no direct exports, so no
+    # quota rent for China; the scarcity rent of the full route goes to intermediaries
+    assert (a.xs("CHN", level="region").npv_quota_rent == 0).all()
     assert (b.xs("CHN", level="region").npv_quota_rent == 0).all()
+    for r in ("USA", "JPN"):
+        assert (a.xs(r, level="region").npv_intermediary_rent > 0).all(), r
+        assert (a.xs(r, level="region").npv_transship_cost == 0).all(), r  # leakage is free
 
 
 def test_counterfactual_key_and_errors(tmp_path):

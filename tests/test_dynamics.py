@@ -234,35 +234,46 @@ def test_dask_executor_gives_identical_results(tmp_path):
     assert Results(dist.path).manifest["executor"] == "dask"
 
 
-def test_overlapping_restrictions_take_the_tightest():
-    """A ban with generous leakage does not loosen a tighter licensing cap on the same flow."""
+def test_overlapping_restrictions_are_composed_as_separate_restrictions():
+    """Each restriction layer in force is one restriction of the solver (they compound on the
+    flows they share): direct cap = share x baseline flows to its destinations, route cost,
+    route capacity = capacity share x the same flows; export taxes add up."""
     from simsrc.kernels.dynamics import compose_trade_policies
 
     R = 3
     X0 = np.array([[5.0, 3.0, 2.0], [0.0, 4.0, 0.0], [0.0, 0.0, 6.0]])
     T0 = np.ones((R, R))
-    # layer 0: licensing, all destinations, share 0.6; layer 1: ban to region 1 with leakage 0.8
+    # layer 0: licensing, all destinations, share 0.6, no route; layer 1: ban to region 1 with
+    # a route at cost 0.2 and capacity 0.5
     cap_origin = np.array([0, 0])
     cap_dest = np.array([[0, 1, 1], [0, 1, 0]], dtype=np.uint8)
     share = np.array([[0.6, 0.0]])
-    leak = np.array([[0.0, 0.8]])
-    act = np.ones((1, 1, 2), dtype=np.uint8)
-    out = dict(rate=np.empty((R, R)), Tf=np.empty((R, R)), capk=np.empty((R, R), dtype=np.int64),
-               cap=np.empty(2), eff=np.empty(2), mip=np.empty((R, R)), und=np.empty((R, R), dtype=np.uint8))
+    cost = np.array([[np.inf, 0.2]])
+    tshare = np.array([[np.inf, 0.5]])
+    act = np.array([[[1, 1]]], dtype=np.uint8)
+    etx_origin = np.array([0, 0])
+    etx_dest = np.array([[0, 1, 1], [0, 1, 0]], dtype=np.uint8)
+    etx_rate = np.array([[0.1, 0.05]])
+    etx_act = np.ones((1, 1, 2), dtype=np.uint8)
+    out = dict(rate=np.empty((R, R)), Tf=np.empty((R, R)), etax=np.empty((R, R)),
+               rk_on=np.empty(2, dtype=np.uint8), cap=np.empty(2), tcost=np.empty(2), tcap=np.empty(2),
+               mip=np.empty((R, R)), und=np.empty((R, R), dtype=np.uint8))
     none3 = np.zeros((0, R, R))
-    compose_trade_policies(0, 0, X0, T0, none3, np.zeros(0, dtype=np.int64), np.zeros((1, 0)),
-                           np.zeros((1, 1, 0), dtype=np.uint8), cap_origin, cap_dest, share, leak, act,
-                           np.zeros((0, R), dtype=np.uint8), np.zeros(0), np.zeros(0, dtype=np.uint8),
-                           np.zeros((1, 1, 0), dtype=np.uint8), **out)
-    assert out["capk"][0, 1] == 0 and out["capk"][0, 2] == 0  # licensing (0.6) is tighter than 0.8
-    assert out["cap"][0] == pytest.approx(0.6 * 5.0)
-    leak[0, 1] = 0.3  # now the ban (0.3) is tighter on the flow to region 1
-    compose_trade_policies(0, 0, X0, T0, none3, np.zeros(0, dtype=np.int64), np.zeros((1, 0)),
-                           np.zeros((1, 1, 0), dtype=np.uint8), cap_origin, cap_dest, share, leak, act,
-                           np.zeros((0, R), dtype=np.uint8), np.zeros(0), np.zeros(0, dtype=np.uint8),
-                           np.zeros((1, 1, 0), dtype=np.uint8), **out)
-    assert out["capk"][0, 1] == 1 and out["capk"][0, 2] == 0
-    assert out["cap"][1] == pytest.approx(0.3 * 3.0) and out["cap"][0] == pytest.approx(0.6 * 2.0)
+    args = (0, 0, X0, T0, none3, np.zeros(0, dtype=np.int64), np.zeros((1, 0)),
+            np.zeros((1, 1, 0), dtype=np.uint8), cap_origin, cap_dest, share, cost, tshare, act,
+            etx_origin, etx_dest, etx_rate, etx_act,
+            np.zeros((0, R), dtype=np.uint8), np.zeros(0), np.zeros(0, dtype=np.uint8),
+            np.zeros((1, 1, 0), dtype=np.uint8))
+    compose_trade_policies(*args, **out)
+    assert list(out["rk_on"]) == [1, 1]
+    assert out["cap"][0] == pytest.approx(0.6 * 5.0) and out["cap"][1] == 0.0
+    assert np.isinf(out["tcost"][0]) and np.isinf(out["tcap"][0])
+    assert out["tcost"][1] == 0.2 and out["tcap"][1] == pytest.approx(0.5 * 3.0)
+    assert out["etax"][0, 1] == pytest.approx(0.15) and out["etax"][0, 2] == pytest.approx(0.1)
+    assert out["etax"][0, 0] == 0.0 and np.all(out["Tf"] == 1.0)
+    act[0, 0, 1] = 0  # the ban is not in force
+    compose_trade_policies(*args, **out)
+    assert list(out["rk_on"]) == [1, 0]
 
 
 def _tiny(tmp_path, name, policies, periods=12, draws=20, minerals=("gallium",), **extra):

@@ -325,7 +325,8 @@ def test_nonconvergence_is_flagged():
     cal = _three_region()
     inp = replace(baseline_inputs(cal), g=np.array([3.0, 0.2, 2.0]))
     res = solve(cal, inp, max_iter=1)
-    assert not res.converged and res.status == keq.STATUS_MAX_ITER and res.iterations == 1
+    # Newton stops at max_iter, then the Levenberg-Marquardt fallback at max_iter too
+    assert not res.converged and res.status == keq.STATUS_MAX_ITER and res.iterations <= 2
     assert res.max_rel_excess > TOL
     res = solve(cal, inp)
     assert res.converged and res.max_rel_excess < TOL
@@ -347,7 +348,7 @@ def test_workspace_carries_nothing_between_calls():
     rng = np.random.default_rng(8)
     cal_a, cal_b = calibrate(random_mineral(rng, R=8)), calibrate(random_mineral(rng, R=8))
     ws = keq.make_workspace(8, 1)
-    N = 8 + 2
+    N = 8 + 3
     outs = []
     for cal in (cal_a, cal_b, cal_a):
         inp = baseline_inputs(cal)

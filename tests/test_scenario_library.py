@@ -75,10 +75,12 @@ def test_library_has_the_issue_5_scenarios():
 def test_scenario_is_documented_loads_and_runs(path):
     text = path.read_text()
     lines = text.splitlines()
-    # house style: a comment block that names the file, says what it represents and cites FACTS.md
+    # house style: a comment block that names the file, says what it represents and cites public
+    # sources (never a local path)
     assert lines[0].startswith(f"# {path.name} -- "), lines[0]
     header = "\n".join(line for line in lines if line.startswith("#"))
-    assert "What it represents" in header and "FACTS.md" in header
+    assert "What it represents" in header and ("http" in header or "source" in header.lower())
+    assert "../shared" not in text and "/work/" not in text
     raw = yaml.safe_load(text)
     scn = load_scenario(path)
     if path.name != "baseline.yaml":
@@ -172,42 +174,42 @@ def test_allied_minimum_import_price_raises_member_prices_and_levy_revenue(tmp_p
     assert _all_zero(before[["consumer_price", "origin_price", "levy_revenue"]])
 
 
-def test_chinese_escalation_raises_non_chinese_prices_and_chinas_quota_rent(tmp_path):
+def test_chinese_escalation_raises_every_non_chinese_producers_price(tmp_path):
+    """US and Japanese bans and caps on top of China's licensing: every non-Chinese producer's
+    price rises in every draw (in the market they rose: Rotterdam gallium +114% in the six
+    months after the 2023 licensing), China's domestic price falls, and what still reaches the
+    US goes round the ban at a cost."""
     path = _restrict(tmp_path, "china_restrictions_escalate.yaml", ["gallium", "germanium", "graphite"])
     scn = load_scenario(path)
     start = scn.period_index(scn.event("chn_escalation_starts").date)
     info = compare(path, draws=DRAWS, out_dir=tmp_path)
     # in the first period of the escalation (in force in every draw: the regime starts on)
-    producers = {"gallium": ("JPN", "RUS"), "germanium": ("CAN",), "graphite": ("CAN", "ROW", "IND")}
-    # those selling in the US or Japanese market, for the ten-year means (India's graphite stays home)
-    exporters = {"gallium": ("JPN",), "germanium": ("CAN",), "graphite": ("CAN", "ROW")}
-    for m in ("germanium", "graphite"):
+    producers = {"gallium": ("JPN", "KOR", "RUS"), "germanium": ("CAN", "EU", "RUS"),
+                 "graphite": ("CAN", "ROW", "IND", "RUS")}
+    for m, regions in producers.items():
         d = _paths_at(info, m, start)
         for r in ("USA", "JPN"):
-            assert (d.xs(r, level="region").consumer_price > 0).all(), (m, r)
-        for r in producers[m]:
+            c = d.xs(r, level="region").consumer_price
+            # up in most draws; where the baseline's draw already reinstated the same US ban,
+            # the Japanese caps cheapen China's supply and the US price can even fall a little
+            assert (c > 0).mean() > 0.8 and c.mean() > 0, (m, r)
+        for r in regions:
             assert (d.xs(r, level="region").origin_price > 0).all(), (m, r)
-    # China's quota rent: up in every draw where buyers have no other supplier (germanium,
-    # gallium); graphite buyers can switch to Canada or Mozambique, so a ban with low leakage can
-    # cut the rent in some draws (past the rent-maximising cap): up on average
-    rent = _paths_at(info, "germanium", start).xs("CHN", level="region").quota_rent
-    assert (rent > 0).all()
-    assert _paths_at(info, "graphite", start).xs("CHN", level="region").quota_rent.mean() > 0
-    # gallium: in draws where the baseline already reinstated No. 46 the US ban is the same
-    # policy in both runs, so the US effect is zero there; never negative at the start
-    d = _paths_at(info, "gallium", start)
-    us = d.xs("USA", level="region").consumer_price
-    assert (us >= 0).all() and (us > 0).mean() > 0.8
-    for r in producers["gallium"]:
-        assert (d.xs(r, level="region").origin_price > 0).mean() > 0.8, r
-    assert (d.xs("CHN", level="region").quota_rent > 0).all()
+        assert (d.xs("CHN", level="region").origin_price < 0).all(), m
+        # US imports from China still arrive through third countries: the route's cost is paid
+        a, _ = _sides(info, m)
+        assert (a.xs("USA", level="region").npv_transship_cost > 0).all(), m
+    # China's quota rent on its (licensed, direct) exports rises on average where buyers have
+    # no other supplier
+    for m in ("gallium", "germanium"):
+        assert _diff(info, m, "CHN", "npv_quota_rent").mean() > 0, m
     # over the ten years: mean effects across draws
+    exporters = {"gallium": ("JPN",), "germanium": ("CAN",), "graphite": ("CAN", "ROW")}
     for m in ("gallium", "germanium", "graphite"):
         for r in ("USA", "JPN"):
             assert _diff(info, m, r, "mean_consumer_price", rel=True).mean() > 0, (m, r)
         for r in exporters[m]:
             assert _diff(info, m, r, "mean_origin_price", rel=True).mean() > 0, (m, r)
-        assert _diff(info, m, "CHN", "npv_quota_rent").mean() > 0, m
     # before the suspensions end, nothing changes
     p = pd.read_parquet(Path(info.path) / "paths.parquet")
     assert _all_zero(p[p.period < start][["consumer_price", "origin_price", "quota_rent"]])
@@ -225,11 +227,18 @@ def test_section232_tariff_raises_us_price_and_lowers_chinas_price_when_talks_fa
         assert ((_diff(info, m, "USA", "npv_tariff_revenue") > 0) == fail).all(), m
         us = _diff(info, m, "USA", "mean_consumer_price")
         assert (us[fail] > 0).all() and (us[~fail] == 0).all(), m
-    # uncapped markets: China's producer price falls when the tariff starts, and on average
+    # uncapped markets: China's producer price falls on average when the tariff starts; in a
+    # draw it can rise a little, because US buyers switch to the exempt partners (Australia,
+    # South-East Asia), whose exports to China's market then fall (trade diversion)
     for m in ("cobalt", "lithium"):
         d = _paths_at(info, m, deadline + 1).xs("CHN", level="region").origin_price
-        assert (d[fail] < 0).all() and (d[~fail] == 0).all(), m
+        assert d[fail].mean() < 0 and (d[~fail] == 0).all(), m
         assert _diff(info, m, "CHN", "mean_origin_price")[fail].mean() < 0, m
+        # the exempt partners that produce gain
+        for r in ("AUS", "SEA"):
+            e = _paths_at(info, m, deadline + 1).xs(r, level="region").origin_price[fail]
+            if e.notna().any():
+                assert (e > 0).all(), (m, r)
     # antimony: China's licensing cap binds, so its domestic price hardly moves; the tariff is
     # borne by the quota rent (the export price falls)
     rent = _diff(info, "antimony", "CHN", "npv_quota_rent")

@@ -252,7 +252,7 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
     NB = Lmax + 1
     for s in prange(S):
         ws = make_workspace(R, NC)
-        z = np.zeros(R + 2 * NC)
+        z = np.zeros(R + 3 * NC)
         ostat = np.zeros(R, dtype=np.int64)
         Tf = np.empty((R, R))
         Teff = np.empty((R, R))
@@ -376,7 +376,7 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                                       z, ostat, ws, tol, max_iter)
             if status != STATUS_CONVERGED:
                 # one retry from the baseline before flagging the solve as failed
-                for q in range(R + 2 * NC):
+                for q in range(R + 3 * NC):
                     z[q] = 0.0
                 status, it2 = solve_market(X0, T0, w, sigma[s], eta_s, eps[s], Teff, rst, mip, g,
                                            B[s], etab[s], A_seg, K_lim, floor, release,

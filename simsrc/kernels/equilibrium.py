@@ -47,10 +47,10 @@ purchases  (R,)     government purchases of origin i's output (extra demand), t/
 State and outputs
 
 =========  =========  =======================================================================
-z          (R+2NC,)   in: warm start (log origin price indices ``y``, then the log wedges
-                      ``m = log(1 + lam)`` of the restrictions, then the transshipped share
-                      ``s = Xt / tcap`` of bounded routes); out: the solution. Non-finite
-                      entries are replaced by 0 (the baseline).
+z          (R+3NC,)   in: warm start (log origin price indices ``y``, then the log wedges
+                      ``m = log(1 + lam)`` of the restrictions, then the scaled transshipped
+                      quantities ``s``, then the route rents ``nu``); out: the solution.
+                      Non-finite entries are replaced by 0 (the baseline).
 ostat      (R,)       int64 out: origin status (:data:`ORIGIN_SOLVED`, ...)
 ws         tuple      workspace ``make_workspace(R, NC)``
 =========  =========  =======================================================================
@@ -78,10 +78,17 @@ Equations (docs/model.md sec. 2)
     (:data:`CAP_ACTIVE`); ``q = 0`` removes the variety (:data:`CAP_BAN`);
   * a free route (``c = 0``, finite ``L``): the same row with the allowance ``q + L``;
     unlimited and free: no restriction (:data:`CAP_IDLE`);
-  * an unlimited route at ``c > 0``: box row ``min(m, max(m - log(1+c), log q - log E))``,
-    i.e. ``0 <= lam <= c`` (:data:`CAP_BOX`); with ``q = 0`` the wedge is ``c`` (:data:`CAP_FIXED`);
-  * a bounded route at ``c > 0`` (:data:`CAP_ROUTE`): ``FB(m, (q + s L - E) / E0)`` and the box
-    row ``min(s, max(s - 1, log(1+c) - m))`` for the transshipped share ``s`` in [0, 1].
+  * an unlimited route at ``c > 0`` (:data:`CAP_BOX`): unknowns ``m`` and the transshipped
+    quantity ``s = Xt / E0`` (``E0`` the baseline restricted flows), rows
+    ``FB(m, (q + s E0 - E) / E0)`` and ``FB(s, log(1 + c) - m)``, so ``0 <= lam <= c``; with
+    ``q = 0`` the wedge is ``c`` and everything is transshipped (:data:`CAP_FIXED`, no row);
+  * a bounded route at ``c > 0`` (:data:`CAP_ROUTE`): unknowns ``m``, ``s = Xt / L`` and the
+    route's scarcity rent ``nu = mu`` (a rate on the export price), rows
+    ``FB(m, (q + s L - E) / E0)``, ``FB(s, c + nu - lam)`` and ``FB(nu, 1 - s)``.
+
+  Every row is a Fischer-Burmeister function, whose squared norm is continuously
+  differentiable, so a Newton step is a descent direction of the merit function (a mid/box
+  formulation stalled at its kinks).
 
 Special rows and columns (no NaN, well-posed Newton system):
 
@@ -128,9 +135,9 @@ CAP_ACTIVE = 0
 CAP_BAN = 1
 #: Restriction not in force, on no open flow, or made void by a free unlimited route: wedge 0.
 CAP_IDLE = 2
-#: Cap with an unlimited transshipment route at a cost: wedge in [0, cost] (box row).
+#: Cap with an unlimited transshipment route at a cost: wedge in [0, cost] (two rows).
 CAP_BOX = 3
-#: Cap with a bounded transshipment route at a cost: FB row on the cap and a box row on the route.
+#: Cap with a bounded transshipment route at a cost: rows on the cap, the route and its capacity.
 CAP_ROUTE = 4
 #: Ban with an unlimited route at a cost: every unit is transshipped, wedge = cost (no row).
 CAP_FIXED = 5
@@ -156,6 +163,16 @@ PIVOT_TOL = 1e-300
 FB_KINK_TOL = 1e-14
 #: Generalised derivative weight of the FB function at its kink, ``1 - 1/sqrt(2)``.
 FB_KINK_WEIGHT = 1.0 - 1.0 / math.sqrt(2.0)
+#: Distance (in logs) from a kink within which a stalled Newton iteration retries with the
+#: Jacobian of the kink's other side (see :func:`_evaluate`).
+KINK_FLIP = 1e-3
+#: Levenberg-Marquardt fallback (after a failed Newton run): iteration limit, initial damping
+#: relative to the largest diagonal element of J'J, and damping factors on success / failure.
+LM_MAX_ITER = 300
+#: (The fallback is also bounded by the caller's ``max_iter``.)
+LM_LAMBDA0 = 1e-4
+LM_DOWN = 3.0
+LM_UP = 4.0
 #: Default convergence tolerance (docs/model.md sec. 2).
 DEFAULT_TOL = 1e-10
 #: Default iteration limit.
@@ -165,20 +182,21 @@ DEFAULT_MAX_ITER = 100
 # Open flows are kept in per-destination lists: entry (j, c) is the c-th open flow into j, from
 # origin dv[j, c]. The Newton system has n = (solved origins) + (restriction wedges) +
 # (bounded routes) unknowns; ol[q] is the index in z of unknown q.
-# (N, N) float blocks, N = R + 2 NC
-(_M_TT, _M_LTT, _M_WTS, _M_X0M, _M_E, _M_X, _M_MB, _M_SH, _M_H, _M_JAC, _M_LW) = range(11)
-_N_MAT = 11
+# (N, N) float blocks, N = R + 3 NC
+(_M_TT, _M_LTT, _M_WTS, _M_X0M, _M_E, _M_X, _M_MB, _M_SH, _M_H, _M_JAC, _M_LW, _M_LM) = range(12)
+_N_MAT = 12
 # (N,) float vectors
 (_V_P, _V_PS, _V_PM, _V_LOGP, _V_DM, _V_DSR, _V_CAPE, _V_LK0, _V_WN, _V_FEPS, _V_CS, _V_CH,
- _V_E0, _V_MC, _V_LB, _V_E, _V_B, _V_F, _V_DZ, _V_ZT, _V_FT, _V_TMP) = range(22)
-_N_VEC = 22
+ _V_E0, _V_MC, _V_LB, _V_E, _V_B, _V_F, _V_DZ, _V_ZT, _V_FT, _V_TMP, _V_LSC, _V_B2,
+ _V_TCE) = range(25)
+_N_VEC = 25
 # (N, N) int blocks
 (_IM_OPEN, _IM_DV, _IM_POS, _IM_FKN, _IM_OV, _IM_OC, _IM_SPEC, _IM_CJ, _IM_CC) = range(9)
 _N_IMAT = 9
 # (N,) int vectors
 (_I_DSTAT, _I_CSTAT, _I_CORIG, _I_PIV, _I_DN, _I_ODN, _I_NSPEC, _I_CT, _I_FAST, _I_OL,
- _I_DL, _I_UPOS, _I_BRA, _I_BRB) = range(14)
-_N_IVEC = 14
+ _I_DL, _I_UPOS) = range(12)
+_N_IVEC = 12
 
 
 @njit(cache=True)
@@ -190,12 +208,12 @@ def make_workspace(R, NC):
     Returns
     -------
     tuple
-        ``(wm, wv, im, iv, fk)``: float64 ``(11, N, N)``, float64 ``(22, N)``, int64
-        ``(9, N, N)``, int64 ``(14, N)`` and int64 ``(N, N, max(NC, 1))`` arrays with
-        ``N = R + 2 NC`` (``fk[j, c]`` lists the restrictions covering open flow ``(j, c)``).
+        ``(wm, wv, im, iv, fk)``: float64 ``(12, N, N)``, float64 ``(25, N)``, int64
+        ``(9, N, N)``, int64 ``(12, N)`` and int64 ``(N, N, max(NC, 1))`` arrays with
+        ``N = R + 3 NC`` (``fk[j, c]`` lists the restrictions covering open flow ``(j, c)``).
         Nothing is carried between calls.
     """
-    N = R + 2 * NC
+    N = R + 3 * NC
     return (np.zeros((_N_MAT, N, N)), np.zeros((_N_VEC, N)),
             np.zeros((_N_IMAT, N, N), dtype=np.int64), np.zeros((_N_IVEC, N), dtype=np.int64),
             np.zeros((N, N, max(NC, 1)), dtype=np.int64))
@@ -291,16 +309,47 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, release, purchases
                 uniform = 0
         else:
             dstat[j] = 0
-    # restriction types from their parameters
+    # restrictions on exactly the same flows: the one with the lowest direct cap governs, with
+    # its route limited so that the total never exceeds what any of the others allows (a
+    # second quantity cap on the same aggregate could only bind with a zero wedge, and the
+    # pair would make the Newton system degenerate; docs/model.md sec. 8)
+    tce = wv[_V_TCE]
     for k in range(NC):
         corig[k] = rk_orig[k]
+        tce[k] = tcap[k]
+        cstat[k] = -1 if rk_on[k] == 1 else CAP_IDLE
+    for k in range(NC):
+        if cstat[k] != -1:
+            continue
+        for k2 in range(k + 1, NC):
+            if cstat[k2] != -1 or corig[k2] != corig[k]:
+                continue
+            same = True
+            for j in range(R):
+                if j != corig[k] and rk_dest[k, j] != rk_dest[k2, j]:
+                    same = False
+                    break
+            if not same:
+                continue
+            q1 = max(cap[k], 0.0)
+            q2 = max(cap[k2], 0.0)
+            al1 = q1 + (tce[k] if tcost[k] < np.inf else 0.0)
+            al2 = q2 + (tce[k2] if tcost[k2] < np.inf else 0.0)
+            if q2 <= q1:
+                tce[k2] = min(tce[k2], max(al1 - q2, 0.0))
+                cstat[k] = CAP_IDLE
+                break
+            tce[k] = min(tce[k], max(al2 - q1, 0.0))
+            cstat[k2] = CAP_IDLE
+    # restriction types from their (effective) parameters
+    for k in range(NC):
         st = CAP_IDLE
         q = cap[k] if cap[k] > 0.0 else 0.0
         ce = q
         mc[k] = 0.0
-        if rk_on[k] == 1:
+        if cstat[k] == -1:
             c = tcost[k]
-            L = tcap[k]
+            L = tce[k]
             if not c < np.inf or not L > 0.0:     # no route
                 st = CAP_BAN if q <= 0.0 else CAP_ACTIVE
             elif c <= 0.0:                         # a free route: extra allowance
@@ -396,8 +445,13 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, release, purchases
             upos[R + k] = -1
             z[R + k] = 0.0
     nm = n
+    lsc = wv[_V_LSC]
     for k in range(NC):
-        if cstat[k] == CAP_ROUTE:
+        st = cstat[k]
+        # the transshipped quantity (unknown s) in units of the route capacity, or of the
+        # baseline restricted flows for an unlimited route
+        lsc[k] = tce[k] if st == CAP_ROUTE else E0[k]
+        if st == CAP_ROUTE or st == CAP_BOX:
             upos[R + NC + k] = n
             ol[n] = R + NC + k
             n += 1
@@ -406,6 +460,16 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, release, purchases
         else:
             upos[R + NC + k] = -1
             z[R + NC + k] = 0.0
+    for k in range(NC):
+        if cstat[k] == CAP_ROUTE:
+            upos[R + 2 * NC + k] = n
+            ol[n] = R + 2 * NC + k
+            n += 1
+            if not math.isfinite(z[R + 2 * NC + k]):
+                z[R + 2 * NC + k] = 0.0
+        else:
+            upos[R + 2 * NC + k] = -1
+            z[R + 2 * NC + k] = 0.0
     for i in range(R):
         odn[i] = 0
     # per-destination lists of open flows, tariff powers (log/exp only where T changed)
@@ -470,8 +534,12 @@ def _fb(a, b):
 
 @njit(cache=True, error_model="numpy")
 def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor,
-              release, purchases, zz, ostat, ws, Fv, no, nd, uniform):
+              release, purchases, zz, ostat, ws, Fv, no, nd, uniform, flip=0.0):
     """Evaluate every intermediate and the residual ``Fv`` (length n) at ``zz``.
+
+    ``flip > 0`` selects, for the Jacobian only, the other one-sided derivative of every kink
+    (minimum import price, capacity, floor, backstop) whose argument is within ``flip`` (in
+    logs) of its threshold; the residual is the same (the functions are continuous there).
 
     Returns ``(merit, rel_bound, max_fb)``: the merit ``0.5 ||F||^2`` (NaN if anything is not
     finite), an upper bound ``max |r| (1 + |r|)`` of the max relative excess supply
@@ -519,8 +587,8 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
     ol = iv[_I_OL]
     dl = iv[_I_DL]
     upos = iv[_I_UPOS]
-    bra = iv[_I_BRA]
-    brb = iv[_I_BRB]
+    lsc = wv[_V_LSC]
+    b2 = wv[_V_B2]
     s_u = sigma[dl[0]] if nd > 0 else 0.0
     for t in range(no):
         i = ol[t]
@@ -560,14 +628,16 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
             LW[j, c] = lw
             lf = math.exp(lw) if nf > 0 else 1.0
             m = mip[i, j]
-            if m > 0.0 and p[i] * T[i, j] * lf < m:
+            bind = m > 0.0 and p[i] * T[i, j] * lf < m
+            near = flip > 0.0 and m > 0.0 and abs(math.log(p[i] * T[i, j] * lf / m)) < flip
+            if bind:
                 v = m / T0[i, j]
                 a = math.exp(-s * math.log(v))   # v^-s
                 eL[j, c] = w[i, j] * a * v
                 XL[j, c] = X0[i, j] * a
-                mb[j, c] = 0.0
+                mb[j, c] = 1.0 if near else 0.0
             else:
-                mb[j, c] = 1.0
+                mb[j, c] = 0.0 if near else 1.0
                 if nf > 0:
                     a = math.exp(-s * lw)
                     eL[j, c] *= a * lf
@@ -584,13 +654,15 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
             continue
         lP = math.log(tot / Wn[j]) / (1.0 - s)
         logP[j] = lP
-        if lP > lB[j]:
+        above = lP > lB[j]
+        if above:
             # above the backstop: D = g B^-eta (P/B)^-etab
             dps = g[j] * math.exp(s * lP - eta[j] * lB[j] - etab[j] * (lP - lB[j]))
-            cH[j] = s - etab[j]
         else:
             dps = g[j] * math.exp((s - eta[j]) * lP)  # D * P^s
-            cH[j] = s - eta[j]
+        if flip > 0.0 and abs(lP - lB[j]) < flip:
+            above = not above
+        cH[j] = s - etab[j] if above else s - eta[j]
         inv = 1.0 / tot
         for c in range(nj):
             x = XL[j, c] * dps
@@ -605,33 +677,34 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
         y = zz[i]
         if fast[i] == 1:
             ey = eps[i] * y
-            if ey < lK0[i]:
+            below = ey < lK0[i]
+            if below:
                 r = math.log(A_seg[i, 0] / Dm[i]) + ey
-                dSr[i] = eps[i]
             else:
                 r = math.log(K_seg[i, 0] / Dm[i])
-                dSr[i] = 0.0
+            if flip > 0.0 and abs(ey - lK0[i]) < flip:
+                below = not below
+            dSr[i] = eps[i] if below else 0.0
         else:
             pe = math.exp(eps[i] * y)
             a0 = A_seg[i, 0] * pe
-            if a0 < K_seg[i, 0]:
-                s_ = a0
-                ds = eps[i] * a0
-            else:
-                s_ = K_seg[i, 0]
-                ds = 0.0
+            below = a0 < K_seg[i, 0]
+            s_ = a0 if below else K_seg[i, 0]
+            if flip > 0.0 and K_seg[i, 0] > 0.0 and abs(math.log(a0 / K_seg[i, 0])) < flip:
+                below = not below
+            ds = eps[i] * a0 if below else 0.0
             if A_seg[i, 1] > 0.0:
-                if floor[i] > 0.0 and p[i] < floor[i]:
-                    a1 = A_seg[i, 1] * Feps[i]
-                    d1 = 0.0
-                else:
-                    a1 = A_seg[i, 1] * pe
-                    d1 = eps[i] * a1
-                if a1 < K_seg[i, 1]:
-                    s_ += a1
+                held = floor[i] > 0.0 and p[i] < floor[i]
+                a1 = A_seg[i, 1] * (Feps[i] if held else pe)
+                if flip > 0.0 and floor[i] > 0.0 and abs(y - math.log(floor[i])) < flip:
+                    held = not held
+                d1 = 0.0 if held else eps[i] * A_seg[i, 1] * pe
+                below = a1 < K_seg[i, 1]
+                s_ += a1 if below else K_seg[i, 1]
+                if flip > 0.0 and K_seg[i, 1] > 0.0 and abs(math.log(a1 / K_seg[i, 1])) < flip:
+                    below = not below
+                if below:
                     ds += d1
-                else:
-                    s_ += K_seg[i, 1]
             dSr[i] = ds / (s_ + release[i])
             r = math.log((s_ + release[i]) / Dm[i])
         Fv[t] = r
@@ -655,33 +728,27 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
             bk = math.log(cape[k]) - math.log(e)
             b[k] = bk
             phi = _fb(m, bk)
-        elif st == CAP_BOX:
-            f = math.log(cape[k]) - math.log(e)
-            b[k] = f
-            hi = m - mc[k]
-            inner = hi if hi >= f else f
-            if m <= inner:
-                phi = m
-                bra[k] = 0
-            else:
-                phi = inner
-                bra[k] = 1 if f > hi else 0
-        else:  # CAP_ROUTE
+        else:  # CAP_BOX or CAP_ROUTE: direct cap, route and (bounded) route capacity
             sv = zz[R + NC + k]
-            bl = (cape[k] + sv * tcap[k] - e) / E0[k]
+            bl = (cape[k] + sv * lsc[k] - e) / E0[k]
             b[k] = bl
             phi = _fb(m, bl)
-            f2 = mc[k] - m
-            inner = sv - 1.0 if sv - 1.0 >= f2 else f2
-            if sv <= inner:
-                phib = sv
-                brb[k] = 0
+            if st == CAP_ROUTE:
+                nu = zz[R + 2 * NC + k]
+                f2 = 1.0 + tcost[k] + nu - math.exp(m)   # c + mu - lam
+                phin = _fb(nu, 1.0 - sv)
+                Fv[upos[R + 2 * NC + k]] = phin
+                merit += phin * phin
+                a = abs(phin)
+                if not a <= max_fb:
+                    max_fb = a
             else:
-                phib = inner
-                brb[k] = 1 if f2 > sv - 1.0 else 0
-            Fv[upos[R + NC + k]] = phib
-            merit += phib * phib
-            a = abs(phib)
+                f2 = mc[k] - m
+            b2[k] = f2
+            phis = _fb(sv, f2)
+            Fv[upos[R + NC + k]] = phis
+            merit += phis * phis
+            a = abs(phis)
             if not a <= max_fb:
                 max_fb = a
         Fv[upos[R + k]] = phi
@@ -740,8 +807,8 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd):
     ol = iv[_I_OL]
     dl = iv[_I_DL]
     upos = iv[_I_UPOS]
-    bra = iv[_I_BRA]
-    brb = iv[_I_BRB]
+    lsc = wv[_V_LSC]
+    b2 = wv[_V_B2]
     # H[j, :] = (s_j - eta_j) d log P_j / d unknowns (a dense row per destination)
     for u in range(nd):
         j = dl[u]
@@ -814,41 +881,49 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd):
                     Jac[r, col] += o
         if k < 0:
             Jac[r, r] += dSr[i]
-    # restriction rows: generalised derivatives of the FB and mid functions
+    # restriction rows: generalised derivatives of the FB functions
     for k in range(NC):
         st = cstat[k]
         rr = upos[R + k]
         if rr < 0:
             continue
         mu = zz[R + k]
-        if st == CAP_BOX:
-            if bra[k] == 0:
-                for c in range(n):
-                    Jac[rr, c] = 0.0
-                Jac[rr, rr] = 1.0
-            continue
-        if st == CAP_ROUTE:
-            # slack (q + s L - E) / E0: d = (E / E0) d(-log E) + (L / E0) ds
+        if st == CAP_BOX or st == CAP_ROUTE:
+            # slack (q + s Lsc - E) / E0: d = (E / E0) d(-log E) + (Lsc / E0) ds
             rs = upos[R + NC + k]
             f = E[k] / E0[k]
             for c in range(n):
                 Jac[rr, c] *= f
-            Jac[rr, rs] += tcap[k] / E0[k]
-            if brb[k] == 0:
-                Jac[rs, rs] = 1.0
+            Jac[rr, rs] += lsc[k] / E0[k]
+            # route row FB(s, f2): f2 = c + nu - lam (bounded) or log(1 + c) - m (unlimited)
+            sv = zz[R + NC + k]
+            wa, wf = _fb_weights(sv, b2[k])
+            Jac[rs, rs] += wa
+            if st == CAP_ROUTE:
+                rn = upos[R + 2 * NC + k]
+                nu = zz[R + 2 * NC + k]
+                Jac[rs, rr] -= wf * math.exp(mu)
+                Jac[rs, rn] += wf
+                # capacity row FB(nu, 1 - s)
+                wa, wf = _fb_weights(nu, 1.0 - sv)
+                Jac[rn, rn] += wa
+                Jac[rn, rs] -= wf
             else:
-                Jac[rs, rr] = -1.0
-        bk = b[k]
-        rad = math.sqrt(mu * mu + bk * bk)
-        if rad > FB_KINK_TOL:
-            wl = 1.0 - mu / rad
-            wb = 1.0 - bk / rad
-        else:
-            wl = FB_KINK_WEIGHT
-            wb = FB_KINK_WEIGHT
+                Jac[rs, rr] -= wf
+        wl, wb = _fb_weights(mu, b[k])
         for c in range(n):
             Jac[rr, c] *= wb
         Jac[rr, rr] += wl
+
+
+@njit(cache=True, error_model="numpy")
+def _fb_weights(a, b):
+    """Partial derivatives ``(dFB/da, dFB/db)`` of the Fischer-Burmeister function, with the
+    generalised element ``1 - 1/sqrt(2)`` at its kink."""
+    rad = math.sqrt(a * a + b * b)
+    if rad > FB_KINK_TOL:
+        return 1.0 - a / rad, 1.0 - b / rad
+    return FB_KINK_WEIGHT, FB_KINK_WEIGHT
 
 
 @njit(cache=True, error_model="numpy")
@@ -945,9 +1020,27 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_s
     iterations : int
         Newton iterations taken.
     """
-    wm, wv, im, iv, fk = ws
     n, no, nm, nd, uniform = _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor,
                                     release, purchases, A_seg, K_seg, z, ostat, ws)
+    status, it = _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
+                         floor, release, purchases, z, ostat, ws, tol, max_iter, n, no, nm, nd,
+                         uniform)
+    if status == STATUS_CONVERGED or status == STATUS_NONFINITE:
+        return status, it
+    # a Newton run that stalls (degenerate or nearly singular systems: overlapping
+    # restrictions on the same flows, dead zones behind a minimum import price) is continued
+    # from its last iterate by Levenberg-Marquardt on the same residual
+    st2, it2 = _levenberg_marquardt(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg,
+                                    K_seg, floor, release, purchases, z, ostat, ws, tol, max_iter,
+                                    n, no, nm, nd, uniform)
+    return (STATUS_CONVERGED if st2 == STATUS_CONVERGED else status), it + it2
+
+
+@njit(cache=True, error_model="numpy")
+def _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor, release,
+            purchases, z, ostat, ws, tol, max_iter, n, no, nm, nd, uniform):
+    """Semismooth Newton iterations with backtracking (after :func:`_setup`)."""
+    wm, wv, im, iv, fk = ws
     F = wv[_V_F]
     dz = wv[_V_DZ]
     zt = wv[_V_ZT]
@@ -965,6 +1058,7 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_s
         return STATUS_NONFINITE, 0
     it = 0
     chord = False
+    flipped = False
     while True:
         if mrel < tol and mfb < tol:
             return STATUS_CONVERGED, it
@@ -1007,7 +1101,16 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_s
                           floor, release, purchases, z, ostat, ws, F, no, nd, uniform)
                 chord = False
                 continue
+            if not flipped:
+                # stalled next to a kink (a minimum import price, a capacity limit, a floor
+                # or the backstop about to switch): take the Jacobian of the other side of
+                # every kink within KINK_FLIP of z once
+                _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
+                          floor, release, purchases, z, ostat, ws, F, no, nd, uniform, KINK_FLIP)
+                flipped = True
+                continue
             return STATUS_LINE_SEARCH, it
+        flipped = False
         chord = t == 1.0 and ft <= CHORD_RATIO * CHORD_RATIO * f
         for q in range(N):
             z[q] = zt[q]
@@ -1016,6 +1119,92 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_s
         f = ft
         mrel = mrel_t
         mfb = mfb_t
+
+
+
+
+
+@njit(cache=True, error_model="numpy")
+def _levenberg_marquardt(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
+                         floor, release, purchases, z, ostat, ws, tol, max_iter, n, no, nm, nd,
+                         uniform):
+    """Levenberg-Marquardt on the same residual from ``z``: steps
+    ``(J'J + lam diag(J'J)) dz = -J'F``, accepted when the merit falls (lam / 3), else
+    lam x 4, at most ``min(max_iter, LM_MAX_ITER)`` steps. Robust where the Newton matrix is
+    (nearly) singular. Returns (status, iterations).
+    """
+    wm, wv, im, iv, fk = ws
+    F = wv[_V_F]
+    dz = wv[_V_DZ]
+    zt = wv[_V_ZT]
+    Ft = wv[_V_FT]
+    gr = wv[_V_TMP]
+    Jac = wm[_M_JAC]
+    JTJ = wm[_M_H]
+    A = wm[_M_LM]
+    piv = iv[_I_PIV]
+    ol = iv[_I_OL]
+    N = z.shape[0]
+    f, mrel, mfb = _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
+                             floor, release, purchases, z, ostat, ws, F, no, nd, uniform)
+    if not math.isfinite(f):
+        return STATUS_NONFINITE, 0
+    lam = -1.0
+    it = 0
+    limit = min(max_iter, LM_MAX_ITER)
+    while it < limit:
+        if mrel < tol and mfb < tol:
+            return STATUS_CONVERGED, it
+        _jacobian(rst, z, ostat, ws, n, no, nm, nd)
+        dmax = 0.0
+        for a in range(n):
+            sg = 0.0
+            for r in range(n):
+                sg += Jac[r, a] * F[r]
+            gr[a] = -sg
+            for b in range(a, n):
+                v = 0.0
+                for r in range(n):
+                    v += Jac[r, a] * Jac[r, b]
+                JTJ[a, b] = v
+                JTJ[b, a] = v
+            if JTJ[a, a] > dmax:
+                dmax = JTJ[a, a]
+        if lam < 0.0:
+            lam = LM_LAMBDA0
+        accepted = False
+        for _try in range(60):
+            for a in range(n):
+                for b in range(n):
+                    A[a, b] = JTJ[a, b]
+                A[a, a] += lam * (JTJ[a, a] + 1e-12 * dmax + 1e-300)
+            if _lu_factor(A, piv, n):
+                _lu_solve(A, piv, gr, dz, n)
+                for q in range(N):
+                    zt[q] = z[q]
+                for q in range(n):
+                    zt[ol[q]] = z[ol[q]] + dz[q]
+                ft, mrel_t, mfb_t = _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B,
+                                              etab, A_seg, K_seg, floor, release, purchases,
+                                              zt, ostat, ws, Ft, no, nd, uniform)
+                if ft < f:
+                    accepted = True
+                    break
+            lam *= LM_UP
+        it += 1
+        if not accepted:
+            return STATUS_LINE_SEARCH, it
+        lam = max(lam / LM_DOWN, 1e-15)
+        for q in range(N):
+            z[q] = zt[q]
+        for q in range(n):
+            F[q] = Ft[q]
+        f = ft
+        mrel = mrel_t
+        mfb = mfb_t
+    if mrel < tol and mfb < tol:
+        return STATUS_CONVERGED, it
+    return STATUS_MAX_ITER, it
 
 
 @njit(cache=True, error_model="numpy")
@@ -1154,12 +1343,12 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, 
             # a slack row converges to |m| < tol, possibly just below 0: report 0
             lam_out[k] = math.expm1(z[R + k]) if z[R + k] > 0.0 else 0.0
             q0 = cap[k] if cap[k] > 0.0 else 0.0
-            if st == CAP_ROUTE:
-                sv = min(max(z[R + NC + k], 0.0), 1.0)
-                xt_out[k] = min(sv * tcap[k], e)
-            elif st == CAP_BOX or tcap[k] < np.inf:
-                # unlimited costly route, or a free bounded one: what exceeds the direct cap
-                xt_out[k] = max(0.0, e - q0) if st == CAP_BOX or tcost[k] <= 0.0 else 0.0
+            if st == CAP_ROUTE or st == CAP_BOX:
+                sv = max(z[R + NC + k], 0.0)
+                xt_out[k] = min(sv * wv[_V_LSC, k], e)
+            elif wv[_V_TCE, k] < np.inf and tcost[k] <= 0.0:
+                # a free bounded route: what exceeds the direct cap goes round it
+                xt_out[k] = max(0.0, e - q0)
         elif st == CAP_FIXED:
             lam_out[k] = tcost[k]
             xt_out[k] = e

@@ -548,6 +548,7 @@ class ExportRestriction(_Timed):
     cap_share: Share = Field(description="Allowed direct exports as a share of baseline flows to the destinations, in [0, 1] (0 = ban). The quota rent on them goes to the exporter." + UNCERTAIN_HELP)
     leakage: Share = Field(0.0, description="Shorthand for a free route of limited size: the share of the baseline flow above the cap that still arrives through third countries, in [0, 1]. Default 0 (no route). The special case transshipment: {cost: 0, capacity: leakage x (1 - cap_share)}, so the allowed share is cap_share + leakage (1 - cap_share). Not together with transshipment (use transshipment to give the route a cost)." + UNCERTAIN_HELP)
     transshipment: Optional[Transshipment] = Field(None, description=_TRANSSHIPMENT_HELP)
+    per_destination: bool = Field(False, description="Apply the cap (and the route) to each destination separately, as licences granted buyer by buyer are, instead of to the destinations' total exports. With a total cap, banning one destination frees quota for the others; with caps per destination it does not. Default false.")
 
     @field_validator("transshipment")
     @classmethod
