@@ -1,4 +1,4 @@
-"""Policy comparison on common random numbers (MODEL.md sec. 6).
+"""Policy comparison on common random numbers (docs/model.md sec. 6).
 
 ``compare(scenario, against)`` runs both scenarios on the same draws and seed. Every random
 stream is keyed by (seed, mineral or shared, element name, draw), so draw ``d`` of both runs
@@ -155,6 +155,21 @@ HEADLINES = [
 ]
 
 
+#: Share of draws whose contribution the tail diagnostic measures (docs/model.md sec. 6).
+TAIL_TOP = 0.01
+
+
+def tail_share(d) -> float:
+    """Share of ``sum |d|`` contributed by the top :data:`TAIL_TOP` of draws ranked by ``|d|``
+    (at least one draw); NaN when every effect is zero."""
+    a = np.sort(np.abs(np.asarray(d, dtype=float)[np.isfinite(d)]))[::-1]
+    tot = a.sum()
+    if not tot > 0:
+        return float("nan")
+    k = max(1, int(np.ceil(TAIL_TOP * len(a))))
+    return float(a[:k].sum() / tot)
+
+
 def paired_effects(path, regions=None, minerals=None, *, level: float = 0.90, seed: int = 0) -> pd.DataFrame:
     """Headline effects of a comparison folder with paired and unpaired intervals.
 
@@ -165,6 +180,11 @@ def paired_effects(path, regions=None, minerals=None, *, level: float = 0.90, se
 
     Relative measures (prices, production) are in percent of the counterfactual's per-draw
     value; import reliance in percentage points; welfare terms in USD million (NPV).
+
+    ``tail_share`` is the tail diagnostic of the mean (docs/model.md sec. 6): the share of the
+    total absolute effect, ``sum |d|``, contributed by the top 1% of draws ranked by ``|d|``
+    (at least one draw). About 0.01 for a well-behaved effect; above 0.25 a handful of draws
+    make the mean, which is then not an estimable headline: use the median and interval.
     """
     from .results import Results
 
@@ -202,6 +222,6 @@ def paired_effects(path, regions=None, minerals=None, *, level: float = 0.90, se
                 half = z * d.std(ddof=1) / np.sqrt(len(d))
                 half_u = z * du.std(ddof=1) / np.sqrt(len(du)) if len(du) > 1 else np.nan
                 rows.append({"mineral": m, "region": r, "measure": label, "unit": unit, "median": p50,
-                             "p_lo": p5, "p_hi": p95, "mean": mean, "ci_half_paired": half,
-                             "ci_half_unpaired": half_u, "n": int(ok.sum())})
+                             "p_lo": p5, "p_hi": p95, "mean": mean, "tail_share": tail_share(d),
+                             "ci_half_paired": half, "ci_half_unpaired": half_u, "n": int(ok.sum())})
     return pd.DataFrame(rows)

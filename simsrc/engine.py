@@ -43,7 +43,7 @@ DEFAULT_CHUNK = 1000
 
 
 def output_names(spec_or_watched) -> list[str]:
-    """Output columns: MODEL.md sec. 5 outputs, then ``share_<ORIGIN>`` per watched origin."""
+    """Output columns: docs/model.md sec. 5 outputs, then ``share_<ORIGIN>`` per watched origin."""
     watched = spec_or_watched if isinstance(spec_or_watched, list) else spec_or_watched.watched_names
     return list(OUTPUTS) + [f"share_{w}" for w in watched]
 

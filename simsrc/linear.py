@@ -2,7 +2,7 @@
 
 GSIM (Francois & Hall 2003, "Global Simulation Analysis of Industry-Level Trade Policy") writes
 every equation of the Armington model in proportional changes around the benchmark and solves
-a linear system in the exporters' world price changes ``x[i]`` (MODEL.md sec. 2, "Linear mode").
+a linear system in the exporters' world price changes ``x[i]`` (docs/model.md sec. 2, "Linear mode").
 With the same calibration as the levels model (:mod:`simsrc.calibrate`):
 
 - proportional change of the delivered price ``dpd[i,j] = x[i] + dT[i,j]``, with

@@ -86,7 +86,7 @@ def _triple(minerals, name):
 
 
 def test_armington_homogeneous_metals_and_graphite(minerals):
-    """MODEL.md v2: refined metals and oxides are close to homogeneous (central >= 8, ranges far
+    """docs/model.md v2: refined metals and oxides are close to homogeneous (central >= 8, ranges far
     from 1); graphite concentrate, the most differentiated product, keeps its low end >= 3."""
     c, lo, hi = _triple(minerals.set_index("mineral"), "armington")
     refined = [m for m in c.index if m != "graphite"]

@@ -37,7 +37,9 @@ def effects_text(path, regions=HEADLINE_REGIONS) -> str:
         if len(cp):
             r = cp.iloc[0]
             lines.append(f"  mean {regions[0]} consumer price effect {r['mean']:+.2f}% with 90% CI +/-{r.ci_half_paired:.2f} "
-                         f"(paired) vs +/-{r.ci_half_unpaired:.2f} if the runs had independent draws")
+                         f"(paired) vs +/-{r.ci_half_unpaired:.2f} if the runs had independent draws; "
+                         f"top 1% of draws: {100 * r.tail_share:.0f}% of sum |effect|"
+                         + (" (heavy tail: read the median)" if r.tail_share > 0.25 else ""))
     return "\n".join(lines)
 
 

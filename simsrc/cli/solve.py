@@ -24,11 +24,16 @@ def _table(res) -> str:
         "price idx": [_fmt(v, ".4f") for v in d["price_index"]],
         f"price {res.price_unit}": [_fmt(v, ",.4g") for v in d["price"]],
         "cons. price idx": [_fmt(v, ".4f") for v in d["consumer_price_index"]],
+        f"FOB {res.price_unit}": [_fmt(v, ",.4g") for v in d["fob_price"]],
         "production t": [_fmt(v, ",.0f") for v in res.production],
         "consumption t": [_fmt(v, ",.0f") for v in res.consumption],
         "NIR": [_fmt(v, ".0%") for v in res.net_import_reliance],
+        "backstop t": [_fmt(v, ",.1f") for v in res.backstop_substitution],
         "revenue USD m": [_fmt(v / 1e6, ",.2f") for v in res.tariff_revenue + res.levy_revenue],
+        "exp. tax USD m": [_fmt(v / 1e6, ",.2f") for v in res.export_tax_revenue],
         "rents USD m": [_fmt(v / 1e6, ",.2f") for v in res.quota_rent],
+        "tship cost USD m": [_fmt(v / 1e6, ",.2f") for v in res.transship_cost],
+        "interm. rent USD m": [_fmt(v / 1e6, ",.2f") for v in res.intermediary_rent],
         "fiscal USD m": [_fmt(v / 1e6, ",.2f") for v in res.fiscal_cost],
         "dCS USD m": [_fmt(v / 1e6, ",.2f") for v in res.cs_change],
         "dPS USD m": [_fmt(v / 1e6, ",.2f") for v in res.ps_change],
@@ -46,9 +51,11 @@ def solve_cmd(scenario, minerals, dataset, as_json):
     """Solve SCENARIO's first period once per mineral at the central values of its inputs.
 
     Policies in force in the first period are applied (a policy conditional on an event is on
-    only if the event's most likely outcome has it in force then); prices are indices
-    (1 = baseline) and in the dataset's price unit, quantities t/yr, values USD/yr. Exits 1 if
-    a market does not converge.
+    only if the event's most likely outcome has it in force then), with the first period's
+    short-run demand elasticity; prices are indices (1 = baseline) and in the dataset's price
+    unit (FOB: the export price at the origin's border, export taxes and restriction wedges
+    included), quantities t/yr (backstop: demand lost to substitutes above the backstop
+    price), values USD/yr. Exits 1 if a market does not converge.
     """
     from ..equilibrium import solve_scenario
     from ..scenario import load_scenario
@@ -71,8 +78,9 @@ def solve_cmd(scenario, minerals, dataset, as_json):
             click.echo(f"\n{m}: {status}; quantities t/yr, values USD m/yr")
             if len(r.cap_names):
                 caps = ", ".join(f"{n} {'ban (inf)' if not math.isfinite(v) else f'{v:.4f}'}"
-                                 for n, v in zip(r.cap_names, r.wedges))
-                click.echo(f"export cap wedges: {caps}")
+                                 + (f" ({x:,.1f} t/yr transshipped)" if x >= 0.05 else "")
+                                 for n, v, x in zip(r.cap_names, r.wedges, r.transshipped))
+                click.echo(f"export restriction wedges: {caps}")
             with pd.option_context("display.width", 250, "display.max_columns", 30):
                 click.echo(_table(r))
     if failed:

@@ -389,7 +389,7 @@ def _bounded(kind):
 
 
 class Dynamics(_Model):
-    """Defaults of the dynamic model (MODEL.md sec. 4); `parameters` override them per mineral/region.
+    """Defaults of the dynamic model (docs/model.md sec. 4); `parameters` override them per mineral/region.
 
     The defaults are modelling assumptions, not data: override them in scenarios that study dynamics.
     """
@@ -407,11 +407,11 @@ class Dynamics(_Model):
     expectation_weight: _bounded("expectation_weight") = Field(
         0.25, description="Adaptive-expectations weight per period in (0, 1]: pe[t+1] = pe[t] + w (p[t] - pe[t]). Default assumption 0.25 per quarter (about one year of memory)." + UNCERTAIN_HELP)
     max_investment_rate: _bounded("max_investment_rate") = Field(
-        0.30, description="Ceiling on gross investment per year as a share of capacity: I = K min(delta + kappa (pe - 1), max_investment_rate)+. Default assumption 0.30 (capacity grows at most ~25%/yr net of 5% depreciation, the pace of the fastest processing build-outs); without it, iso-elastic demand with a tiny elasticity can make expected prices, and so capacity, explode. An addition to MODEL.md sec. 4." + UNCERTAIN_HELP)
+        0.30, description="Ceiling on gross investment per year as a share of capacity: I = K min(delta + kappa (pe - 1), max_investment_rate)+. Default assumption 0.30 (capacity grows at most ~25%/yr net of 5% depreciation, the pace of the fastest processing build-outs); without it, iso-elastic demand with a tiny elasticity can make expected prices, and so capacity, explode. An addition to docs/model.md sec. 4." + UNCERTAIN_HELP)
 
 
 class Trade(_Model):
-    """Options of the trade model (MODEL.md sec. 1)."""
+    """Options of the trade model (docs/model.md sec. 1)."""
 
     latent_link_weight: Annotated[float, BeforeValidator(_reject_bool)] = Field(
         0.001, ge=0, le=1,
