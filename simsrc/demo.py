@@ -79,7 +79,11 @@ def demo(scenarios_dir="scenarios", out_dir="results/demo", draws: int = 1000, d
                 if len(q):
                     r = q.iloc[0]
                     fmt = "{:+,.1f}" if measure == "consumer price" else "{:+,.0f}"
-                    row[col] = f"{fmt.format(r['mean'])} [{fmt.format(r.p_lo)}, {fmt.format(r.p_hi)}]"
+                    # the headline is the median and 5-95% interval; a mean only with its tail
+                    # diagnostic (docs/model.md sec. 6)
+                    row[col + ", median [5%, 95%]"] = f"{fmt.format(r['median'])} [{fmt.format(r.p_lo)}, {fmt.format(r.p_hi)}]"
+                    if measure in ("consumer price", "net welfare NPV"):
+                        row[col + ", mean (top 1% share)"] = f"{fmt.format(r['mean'])} ({100 * r.tail_share:.0f}%)"
             rows.append(row)
     out["headline"] = pd.DataFrame(rows).set_index(["scenario", "mineral"]) if rows else pd.DataFrame()
     return out

@@ -27,7 +27,7 @@ def demo_cmd(scenarios_dir, out_dir, draws, dpi):
         res = demo(scenarios_dir, out_dir, draws=draws, dpi=dpi, progress=progress, echo=click.echo)
     finally:
         progress.close()
-    click.echo("\nheadline effects (mean [5%, 95%] over paired draws):")
+    click.echo("\nheadline effects over paired draws: median [5%, 95%]; the mean with the share of sum |effect| from the top 1% of draws (above 25%: read the median):")
     with pd.option_context("display.width", 250, "display.max_columns", 10, "display.max_colwidth", 40):
         click.echo(res["headline"].fillna("").to_string())
     click.echo("\nresults:")

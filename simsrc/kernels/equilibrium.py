@@ -512,10 +512,14 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, release, purchases
                 X0m[j, c] = X0[i, j]
             else:
                 r = t / t0
-                lr = math.log(r)
                 TT[i, j] = r
-                lTT[i, j] = lr
-                a = math.exp(-sigma[j] * lr)      # TT^-s
+                if uniform:
+                    a = r ** (-sigma[j])           # TT^-s (the log is only needed below)
+                    lTT[i, j] = 0.0
+                else:
+                    lr = math.log(r)
+                    lTT[i, j] = lr
+                    a = math.exp(-sigma[j] * lr)
                 wTs[j, c] = w[i, j] * a * r        # w TT^(1-s)
                 X0m[j, c] = X0[i, j] * a           # X0 TT^-s
             c += 1
