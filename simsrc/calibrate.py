@@ -263,6 +263,9 @@ def calibrate(mineral, params: dict | None = None, *,
     for name in PARAMETER_NAMES:
         if name in params:
             v = params[name]
+        elif name == "backstop_elasticity" and "demand_elasticity" in params:
+            # an overridden demand elasticity: the elasticity above the backstop is at least it
+            v = np.minimum(values["demand_elasticity"], mineral.elasticities.get(name, (0.0,))[0])
         elif name in mineral.elasticities:
             v = mineral.elasticities[name][0]
         elif name == "backstop_elasticity":
@@ -286,6 +289,9 @@ def calibrate(mineral, params: dict | None = None, *,
     etab = -values["backstop_elasticity"]
     if np.any(etab <= 0):
         raise CalibrationError(f"backstop elasticity must be negative, got {-etab}")
+    if np.any(etab < eta - 1e-12):
+        raise CalibrationError(f"the backstop elasticity ({-etab}) must be at least as elastic as the demand "
+                               f"elasticity ({-eta}): demand cannot become less elastic above the backstop")
     if not (np.isfinite(latent_link_weight) and latent_link_weight >= 0):
         raise CalibrationError(f"latent link weight must be >= 0, got {latent_link_weight}")
 

@@ -461,7 +461,9 @@ def draw_inputs(scn, spec: MarketSpec, start: int, stop: int, *, central: bool =
         uv0=cal.unit_value0, P0=cal.price, P0_usd=cal.price_usd_per_t,
         sigma=par["armington"], eta=-par["demand_elasticity"], eps=par["supply_elasticity"],
         adj=par["adjustment_speed"], B=np.where(np.isnan(par["backstop"]), np.inf, par["backstop"]),
-        etab=-par["backstop_elasticity"],
+        # drawn independently, the two elasticities may cross: above the backstop demand is at
+        # least as elastic as below it (docs/model.md sec. 1.4)
+        etab=np.maximum(-par["backstop_elasticity"], -par["demand_elasticity"]),
         mu=par["demand_growth"], vol=par["demand_volatility"], delta=par["depreciation"],
         kappa=par["investment_response"], imax=par["max_investment_rate"], lead=lead,
         ew=par["expectation_weight"], Z=Z, dt=dt,

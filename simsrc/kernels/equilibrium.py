@@ -49,7 +49,7 @@ State and outputs
 =========  =========  =======================================================================
 z          (R+3NC,)   in: warm start (log origin price indices ``y``, then the log wedges
                       ``m = log(1 + lam)`` of the restrictions, then the scaled transshipped
-                      quantities ``s``, then the route rents ``nu``); out: the solution.
+                      quantities ``s``, then the log route rents ``r``); out: the solution.
                       Non-finite entries are replaced by 0 (the baseline).
 ostat      (R,)       int64 out: origin status (:data:`ORIGIN_SOLVED`, ...)
 ws         tuple      workspace ``make_workspace(R, NC)``
@@ -83,8 +83,8 @@ Equations (docs/model.md sec. 2)
     ``FB(m, (q + s E0 - E) / E0)`` and ``FB(s, log(1 + c) - m)``, so ``0 <= lam <= c``; with
     ``q = 0`` the wedge is ``c`` and everything is transshipped (:data:`CAP_FIXED`, no row);
   * a bounded route at ``c > 0`` (:data:`CAP_ROUTE`): unknowns ``m``, ``s = Xt / L`` and the
-    route's scarcity rent ``nu = mu`` (a rate on the export price), rows
-    ``FB(m, (q + s L - E) / E0)``, ``FB(s, c + nu - lam)`` and ``FB(nu, 1 - s)``.
+    route's scarcity rent in logs ``r = log(1 + c + mu) - log(1 + c)`` (0 iff ``mu = 0``), rows
+    ``FB(m, (q + s L - E) / E0)``, ``FB(s, log(1 + c) + r - m)`` and ``FB(r, 1 - s)``.
 
   Every row is a Fischer-Burmeister function, whose squared norm is continuously
   differentiable, so a Newton step is a descent direction of the merit function (a mid/box
@@ -738,9 +738,11 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
             b[k] = bl
             phi = _fb(m, bl)
             if st == CAP_ROUTE:
-                nu = zz[R + 2 * NC + k]
-                f2 = 1.0 + tcost[k] + nu - math.exp(m)   # c + mu - lam
-                phin = _fb(nu, 1.0 - sv)
+                # route rent in logs: r = log(1 + c + mu) - log(1 + c) >= 0 (0 iff mu = 0), so
+                # c + mu - lam >= 0 reads log(1 + c) + r - m >= 0, linear in the unknowns
+                rr_ = zz[R + 2 * NC + k]
+                f2 = mc[k] + rr_ - m
+                phin = _fb(rr_, 1.0 - sv)
                 Fv[upos[R + 2 * NC + k]] = phin
                 merit += phin * phin
                 a = abs(phin)
@@ -899,21 +901,19 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd):
             for c in range(n):
                 Jac[rr, c] *= f
             Jac[rr, rs] += lsc[k] / E0[k]
-            # route row FB(s, f2): f2 = c + nu - lam (bounded) or log(1 + c) - m (unlimited)
+            # route row FB(s, f2): f2 = log(1 + c) + r - m (bounded) or log(1 + c) - m (unlimited)
             sv = zz[R + NC + k]
             wa, wf = _fb_weights(sv, b2[k])
             Jac[rs, rs] += wa
+            Jac[rs, rr] -= wf
             if st == CAP_ROUTE:
                 rn = upos[R + 2 * NC + k]
-                nu = zz[R + 2 * NC + k]
-                Jac[rs, rr] -= wf * math.exp(mu)
+                lr = zz[R + 2 * NC + k]
                 Jac[rs, rn] += wf
-                # capacity row FB(nu, 1 - s)
-                wa, wf = _fb_weights(nu, 1.0 - sv)
+                # capacity row FB(r, 1 - s)
+                wa, wf = _fb_weights(lr, 1.0 - sv)
                 Jac[rn, rn] += wa
                 Jac[rn, rs] -= wf
-            else:
-                Jac[rs, rr] -= wf
         wl, wb = _fb_weights(mu, b[k])
         for c in range(n):
             Jac[rr, c] *= wb
