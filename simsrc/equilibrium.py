@@ -59,8 +59,12 @@ class MarketInputs:
         Producer price floor index (F / P0) on the covered segment; 0 = none.
     floor_alpha : ndarray (R,)
         Government share of the upside above the floor.
-    release, purchases : ndarray (R,)
-        Stock release into and government purchases of origin i's output, t/yr (purchases
+    release, refill : ndarray (R,)
+        Government stock released into region j's market (sold to its consumers at its
+        consumer price) and bought to refill j's stock (demand of j's market, from origins at
+        delivered prices, under every restriction), t/yr; ``refill`` may be None (0).
+    purchases : ndarray (R,)
+        Government purchases of origin i's output, t/yr (purchases
         here are at the market price, e.g. stockpile refills).
     undertaking : ndarray (R, R) uint8, optional
         1 where a minimum import price is a price undertaking: the levy on the flow goes to
@@ -95,6 +99,7 @@ class MarketInputs:
     offtake_qty: np.ndarray | None = None
     offtake_price: np.ndarray | None = None
     eta: np.ndarray | None = None
+    refill: np.ndarray | None = None
 
     @classmethod
     def baseline(cls, cal: Calibration) -> "MarketInputs":
@@ -198,6 +203,12 @@ class MarketInputs:
             raise CalibrationError("demand shifters g must be finite and positive")
         if np.any(self.A_seg < 0) or np.any(self.K_seg < 0) or np.any(np.isnan(self.K_seg)):
             raise CalibrationError("supply shifters and capacities must be >= 0 (inf = no limit)")
+        if self.refill is not None and (np.asarray(self.refill).shape != (R,) or np.any(np.asarray(self.refill) < 0)):
+            raise CalibrationError(f"refill must be {R} quantities >= 0 (t/yr)")
+        rel = np.asarray(self.release, float)
+        if np.any(rel > 0.9 * cal.C0 + 1e-12):
+            raise CalibrationError("a stock release may not exceed 90% of the region's baseline consumption "
+                                   "(released tonnes replace what its consumers buy from origins)")
         for name in ("mip", "floor", "release", "purchases", "floor_alpha"):
             a = getattr(self, name)
             if np.any(a < 0) or np.any(~np.isfinite(a)):
@@ -507,7 +518,8 @@ def _kernel_args(cal: Calibration, inputs: MarketInputs) -> tuple:
     return (f(cal.X0), f(cal.T0), f(cal.w), f(cal.sigma), f(eta), f(cal.eps),
             f(np.asarray(inputs.T) * (1.0 + np.asarray(inputs.etax))), rst,
             f(inputs.mip), f(inputs.g), f(cal.B), f(cal.etab), f(inputs.A_seg), f(inputs.K_seg),
-            f(inputs.floor), f(inputs.release), f(purchases))
+            f(inputs.floor), f(np.asarray(inputs.release, float) - (0.0 if inputs.refill is None else np.asarray(inputs.refill, float))),
+            f(purchases))
 
 
 # --- scenarios: the first period at central values ----------------------------------------------
@@ -585,6 +597,7 @@ def scenario_inputs(scn, mineral: str) -> tuple[Calibration, MarketInputs]:
     K_lim = np.where(a["unlimited"][:, None] == 1, np.inf, K_seg)
     # stockpiles against the baseline consumer price (index 1), offtake
     release = np.zeros(R)
+    refill = np.zeros(R)
     purchases = np.zeros(R)
     dt = a["dt"]
     C0 = cal.C0
@@ -596,8 +609,8 @@ def scenario_inputs(scn, mineral: str) -> tuple[Calibration, MarketInputs]:
                 rel = min(a["stk_rel"][r], stock / dt)
             elif a["stk_refill"][r] > 0 and 1.0 < a["stk_below"][r] and stock < a["stk_cap"][r]:
                 buy = min(a["stk_refill"][r], (a["stk_cap"][r] - stock) / dt)
-            release += rel * X0[:, r] / C0[r]
-            purchases += buy * X0[:, r] / C0[r]
+            release[r] += rel
+            refill[r] += buy
     off_q = np.zeros(R)
     off_p = np.zeros(R)
     for o in range(a["off_region"].shape[0]):
@@ -611,7 +624,7 @@ def scenario_inputs(scn, mineral: str) -> tuple[Calibration, MarketInputs]:
         rk_dest=a["cap_dest"][used].reshape(len(used), R).astype(np.uint8), cap=cap_all[used],
         tcost=tcost_all[used], tcap=tcap_all[used], etax=etax,
         mip=mip, g=np.ones(R), A_seg=A_seg, K_seg=K_lim, floor=floor,
-        floor_alpha=np.array(a["flo_alpha"][0], dtype=float), release=release, purchases=purchases,
+        floor_alpha=np.array(a["flo_alpha"][0], dtype=float), release=release, refill=refill, purchases=purchases,
         cap_names=names, undertaking=und, offtake_qty=off_q, offtake_price=off_p,
         eta=cal.short_run_eta(a["dt"]),
     )

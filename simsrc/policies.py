@@ -90,6 +90,7 @@ class MarketSpec:
     params: dict  # kind -> list of (region mask (R,), value or input name), in order of application
     watched: np.ndarray  # (NW, R) uint8
     watched_names: list
+    capex: float = float("nan")  # capital cost of capacity, USD per t/yr (NaN: no data)
 
 
 def _value(obj, fld: str, prefix: str):
@@ -290,9 +291,10 @@ def compile_market(scn, mineral: str) -> MarketSpec:
 
     watched_names = list(scn.outputs.watched_origins)
     watched = np.array([_mask([w], regions, groups) for w in watched_names], dtype=np.uint8).reshape(len(watched_names), R)
+    capex = float(md.elasticities["capex"][0]) if "capex" in md.elasticities else float("nan")
     return MarketSpec(mineral=mineral, cal=cal, regions=regions, periods=hz.periods,
                       period_years=period_years(scn), layers=layers, params=params,
-                      watched=watched, watched_names=watched_names)
+                      watched=watched, watched_names=watched_names, capex=capex)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -555,5 +557,12 @@ def draw_inputs(scn, spec: MarketSpec, start: int, stop: int, *, central: bool =
             on = (c[:, 1:] - np.take_along_axis(c, lo, axis=1)) > 0
         mult[:, :, r] *= np.where(on, 1.0 - share[:, None], 1.0)
     args["outage_mult"] = mult
+    # capital cost of capacity (USD per t/yr): the dataset's value (0 where it has none)
+    if "capex" in par:
+        cx = np.where(np.isfinite(par["capex"]), par["capex"], 0.0)
+    else:
+        c0 = spec.capex
+        cx = np.full((n, R), c0 if np.isfinite(c0) else 0.0)
+    args["capex"] = cx
     args["watched"] = spec.watched
     return args

@@ -70,6 +70,9 @@ OUTPUTS: dict[str, tuple[str, str]] = {
     "transship_cost": ("USD/yr", "cost of routing restricted imports into the region through third countries (lost to the world)"),
     "intermediary_rent": ("USD/yr", "scarcity rent of third-country intermediaries on restricted imports into the region (outside the region's welfare)"),
     "backstop_substitution": ("t/yr", "demand for the region's composite lost to substitutes, thrifting and recycling above the backstop price"),
+    "stockpile_sales": ("USD/yr", "government stock released and sold in the region's market, at its consumer price"),
+    "stockpile_purchases": ("USD/yr", "government purchases to refill the region's stock, at its consumer price"),
+    "stockpile_value_change": ("USD/yr", "change in the value of the region's stock at its consumer price (quantity and price), per year"),
     "converged": ("flag", "1 if the market clearing converged in this draw and period"),
 }
 
@@ -81,8 +84,11 @@ DRAW_OUTPUTS: dict[str, tuple[str, str]] = {
     "npv_levy_revenue": ("USD", "NPV of levy revenue"),
     "npv_quota_rent": ("USD", "NPV of quota rents"),
     "npv_export_tax_revenue": ("USD", "NPV of export-tax revenue"),
+    "npv_stockpile_sales": ("USD", "NPV of stockpile sales"),
+    "npv_stockpile_purchases": ("USD", "NPV of stockpile purchases"),
+    "npv_stockpile_value_change": ("USD", "NPV of the change in the stock's value"),
     "npv_floor_fiscal_cost": ("USD", "NPV of floor fiscal cost"),
-    "npv_net_welfare": ("USD", "NPV of cs + ps + tariff + levy + export-tax revenue + quota rent - fiscal cost"),
+    "npv_net_welfare": ("USD", "NPV of cs + ps + tariff + levy + export-tax revenue + quota rent - fiscal cost + stockpile sales - purchases + stock value change"),
     "npv_transship_cost": ("USD", "NPV of transshipment costs on the region's restricted imports (lost)"),
     "npv_intermediary_rent": ("USD", "NPV of intermediaries' rents on the region's restricted imports"),
     "mean_consumer_price": ("PRICE", "mean consumer price over the horizon"),
@@ -98,7 +104,8 @@ DRAW_OUTPUTS: dict[str, tuple[str, str]] = {
 #: Components of net welfare and their signs.
 WELFARE_TERMS = {"cs_change": 1.0, "ps_change": 1.0, "tariff_revenue": 1.0,
                  "levy_revenue": 1.0, "export_tax_revenue": 1.0, "quota_rent": 1.0,
-                 "floor_fiscal_cost": -1.0}
+                 "floor_fiscal_cost": -1.0, "stockpile_sales": 1.0, "stockpile_purchases": -1.0,
+                 "stockpile_value_change": 1.0}
 
 #: Terms reported beside net welfare, not part of any region's welfare (docs/model.md sec. 5).
 WORLD_TERMS = ("transship_cost", "intermediary_rent")

@@ -183,11 +183,14 @@ def test_v2_columns_go_in_threes(tmp_path):
 
 
 def test_every_scenario_elasticity_kind_is_in_the_dataset():
-    """Scenarios draw and override `elasticities.MINERAL.KIND` for these kinds, read from the dataset."""
-    from simsrc.data import PARAMETER_KINDS
+    """Scenarios draw and override `elasticities.MINERAL.KIND` for these kinds, read from the dataset;
+    the cost parameter capex is held beside them but is not a scenario elasticity kind."""
+    from simsrc.data import ALL_PARAMETER_KINDS, COST_KINDS, PARAMETER_KINDS
     from simsrc.scenario.model import ELASTICITY_KINDS, PARAMETER_RULES
     assert set(ELASTICITY_KINDS) == set(PARAMETER_KINDS)
     assert set(ELASTICITY_KINDS) <= set(PARAMETER_RULES)
+    assert COST_KINDS == ("capex",) and "capex" not in ELASTICITY_KINDS
+    assert set(ALL_PARAMETER_KINDS) == set(PARAMETER_KINDS) | set(COST_KINDS)
 
 
 def test_hand_built_mineral_data_gets_the_v2_defaults():
@@ -199,3 +202,86 @@ def test_hand_built_mineral_data_gets_the_v2_defaults():
     assert md.elasticities["adjustment_speed"] == (1.0, 1.0, 1.0)
     assert np.isinf(md.elasticities["backstop"]).all()
     assert md.elasticities["backstop_elasticity"] == (-0.5, -0.9, -0.2)
+    assert np.isnan(md.elasticities["capex"]).all()  # no investment cost data
+
+
+# --- optional cost columns: capex (USD per t/yr of capacity) ------------------------------------
+
+CAPEX_COLUMNS = ["capex", "capex_low", "capex_high"]
+
+
+def _with_capex(tmp_path, values: dict | None = None, columns: list | None = None,
+                default: str = "20000,10000,40000") -> Path:
+    """tinydata copy whose minerals.csv has the capex columns (``columns``, default all three);
+    ``values`` maps a mineral to its cells (default ``default``)."""
+    d = _copy(tmp_path)
+    f = d / "minerals.csv"
+    cols = CAPEX_COLUMNS if columns is None else columns
+    out = []
+    for line in f.read_text().splitlines():
+        if line.startswith("#") or not line.strip():
+            out.append(line)
+        elif line.startswith("mineral,"):
+            out.append(line + "," + ",".join(cols))
+        else:
+            cells = (values or {}).get(line.split(",", 1)[0], default)
+            out.append(line + "," + ",".join(cells.split(",")[:len(cols)]))
+    f.write_text("\n".join(out) + "\n")
+    return d
+
+
+@pytest.mark.parametrize("name", ["tinydata", "gsim_example"])
+def test_missing_capex_columns_mean_no_investment_cost_data(name):
+    """Without the capex columns every mineral gets (NaN, NaN, NaN): no investment cost data."""
+    ds = load_dataset(TINY if name == "tinydata" else name)
+    for m in ds.minerals.values():
+        assert len(m.elasticities["capex"]) == 3
+        assert np.isnan(m.elasticities["capex"]).all()
+
+
+def test_capex_columns_are_read_like_parameters(tmp_path):
+    d = _with_capex(tmp_path, {"gallium": "2000000,95000,6400000", "graphite": ",,",  # blank: no data
+                               "antimony": "6000,6000,6000"})
+    ds = load_dataset(d)
+    assert ds.minerals["gallium"].elasticities["capex"] == (2000000.0, 95000.0, 6400000.0)
+    assert ds.minerals["germanium"].elasticities["capex"] == (20000.0, 10000.0, 40000.0)
+    assert ds.minerals["antimony"].elasticities["capex"] == (6000.0, 6000.0, 6000.0)
+    assert np.isnan(ds.minerals["graphite"].elasticities["capex"]).all()
+    # the behavioural parameters keep their defaults, and capex goes with the v2 columns too
+    assert ds.minerals["gallium"].elasticities["adjustment_speed"] == (1.0, 1.0, 1.0)
+    d2 = _with_v2(tmp_path / "v2", columns=V2_COLUMNS + CAPEX_COLUMNS,
+                  values={m: V2_VALUES + ",30000,15000,60000" for m in
+                          ("ndpr_oxide", "dytb_oxide", "gallium", "germanium", "antimony", "graphite")})
+    el = load_dataset(d2).minerals["gallium"].elasticities
+    assert el["capex"] == (30000.0, 15000.0, 60000.0) and el["backstop"] == (4.0, 3.0, 6.0)
+
+
+@pytest.mark.parametrize("cells,column,expected", [
+    ("0,10000,40000", "gallium.capex", "capex must be a positive capital cost in USD per (t/yr)"),
+    ("20000,-1,40000", "gallium.capex_low", "capex must be a positive capital cost in USD per (t/yr)"),
+    ("20000,30000,40000", "gallium.capex", "need capex_low <= capex <= capex_high; got 30000, 20000, 40000"),
+    ("20000,10000,15000", "gallium.capex", "need capex_low <= capex <= capex_high"),
+    ("20000,,40000", "gallium.capex_low", "or leave all three blank"),
+    ("20000,10000,inf", "capex_high", "must be finite"),
+    ("20000,10000,lots", "capex_high", "must be a number, got 'lots'"),
+])
+def test_bad_capex_values_name_file_line_column_and_rule(tmp_path, cells, column, expected):
+    d = _with_capex(tmp_path, {"gallium": cells})
+    with pytest.raises(InputError) as e:
+        load_dataset(d)
+    msg = str(e.value)
+    assert expected in msg
+    assert column in msg
+    assert str(d / "minerals.csv") in msg
+    lines = (d / "minerals.csv").read_text().splitlines()
+    ga_line = next(k for k, line in enumerate(lines, 1) if line.startswith("gallium,"))
+    assert f":{ga_line}:" in msg  # the line of the gallium row
+
+
+def test_capex_columns_go_in_threes(tmp_path):
+    d = _with_capex(tmp_path, columns=CAPEX_COLUMNS[:2])  # capex_high missing
+    with pytest.raises(InputError) as e:
+        load_dataset(d)
+    msg = str(e.value)
+    assert "go together" in msg and "capex_high" in msg and "no investment cost data" in msg
+    assert f"{d / 'minerals.csv'}:1" in msg

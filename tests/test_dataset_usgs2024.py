@@ -57,7 +57,8 @@ def test_minerals_columns_units_and_count(minerals):
             "armington", "armington_low", "armington_high",
             "adjustment_speed", "adjustment_speed_low", "adjustment_speed_high",
             "backstop", "backstop_low", "backstop_high",
-            "backstop_elasticity", "backstop_elasticity_low", "backstop_elasticity_high"]
+            "backstop_elasticity", "backstop_elasticity_low", "backstop_elasticity_high",
+            "capex", "capex_low", "capex_high"]
     assert list(minerals.columns) == cols
     assert len(minerals) >= 8
     assert minerals["mineral"].is_unique
@@ -119,12 +120,49 @@ def test_adjustment_speed_backstop_and_backstop_elasticity(minerals):
 
 
 def test_builtin_dataset_loads_with_v2_parameters():
-    from simsrc.data import PARAMETER_KINDS, load_dataset
+    from simsrc.data import ALL_PARAMETER_KINDS, load_dataset
     ds = load_dataset("usgs2024")
     for md in ds.minerals.values():
-        assert set(md.elasticities) == set(PARAMETER_KINDS)
+        assert set(md.elasticities) == set(ALL_PARAMETER_KINDS)
         c, lo, hi = md.elasticities["backstop"]
         assert 1 < lo <= c <= hi < np.inf
+
+
+def test_every_mineral_has_a_capex_range(minerals):
+    """Investment cost (USD per t/yr of capacity): every built-in mineral has one, positive and
+    finite, with low <= central <= high, and the loader reads the same numbers."""
+    from simsrc.data import load_dataset
+    c, lo, hi = _triple(minerals.set_index("mineral"), "capex")
+    for v in (c, lo, hi):
+        assert np.isfinite(v).all() and (v > 0).all()
+    assert ((lo <= c) & (c <= hi)).all()
+    ds = load_dataset("usgs2024")
+    for m in minerals["mineral"]:
+        assert ds.minerals[m].elasticities["capex"] == (c[m], lo[m], hi[m])
+
+
+def test_sources_md_lists_every_capex(minerals):
+    """The capex table of SOURCES.md ('Investment cost by mineral') states exactly the values of
+    minerals.csv, and every mineral has a derivation paragraph."""
+    import re
+    text = (DATA / "SOURCES.md").read_text()
+    section = text.split("### Investment cost by mineral", 1)[1].split("###", 1)[0]
+    m = minerals.set_index("mineral")
+    seen = set()
+    for line in section.splitlines():
+        cells = [x.strip() for x in line.strip().strip("|").split("|")]
+        if not cells or cells[0] not in m.index:
+            continue
+        seen.add(cells[0])
+        got = tuple(float(x.replace(",", "")) for x in re.match(r"(\S+) \[(\S+), (\S+)\]", cells[1]).groups())
+        row = m.loc[cells[0]]
+        assert got == (float(row["capex"]), float(row["capex_low"]), float(row["capex_high"])), cells[0]
+        assert cells[2].startswith("USD per t/yr")
+    assert seen == set(m.index)
+    derivations = text.split("### Derivations", 1)[1].split("### Sources added for capex", 1)[0]
+    for mineral in m.index:
+        assert f"**{mineral}**" in derivations, mineral
+    assert "/work" not in text and "../shared" not in text  # cite public sources, not local paths
 
 
 def test_flows_nonnegative_known_regions_and_every_mineral_present(flows, minerals):

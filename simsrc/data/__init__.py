@@ -54,10 +54,26 @@ OPTIONAL_PARAMETERS = {
         "backstop elasticity must be negative (demand elasticity above the backstop price)",
         "the demand elasticity (the backstop changes nothing)"),
 }
+#: Optional cost columns of minerals.csv, read like the optional parameters (``_low``/``_high``,
+#: three columns or none, three cells or none) but not behavioural: scenarios do not draw them as
+#: ``elasticities.MINERAL.KIND`` (they are not in the scenario model's ``ELASTICITY_KINDS``).
+#: ``capex``: capital cost of new capacity at the dataset's processing stage, USD per (t/yr) of
+#: annual capacity; investment cost = capex x gross investment in capacity (t/yr). NaN (columns
+#: missing or cells blank) means "no investment cost data": the engine charges no investment cost.
+COST_PARAMETERS = {
+    "capex": (
+        "capex must be a positive capital cost in USD per (t/yr) of annual capacity, or all three "
+        "cells blank for no investment cost data",
+        "blank: no investment cost data (no investment cost is charged)"),
+}
 #: The optional columns of minerals.csv, in groups of three (central, low, high).
-OPTIONAL_MINERAL_COLUMNS = [c for k in OPTIONAL_PARAMETERS for c in (k, f"{k}_low", f"{k}_high")]
-#: All parameter names held in ``MineralData.elasticities``.
+OPTIONAL_MINERAL_COLUMNS = [c for k in (*OPTIONAL_PARAMETERS, *COST_PARAMETERS) for c in (k, f"{k}_low", f"{k}_high")]
+#: Behavioural parameter names: the ones scenarios draw and override (``elasticities.MINERAL.KIND``).
 PARAMETER_KINDS = tuple(ELASTICITIES) + tuple(OPTIONAL_PARAMETERS)
+#: Cost parameter names (not drawn by scenarios as elasticities).
+COST_KINDS = tuple(COST_PARAMETERS)
+#: Every name held in ``MineralData.elasticities``: the parameters and the cost parameters.
+ALL_PARAMETER_KINDS = PARAMETER_KINDS + COST_KINDS
 
 
 @dataclass(frozen=True)
@@ -84,7 +100,9 @@ class MineralData:
     elasticities : dict
         ``name -> (central, low, high)`` for supply_elasticity, demand_elasticity (long-run),
         armington, adjustment_speed (annual share in (0, 1]), backstop (price index > 1; ``inf``
-        for no backstop) and backstop_elasticity (negative). See :data:`PARAMETER_KINDS`.
+        for no backstop) and backstop_elasticity (negative), and the cost parameter capex (USD per
+        (t/yr) of capacity; NaN for no investment cost data). See :data:`PARAMETER_KINDS`,
+        :data:`COST_KINDS` and :data:`ALL_PARAMETER_KINDS`.
     """
 
     code: str
@@ -108,6 +126,7 @@ class MineralData:
             el.setdefault("adjustment_speed", (1.0, 1.0, 1.0))
             el.setdefault("backstop", (np.inf, np.inf, np.inf))
             el.setdefault("backstop_elasticity", tuple(el["demand_elasticity"]))
+            el.setdefault("capex", (np.nan, np.nan, np.nan))  # no investment cost data
         object.__setattr__(self, "elasticities", el)
 
     @property
@@ -261,21 +280,21 @@ def _number(df_row, col, path, problems, *, allow_blank=False):
 def _optional_columns(mdf, mpath, problems) -> dict:
     """Which optional parameters minerals.csv has; each needs its three columns together."""
     present = {}
-    for name in OPTIONAL_PARAMETERS:
+    for name, (_, default) in {**OPTIONAL_PARAMETERS, **COST_PARAMETERS}.items():
         cols = [name, f"{name}_low", f"{name}_high"]
         have = [c for c in cols if c in mdf.columns]
         if have and len(have) < 3:
             problems.append(Problem(str(mpath), f"columns {cols} go together (central, low, high); missing "
                                                 f"{[c for c in cols if c not in have]}; or drop all three to use "
-                                                f"the default, {OPTIONAL_PARAMETERS[name][1]}", line=1))
+                                                f"the default, {default}", line=1))
         present[name] = len(have) == 3
     return present
 
 
 def _optional_parameters(row, code, line, mpath, present, el, problems):
-    """Read and check adjustment_speed, backstop and backstop_elasticity of one minerals.csv row
-    into ``el`` (``name -> (central, low, high)``), with their defaults where not given."""
-    for name, (rule, default) in OPTIONAL_PARAMETERS.items():
+    """Read and check adjustment_speed, backstop, backstop_elasticity and capex of one minerals.csv
+    row into ``el`` (``name -> (central, low, high)``), with their defaults where not given."""
+    for name, (rule, default) in {**OPTIONAL_PARAMETERS, **COST_PARAMETERS}.items():
         labels = (name, f"{name}_low", f"{name}_high")
         raw = [row[c] for c in labels] if present[name] else ["", "", ""]
         if all(r == "" for r in raw):
@@ -283,6 +302,8 @@ def _optional_parameters(row, code, line, mpath, present, el, problems):
                 el[name] = (1.0, 1.0, 1.0)
             elif name == "backstop":
                 el[name] = (np.inf, np.inf, np.inf)
+            elif name == "capex":
+                el[name] = (np.nan, np.nan, np.nan)  # no investment cost data
             else:
                 el[name] = tuple(el["demand_elasticity"])
             continue
@@ -301,6 +322,8 @@ def _optional_parameters(row, code, line, mpath, present, el, problems):
                 bad = not (0.0 < v <= 1.0)
             elif name == "backstop":
                 bad = not v > 1.0
+            elif name == "capex":
+                bad = not v > 0.0
             else:
                 bad = not v < 0.0
             if bad:

@@ -14,6 +14,10 @@ thread count or executor cannot change a number.
 State equations (per origin ``i`` and supply segment ``q``; segment 1 is the part covered by a
 producer price floor, a share ``phi`` of the region's capacity; ``dt`` = period in years):
 
+- producer surplus is measured on the period's own supply curve against the baseline curve at
+  the baseline price, minus the cost of investment beyond baseline replacement
+  (``capex (I - delta K0)``) and of projects when they arrive, so an outage shows its loss and
+  new capacity is not free;
 - capacity ``K[t+1] = K[t] + dt * (I[t - L] - delta * K[t]) + projects``; outages scale the
   capacity available in a period (``K_eff = K * outage_mult``) without destroying it;
 - investment ``I[t] = K[t] * min(delta + kappa * (pe[t] - 1), imax)+`` with ``pe`` the expected producer
@@ -29,11 +33,15 @@ producer price floor, a share ``phi`` of the region's capacity; ``dt`` = period 
   per-period speed ``a = 1 - (1 - adj)^dt`` and the shifter ``H = Dstar[t-1]^(1-a) g[t]^a``,
   ``Dstar`` being the previous period's demand on its short-run curve (without the backstop,
   whose substitution is immediate and reversible); ``Dstar[-1] = 1``;
-- stockpiles release at up to their rate while the previous period's consumer price index is
+- stockpiles release at up to their rate (and at most :data:`STOCK_RELEASE_MAX` of the last
+  period's consumption) while the previous period's consumer price index is
   above the trigger and stock remains, and refill at up to their rate while it is below the
   refill threshold and below capacity (lagged prices avoid a fixed point inside the period).
-  Released and purchased quantities are spread over origins with the region's baseline
-  sourcing shares ``X0[i, r] / C0[r]`` (docs/model.md's ``release[i]`` and ``purchases[i]``).
+  Released tonnes are sold in the holder's own market at its consumer price and replace what
+  its consumers buy from origins; refills are demand of the holder's market, bought from origins
+  at delivered prices and under every restriction (docs/model.md sec. 3). The government's
+  stock account (sales, purchases, the change in the stock's value at the consumer price)
+  enters welfare.
 """
 
 from __future__ import annotations
@@ -67,8 +75,15 @@ O_ETAX_REV = 16
 O_TSHIP_COST = 17
 O_INTER_RENT = 18
 O_BACKSTOP_SUB = 19
-O_CONVERGED = 20
-N_BASE_OUTPUTS = 21
+O_STK_SALES = 20
+O_STK_PURCH = 21
+O_STK_VALUE = 22
+O_CONVERGED = 23
+N_BASE_OUTPUTS = 24
+
+#: Largest stock release per period, as a share of the holder's consumption in the period
+#: before (releases replace purchases from origins; they cannot exceed what consumers buy).
+STOCK_RELEASE_MAX = 0.9
 
 #: Tariff layer modes.
 TARIFF_ADD = 0
@@ -165,7 +180,7 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
              stk_init, stk_cap, stk_rel, stk_trig, stk_refill, stk_below, stk_act,
              off_region, off_qty, off_price, off_act,
              prj_region, prj_cap, prj_period, prj_cov,
-             outage_mult, watched, tol, max_iter, out, iters, flows):
+             outage_mult, capex, watched, tol, max_iter, out, iters, flows):
     """Simulate one mineral market for a chunk of draws.
 
     Parameters
@@ -219,6 +234,10 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
     prj_region (NP,), prj_cap (NP,), prj_period (S, NP), prj_cov (S, NP)
         Capacity projects: region, capacity (t/yr), first producing period (-1 = never),
         covered share.
+    capex : ndarray (S, R)
+        Capital cost of capacity, USD per (t/yr); 0 where the dataset has none. Gross investment
+        beyond the baseline replacement ``delta K0`` and capacity projects (when they arrive) are
+        charged to producer surplus.
     outage_mult : ndarray (S, T, R)
         Share of capacity available (1 = no outage).
     watched : ndarray (NW, R) uint8
@@ -264,6 +283,13 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
         tcap = np.zeros(NC)
         rst = (cap_origin, cap_dest, rk_on, cap, tcost, tcap)
         cum = np.ones((R, R))
+        # the reference supply curve of producer surplus: the baseline capacity, no floor
+        A_ref = np.zeros((R, 2))
+        K_ref = np.zeros((R, 2))
+        for i in range(R):
+            A_ref[i, 0] = u0[i] * K0v[i]
+            K_ref[i, 0] = np.inf if unlimited[i] == 1 else K0v[i]
+        invc = np.zeros(R)          # investment cost of the period, USD/yr
         eta_s = np.zeros(R)
         a_p = np.zeros(R)
         Dsr = np.ones(R)
@@ -276,7 +302,11 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
         K_seg = np.zeros((R, 2))
         K_lim = np.zeros((R, 2))
         floor = np.zeros(R)
-        release = np.zeros(R)
+        dstock = np.zeros(R)        # net stock flow into each region's market, t/yr
+        rel_r = np.zeros(R)
+        buy_r = np.zeros(R)
+        vstock = np.zeros(R)        # value of each stock at the last consumer price, USD
+        cprev = np.zeros(R)         # last period's consumption, t/yr
         purchases = np.zeros(R)
         alpha = np.zeros(R)
         P_ref = np.ones(R)
@@ -320,17 +350,23 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                 pipe[b, i, 1] = delta[s, i] * Kst[i, 1]
             stock[i] = stk_init[i]
             alpha[i] = flo_alpha[s, i]
+            vstock[i] = stk_init[i] * uv0[i] * P0_usd / P0
+            cprev[i] = C0[i]
         for j in range(R):
             a_p[j] = 1.0 - math.exp(dt * math.log(1.0 - adj[s, j])) if adj[s, j] < 1.0 else 1.0
             eta_s[j] = a_p[j] * eta[s, j]
         for t in range(T):
-            # --- capacity projects coming on stream this period
+            # --- capacity projects coming on stream this period (their capital cost is paid
+            # once, in the period they arrive, as a rate over the period)
+            for r in range(R):
+                invc[r] = 0.0
             for q in range(NP):
                 if prj_period[s, q] == t:
                     r = prj_region[q]
                     c = prj_cov[s, q]
                     Kst[r, 0] += prj_cap[q] * (1.0 - c)
                     Kst[r, 1] += prj_cap[q] * c
+                    invc[r] += capex[s, r] * prj_cap[q] / dt
             compose_trade_policies(s, t, X0, T0, tar_mask, tar_mode, tar_rate, tar_act,
                                    cap_origin, cap_dest, cap_share, cap_cost, cap_tshare, cap_act,
                                    etx_origin, etx_dest, etx_rate, etx_act,
@@ -350,41 +386,44 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                     K_seg[i, q] = Kst[i, q] * om
                     A_seg[i, q] = u0[i] * K_seg[i, q]
                     K_lim[i, q] = np.inf if unlimited[i] == 1 else K_seg[i, q]
-            # --- stockpiles (lagged price rule) and offtake
+            # --- stockpiles (lagged price rule): releases are sold in the holder's market,
+            # refills are demand of the holder's market (docs/model.md sec. 3); offtake
             for i in range(R):
-                release[i] = 0.0
+                dstock[i] = 0.0
+                rel_r[i] = 0.0
+                buy_r[i] = 0.0
                 purchases[i] = 0.0
             for r in range(R):
                 if stk_act[s, t, r] == 1 and C0[r] > 0.0:
                     rel = 0.0
                     buy = 0.0
                     if Pprev[r] > stk_trig[r] and stock[r] > 0.0:
-                        rel = min(stk_rel[r], stock[r] / dt)
+                        # at most a share of what the market consumed last period
+                        rel = min(stk_rel[r], stock[r] / dt, STOCK_RELEASE_MAX * cprev[r])
                     elif stk_refill[r] > 0.0 and Pprev[r] < stk_below[r] and stock[r] < stk_cap[r]:
                         buy = min(stk_refill[r], (stk_cap[r] - stock[r]) / dt)
                     stock[r] += dt * (buy - rel)
-                    for i in range(R):
-                        sh = X0[i, r] / C0[r]
-                        release[i] += rel * sh
-                        purchases[i] += buy * sh
+                    dstock[r] = rel - buy
+                    rel_r[r] = rel
+                    buy_r[r] = buy
             for o in range(NO):
                 if off_act[s, t, o] == 1:
                     purchases[off_region[o]] += off_qty[o]
             # --- solve (warm start: z from the previous period)
             status, it = solve_market(X0, T0, w, sigma[s], eta_s, eps[s], Teff, rst, mip, g,
-                                      B[s], etab[s], A_seg, K_lim, floor, release, purchases,
+                                      B[s], etab[s], A_seg, K_lim, floor, dstock, purchases,
                                       z, ostat, ws, tol, max_iter)
             if status != STATUS_CONVERGED:
                 # one retry from the baseline before flagging the solve as failed
                 for q in range(R + 3 * NC):
                     z[q] = 0.0
                 status, it2 = solve_market(X0, T0, w, sigma[s], eta_s, eps[s], Teff, rst, mip, g,
-                                           B[s], etab[s], A_seg, K_lim, floor, release,
+                                           B[s], etab[s], A_seg, K_lim, floor, dstock,
                                            purchases, z, ostat, ws, tol, max_iter)
                 it += it2
             iters[s, t] = it
             market_outcomes(X0, T0, w, sigma[s], eta_s, eps[s], Teff, rst, mip, g, B[s], etab[s],
-                            A_seg, K_lim, floor, release, purchases, z, ostat, ws,
+                            A_seg, K_lim, floor, dstock, purchases, z, ostat, ws,
                             p, pd, levy, P, D, Dsr, X, Sseg, lam, xt, status == STATUS_CONVERGED)
             for r in range(R):
                 off_q[r] = 0.0
@@ -394,7 +433,7 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                     off_q[off_region[o]] += off_qty[o]
                     off_v[off_region[o]] += off_price[o] * off_qty[o]
             market_welfare(X0, T0, eta_s, B[s], etab[s], Tf, etax, rst, g, A_seg, K_lim, floor,
-                           alpha, A_seg, K_lim, eps[s], p, pd, levy, P, X, Sseg, lam, xt, P_ref,
+                           alpha, A_ref, K_ref, eps[s], p, pd, levy, P, X, Sseg, lam, xt, P_ref,
                            und, off_q, off_v, cum, trev, lrev, qrent, erev, tsc, irent, fisc,
                            cs, ps)
             # --- outputs
@@ -405,7 +444,7 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                     for j in range(R):
                         flows[s, i, j] += X[i, j]
             for r in range(R):
-                cons = 0.0
+                cons = dstock[r]            # consumers' use: purchases plus stock released
                 exp_ = 0.0
                 for i in range(R):
                     cons += X[i, r]
@@ -416,7 +455,7 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                 out[O_CONSUMER_PRICE, s, t, r] = P[r] * uv0[r] if C0[r] > 0.0 else np.nan
                 out[O_PRODUCTION, s, t, r] = prod
                 out[O_CONSUMPTION, s, t, r] = cons
-                out[O_IMPORTS, s, t, r] = cons - X[r, r]
+                out[O_IMPORTS, s, t, r] = cons - dstock[r] - X[r, r]
                 out[O_EXPORTS, s, t, r] = exp_
                 out[O_CAPACITY, s, t, r] = np.nan if unlimited[r] == 1 else K_seg[r, 0] + K_seg[r, 1]
                 if cons > 0.0:
@@ -441,6 +480,14 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                 out[O_TSHIP_COST, s, t, r] = tsc[r] * P0_usd
                 out[O_INTER_RENT, s, t, r] = irent[r] * P0_usd
                 out[O_BACKSTOP_SUB, s, t, r] = (Dsr[r] - D[r]) * C0[r] if C0[r] > 0.0 else 0.0
+                # the government's stock account at the holder's consumer price, USD/yr
+                pu = P[r] * uv0[r] * P0_usd / P0 if C0[r] > 0.0 else 0.0
+                out[O_STK_SALES, s, t, r] = rel_r[r] * pu
+                out[O_STK_PURCH, s, t, r] = buy_r[r] * pu
+                vnew = stock[r] * pu
+                out[O_STK_VALUE, s, t, r] = (vnew - vstock[r]) / dt
+                vstock[r] = vnew
+                cprev[r] = cons
                 out[O_CONVERGED, s, t, r] = conv
                 for wi in range(NW):
                     sh = 0.0
@@ -464,6 +511,9 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                     if rate_i > imax[s, i]:
                         rate_i = imax[s, i]
                     pipe[slot, i, q] = Kst[i, q] * rate_i if rate_i > 0.0 else 0.0
+                # investment beyond the baseline replacement is charged to producer surplus
+                invc[i] += capex[s, i] * (pipe[slot, i, 0] + pipe[slot, i, 1] - delta[s, i] * K0v[i])
+                out[O_PS, s, t, i] -= invc[i]
                 L = lead[s, i]
                 src = (t - L) % NB
                 for q in range(2):

@@ -40,7 +40,9 @@ A_seg      (R, 2)   supply shifter per origin and segment, t/yr at producer pric
                     (segment 0: not covered by a floor; 1: covered).
 K_seg      (R, 2)   capacity per origin and segment, t/yr (``inf`` = no limit)
 floor      (R,)     producer price floor index (``F / P0``) on segment 1; 0 = none
-release    (R,)     stock released into origin i's supply, t/yr
+stock      (R,)     net government stock flow in destination j's market, t/yr: released
+                    tonnes (> 0) sold to j's consumers, refill purchases (< 0) bought like
+                    any demand of j (from origins, at delivered prices, under restrictions)
 purchases  (R,)     government purchases of origin i's output (extra demand), t/yr
 =========  =======  =========================================================================
 
@@ -69,7 +71,9 @@ Equations (docs/model.md sec. 2)
 - composite demand with a backstop: ``D = g P^-eta`` for ``P <= B``,
   ``D = g B^-eta (P/B)^-etab`` above; flows ``X[i,j] = X0[i,j] D[j] (pd[i,j]/P[j])^-s``.
 - supply ``S[i] = min(A0 p^eps, K0) + min(A1 max(p, F)^eps, K1)``.
-- clearing residual (log form): ``log(S + release) - log(sum_j X + purchases)``.
+- composite purchases from origins in ``j``: ``M = D - stock[j] / C0[j]`` (stock releases
+  supply ``j``'s consumers; refills are demand of ``j``), flows ``X = X0 M (pd/P)^-s``.
+- clearing residual (log form): ``log(S) - log(sum_j X + purchases)``.
 - restriction k with exports ``E_k = sum_{j in J_k} X[i_k, j]``, direct cap ``q``, route cost
   ``c`` and capacity ``L`` (``lam >= 0 _|_ q - Xd >= 0``; ``mu >= 0 _|_ L - Xt >= 0``;
   ``Xt >= 0 _|_ c + mu - lam >= 0``; ``Xd + Xt = E``):
@@ -96,7 +100,7 @@ Special rows and columns (no NaN, well-posed Newton system):
 - a destination with no baseline consumption has no demand (P = 1);
 - an origin with no open flow left and no purchases has no market (:data:`ORIGIN_NO_MARKET`:
   price index 0, nothing sold);
-- an origin with no supply at any price and no release (:data:`ORIGIN_NO_SUPPLY`) is removed
+- an origin with no supply at any price (:data:`ORIGIN_NO_SUPPLY`) is removed
   from every destination like a ban; its price is undefined (NaN in the outputs);
 - a destination whose varieties are all removed gets P = inf and no consumption.
 """
@@ -126,7 +130,7 @@ ORIGIN_SOLVED = 0
 ORIGIN_INACTIVE = 1
 #: Origin whose flows are all removed and with no purchases: price index 0, no sales.
 ORIGIN_NO_MARKET = 2
-#: Origin without supply at any price and without release: removed; price undefined.
+#: Origin without supply at any price: removed; price undefined.
 ORIGIN_NO_SUPPLY = 3
 
 #: Restriction solved by a Fischer-Burmeister row on its direct cap (no route, or a free one).
@@ -188,8 +192,8 @@ _N_MAT = 12
 # (N,) float vectors
 (_V_P, _V_PS, _V_PM, _V_LOGP, _V_DM, _V_DSR, _V_CAPE, _V_LK0, _V_WN, _V_FEPS, _V_CS, _V_CH,
  _V_E0, _V_MC, _V_LB, _V_E, _V_B, _V_F, _V_DZ, _V_ZT, _V_FT, _V_TMP, _V_LSC, _V_B2,
- _V_TCE) = range(25)
-_N_VEC = 25
+ _V_TCE, _V_C0) = range(26)
+_N_VEC = 26
 # (N, N) int blocks
 (_IM_OPEN, _IM_DV, _IM_POS, _IM_FKN, _IM_OV, _IM_OC, _IM_SPEC, _IM_CJ, _IM_CC) = range(9)
 _N_IMAT = 9
@@ -208,7 +212,7 @@ def make_workspace(R, NC):
     Returns
     -------
     tuple
-        ``(wm, wv, im, iv, fk)``: float64 ``(12, N, N)``, float64 ``(25, N)``, int64
+        ``(wm, wv, im, iv, fk)``: float64 ``(12, N, N)``, float64 ``(26, N)``, int64
         ``(9, N, N)``, int64 ``(12, N)`` and int64 ``(N, N, max(NC, 1))`` arrays with
         ``N = R + 3 NC`` (``fk[j, c]`` lists the restrictions covering open flow ``(j, c)``).
         Nothing is carried between calls.
@@ -232,7 +236,7 @@ def covers(st):
 
 
 @njit(cache=True, error_model="numpy")
-def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, release, purchases, A_seg,
+def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, A_seg,
            K_seg, z, ostat, ws):
     """Per-call constants: restriction types, open flows and their lists, statuses, tariff
     powers, numbering of unknowns.
@@ -292,6 +296,8 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, release, purchases
             wv[_V_TMP, j] += x
         wv[_V_DZ, i] = q0
     # destinations with demand; uniform Armington elasticity over them?
+    for j in range(R):
+        wv[_V_C0, j] = wv[_V_TMP, j]
     uniform = 1
     s_ref = np.nan
     nd = 0
@@ -376,7 +382,7 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, release, purchases
             for sg in range(A_seg.shape[1]):
                 if A_seg[i, sg] > 0.0 and K_seg[i, sg] > 0.0:
                     has_supply = True
-            ostat[i] = ORIGIN_SOLVED if (has_supply or release[i] > 0.0) else ORIGIN_NO_SUPPLY
+            ostat[i] = ORIGIN_SOLVED if has_supply else ORIGIN_NO_SUPPLY
         solved = ostat[i] == ORIGIN_SOLVED
         has = False
         for j in range(R):
@@ -395,9 +401,9 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, release, purchases
             solved = False
         if solved:
             Feps[i] = math.exp(eps[i] * math.log(floor[i])) if floor[i] > 0.0 else 0.0
-            # one uncovered segment and no release: log supply is linear in log p below
+            # one uncovered segment: log supply is linear in log p below
             # capacity, no exp/log needed per evaluation
-            if (A_seg[i, 1] <= 0.0 and release[i] <= 0.0 and A_seg[i, 0] > 0.0
+            if (A_seg[i, 1] <= 0.0 and A_seg[i, 0] > 0.0
                     and K_seg[i, 0] > 0.0):
                 fast[i] = 1
                 lK0[i] = math.log(K_seg[i, 0] / A_seg[i, 0])  # log kink price x eps
@@ -538,7 +544,7 @@ def _fb(a, b):
 
 @njit(cache=True, error_model="numpy")
 def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor,
-              release, purchases, zz, ostat, ws, Fv, no, nd, uniform, flip=0.0):
+              stock, purchases, zz, ostat, ws, Fv, no, nd, uniform, flip=0.0):
     """Evaluate every intermediate and the residual ``Fv`` (length n) at ``zz``.
 
     ``flip > 0`` selects, for the Jacobian only, the other one-sided derivative of every kink
@@ -661,12 +667,21 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
         above = lP > lB[j]
         if above:
             # above the backstop: D = g B^-eta (P/B)^-etab
-            dps = g[j] * math.exp(s * lP - eta[j] * lB[j] - etab[j] * (lP - lB[j]))
+            dd = g[j] * math.exp(-eta[j] * lB[j] - etab[j] * (lP - lB[j]))
         else:
-            dps = g[j] * math.exp((s - eta[j]) * lP)  # D * P^s
+            dd = g[j] * math.exp(-eta[j] * lP)
         if flip > 0.0 and abs(lP - lB[j]) < flip:
             above = not above
-        cH[j] = s - etab[j] if above else s - eta[j]
+        el_ = etab[j] if above else eta[j]
+        ms = -stock[j] / wv[_V_C0, j]
+        if ms != 0.0:
+            # government stock flows in j: purchases from origins M = D + ms
+            mm = dd + ms
+            cH[j] = s - el_ * dd / mm
+        else:
+            mm = dd
+            cH[j] = s - el_
+        dps = mm * math.exp(s * lP)  # M * P^s
         inv = 1.0 / tot
         for c in range(nj):
             x = XL[j, c] * dps
@@ -709,8 +724,8 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
                     below = not below
                 if below:
                     ds += d1
-            dSr[i] = ds / (s_ + release[i])
-            r = math.log((s_ + release[i]) / Dm[i])
+            dSr[i] = ds / s_
+            r = math.log(s_ / Dm[i])
         Fv[t] = r
         merit += r * r
         a = abs(r)
@@ -780,7 +795,7 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd):
     ``d log X[i,j] = (s_j - eta_j) d log P_j - s_j d log pd[i,j]`` (``eta_j`` the elasticity
     of the demand branch in force) and ``d log P_j = sum_m sh[m,j] mb[m,j] d log pd[m,j]``
     (``mb = 0`` where the minimum import price binds and the delivered price is fixed);
-    clearing rows add ``dS / (S + release)``; restriction rows are then mapped through the
+    clearing rows add ``dS / S``; restriction rows are then mapped through the
     generalised derivative of their FB or mid function.
     """
     wm, wv, im, iv, fk = ws
@@ -989,7 +1004,7 @@ def _lu_solve(A, piv, rhs, x, n):
 
 @njit(cache=True, error_model="numpy")
 def solve_market(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor,
-                 release, purchases, z, ostat, ws, tol, max_iter):
+                 stock, purchases, z, ostat, ws, tol, max_iter):
     """Solve one market clearing in levels (see the module docstring for the arrays).
 
     Parameters
@@ -998,12 +1013,12 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_s
         Calibration: baseline flows (t/yr), baseline border factors, value shares, Armington
         elasticity per destination, short-run demand elasticity per destination (positive),
         supply elasticity per origin.
-    T, rst, mip, g, B, etab, A_seg, K_seg, floor, release, purchases
+    T, rst, mip, g, B, etab, A_seg, K_seg, floor, stock, purchases
         Period inputs: border factors, export restrictions ``(orig, dest, on, cap, cost,
         tcap)``, minimum import prices (index of P0; 0 none), demand shifters (index),
         backstop price indices (inf none) and elasticities above them (positive), supply
         shifters (t/yr at index 1) and capacities (t/yr) per segment, floor price indices
-        (0 none), release and purchases (t/yr).
+        (0 none), stock and purchases (t/yr).
     z : ndarray (R + 2 NC,)
         In: warm start (log price indices, log wedges ``log(1 + lam)``, transshipped shares).
         Out: the solution.
@@ -1025,9 +1040,9 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_s
         Newton iterations taken.
     """
     n, no, nm, nd, uniform = _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor,
-                                    release, purchases, A_seg, K_seg, z, ostat, ws)
+                                    stock, purchases, A_seg, K_seg, z, ostat, ws)
     status, it = _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
-                         floor, release, purchases, z, ostat, ws, tol, max_iter, n, no, nm, nd,
+                         floor, stock, purchases, z, ostat, ws, tol, max_iter, n, no, nm, nd,
                          uniform)
     if status == STATUS_CONVERGED or status == STATUS_NONFINITE:
         return status, it
@@ -1035,13 +1050,13 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_s
     # restrictions on the same flows, dead zones behind a minimum import price) is continued
     # from its last iterate by Levenberg-Marquardt on the same residual
     st2, it2 = _levenberg_marquardt(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg,
-                                    K_seg, floor, release, purchases, z, ostat, ws, tol, max_iter,
+                                    K_seg, floor, stock, purchases, z, ostat, ws, tol, max_iter,
                                     n, no, nm, nd, uniform)
     return (STATUS_CONVERGED if st2 == STATUS_CONVERGED else status), it + it2
 
 
 @njit(cache=True, error_model="numpy")
-def _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor, release,
+def _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor, stock,
             purchases, z, ostat, ws, tol, max_iter, n, no, nm, nd, uniform):
     """Semismooth Newton iterations with backtracking (after :func:`_setup`)."""
     wm, wv, im, iv, fk = ws
@@ -1057,7 +1072,7 @@ def _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, f
     for q in range(N):
         zt[q] = z[q]
     f, mrel, mfb = _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
-                             floor, release, purchases, z, ostat, ws, F, no, nd, uniform)
+                             floor, stock, purchases, z, ostat, ws, F, no, nd, uniform)
     if not math.isfinite(f):
         return STATUS_NONFINITE, 0
     it = 0
@@ -1088,7 +1103,7 @@ def _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, f
                 zi = ol[q]
                 zt[zi] = z[zi] + t * dz[q]
             ft, mrel_t, mfb_t = _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab,
-                                          A_seg, K_seg, floor, release, purchases, zt, ostat,
+                                          A_seg, K_seg, floor, stock, purchases, zt, ostat,
                                           ws, Ft, no, nd, uniform)
             if ft <= (1.0 - 2.0 * ARMIJO_C * t) * f:
                 accepted = True
@@ -1102,7 +1117,7 @@ def _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, f
                 # the stale Jacobian did not give a descent step: recompute it (the work
                 # arrays are refreshed at z by this evaluation)
                 _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
-                          floor, release, purchases, z, ostat, ws, F, no, nd, uniform)
+                          floor, stock, purchases, z, ostat, ws, F, no, nd, uniform)
                 chord = False
                 continue
             if not flipped:
@@ -1110,7 +1125,7 @@ def _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, f
                 # or the backstop about to switch): take the Jacobian of the other side of
                 # every kink within KINK_FLIP of z once
                 _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
-                          floor, release, purchases, z, ostat, ws, F, no, nd, uniform, KINK_FLIP)
+                          floor, stock, purchases, z, ostat, ws, F, no, nd, uniform, KINK_FLIP)
                 flipped = True
                 continue
             return STATUS_LINE_SEARCH, it
@@ -1130,7 +1145,7 @@ def _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, f
 
 @njit(cache=True, error_model="numpy")
 def _levenberg_marquardt(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
-                         floor, release, purchases, z, ostat, ws, tol, max_iter, n, no, nm, nd,
+                         floor, stock, purchases, z, ostat, ws, tol, max_iter, n, no, nm, nd,
                          uniform):
     """Levenberg-Marquardt on the same residual from ``z``: steps
     ``(J'J + lam diag(J'J)) dz = -J'F``, accepted when the merit falls (lam / 3), else
@@ -1150,7 +1165,7 @@ def _levenberg_marquardt(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_
     ol = iv[_I_OL]
     N = z.shape[0]
     f, mrel, mfb = _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
-                             floor, release, purchases, z, ostat, ws, F, no, nd, uniform)
+                             floor, stock, purchases, z, ostat, ws, F, no, nd, uniform)
     if not math.isfinite(f):
         return STATUS_NONFINITE, 0
     lam = -1.0
@@ -1189,7 +1204,7 @@ def _levenberg_marquardt(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_
                 for q in range(n):
                     zt[ol[q]] = z[ol[q]] + dz[q]
                 ft, mrel_t, mfb_t = _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B,
-                                              etab, A_seg, K_seg, floor, release, purchases,
+                                              etab, A_seg, K_seg, floor, stock, purchases,
                                               zt, ostat, ws, Ft, no, nd, uniform)
                 if ft < f:
                     accepted = True
@@ -1213,7 +1228,7 @@ def _levenberg_marquardt(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_
 
 @njit(cache=True, error_model="numpy")
 def market_outcomes(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor,
-                    release, purchases, z, ostat, ws,
+                    stock, purchases, z, ostat, ws,
                     p_out, pd_out, levy_out, P_out, D_out, Dsr_out, X_out, Sseg_out, lam_out,
                     xt_out, fresh=False):
     """Fill the outcome arrays of a solved market at ``z`` (no allocation).
@@ -1262,9 +1277,9 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, 
     NC = cap.shape[0]
     if not fresh:
         n, no, nm, nd, uniform = _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor,
-                                        release, purchases, A_seg, K_seg, z, ostat, ws)
+                                        stock, purchases, A_seg, K_seg, z, ostat, ws)
         _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor,
-                  release, purchases, z, ostat, ws, wv[_V_F], no, nd, uniform)
+                  stock, purchases, z, ostat, ws, wv[_V_F], no, nd, uniform)
     TT = wm[_M_TT]
     XL = wm[_M_X]
     mb = wm[_M_MB]
@@ -1334,7 +1349,7 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, 
             Sseg_out[i, 1] = min(a1, K_seg[i, 1])
         else:
             Sseg_out[i, 1] = 0.0
-        a = abs((Sseg_out[i, 0] + Sseg_out[i, 1] + release[i] - Dm[i]) / Dm[i])
+        a = abs((Sseg_out[i, 0] + Sseg_out[i, 1] - Dm[i]) / Dm[i])
         if not a <= mrel:
             mrel = a
     for k in range(NC):
