@@ -56,7 +56,11 @@ class MarketInputs:
         Supply shifters (t/yr at price index 1) and capacities (t/yr) of the uncovered and
         the floor-covered segment.
     floor : ndarray (R,)
-        Producer price floor index (F / P0) on the covered segment; 0 = none.
+        Floor payment per covered tonne, ``(F - p_ref)+ / P0`` (index); the covered segment
+        supplies at ``p + floor``; 0 = none.
+    floor_upside : ndarray (R,), optional
+        ``(p_ref - F)+ / P0`` where a floor is in force (index), of which the government takes
+        ``floor_alpha``.
     floor_alpha : ndarray (R,)
         Government share of the upside above the floor.
     release, refill : ndarray (R,)
@@ -100,6 +104,7 @@ class MarketInputs:
     offtake_price: np.ndarray | None = None
     eta: np.ndarray | None = None
     refill: np.ndarray | None = None
+    floor_upside: np.ndarray | None = None
 
     @classmethod
     def baseline(cls, cal: Calibration) -> "MarketInputs":
@@ -162,17 +167,22 @@ class MarketInputs:
                 etax[i, j] += float(rate)
         return replace(self, etax=etax)
 
-    def with_floor(self, cal: Calibration, region, price_index, coverage, alpha=0.0):
+    def with_floor(self, cal: Calibration, region, price_index, coverage, alpha=0.0, reference=1.0):
         """Producer price floor at ``price_index`` (F / P0) on a share ``coverage`` of
-        ``region``'s capacity, with government upside share ``alpha``."""
+        ``region``'s capacity, measured against the benchmark price index ``reference``
+        (p_ref / P0; default the baseline price): the covered segment receives
+        ``p + (F - p_ref)+``, the government pays ``(F - p_ref)+`` per covered tonne and takes a
+        share ``alpha`` of the upside ``(p_ref - F)+``."""
         i = cal.region_index(region)
         A_seg, K_seg = self.A_seg.copy(), self.K_seg.copy()
         A_tot, K_tot = A_seg[i].sum(), K_seg[i].sum()
         A_seg[i] = [(1 - coverage) * A_tot, coverage * A_tot]
         K_seg[i] = [(1 - coverage) * K_tot, coverage * K_tot] if np.isfinite(K_tot) else [np.inf, np.inf if coverage > 0 else 0.0]
         floor, alpha_ = self.floor.copy(), self.floor_alpha.copy()
-        floor[i], alpha_[i] = price_index, alpha
-        return replace(self, A_seg=A_seg, K_seg=K_seg, floor=floor, floor_alpha=alpha_)
+        up = np.zeros(cal.n_regions) if self.floor_upside is None else self.floor_upside.copy()
+        floor[i], alpha_[i] = max(price_index - reference, 0.0), alpha
+        up[i] = max(reference - price_index, 0.0)
+        return replace(self, A_seg=A_seg, K_seg=K_seg, floor=floor, floor_alpha=alpha_, floor_upside=up)
 
     def with_mip(self, cal: Calibration, importer, price_index, members=()):
         """Minimum import price ``price_index`` (F / P0) charged by ``importer`` on every
@@ -449,9 +459,10 @@ def solve(cal: Calibration, inputs: MarketInputs | None = None, *, z0=None,
         off_q = np.where(priced, inputs.offtake_qty, 0.0)
         off_val = np.where(priced, inputs.offtake_price * inputs.offtake_qty, 0.0)
     eta = args[4]
+    fup = np.zeros(R) if inputs.floor_upside is None else np.asarray(inputs.floor_upside, float)
     kwf.market_welfare(cal.X0, cal.T0, eta, cal.B, cal.etab, np.asarray(inputs.T, float),
                        np.asarray(inputs.etax, float), args[7], inputs.g,
-                       inputs.A_seg, inputs.K_seg, inputs.floor, inputs.floor_alpha, A0, K0,
+                       inputs.A_seg, inputs.K_seg, inputs.floor, fup, inputs.floor_alpha, A0, K0,
                        cal.eps, p, pd_, levy, P, X, Sseg, lam, xt, P_ref, und, off_q, off_val,
                        np.empty((R, R)), out["tr"], out["lr"], out["qr"], out["er"], out["tc"],
                        out["ir"], out["fc"], out["cs"], out["ps"])
@@ -586,7 +597,9 @@ def scenario_inputs(scn, mineral: str) -> tuple[Calibration, MarketInputs]:
     names = tuple(cap_layers[c].name for c in used)
     # floors, capacity in force, supply shifters
     phi = a["flo_phi"][0]
-    floor = np.where(a["flo_act"][0, t] == 1, a["flo_level"], 0.0)
+    # the first period's benchmark is the baseline price (index 1)
+    floor = np.where(a["flo_act"][0, t] == 1, np.maximum(a["flo_level"] - 1.0, 0.0), 0.0)
+    floor_up = np.where(a["flo_act"][0, t] == 1, np.maximum(1.0 - a["flo_level"], 0.0), 0.0)
     K = np.stack([a["K0v"] * (1.0 - phi), a["K0v"] * phi], axis=1)
     for q in range(a["prj_region"].shape[0]):
         if a["prj_period"][0, q] == t:
@@ -624,7 +637,8 @@ def scenario_inputs(scn, mineral: str) -> tuple[Calibration, MarketInputs]:
         rk_dest=a["cap_dest"][used].reshape(len(used), R).astype(np.uint8), cap=cap_all[used],
         tcost=tcost_all[used], tcap=tcap_all[used], etax=etax,
         mip=mip, g=np.ones(R), A_seg=A_seg, K_seg=K_lim, floor=floor,
-        floor_alpha=np.array(a["flo_alpha"][0], dtype=float), release=release, refill=refill, purchases=purchases,
+        floor_alpha=np.array(a["flo_alpha"][0], dtype=float), floor_upside=floor_up,
+        release=release, refill=refill, purchases=purchases,
         cap_names=names, undertaking=und, offtake_qty=off_q, offtake_price=off_p,
         eta=cal.short_run_eta(a["dt"]),
     )

@@ -54,7 +54,7 @@ PERIOD_MONTHS = {"quarter": 3, "year": 12, "month": 1}
 
 #: Dynamics parameters (scenario names), in the kernel's order.
 DYNAMICS_KINDS = ("demand_growth", "demand_volatility", "depreciation", "investment_response",
-                  "lead_time", "expectation_weight", "max_investment_rate")
+                  "lead_time", "expectation_weight", "floor_payback_years", "max_investment_rate")
 
 
 class CompileError(SimsrcError):
@@ -208,9 +208,11 @@ def compile_market(scn, mineral: str) -> MarketSpec:
                                 "floor has nothing to cover; add a capacity_project only where a variety exists")
                 continue
             level = convert_price(pol.level, pol.unit, cal.price_unit) / cal.price
+            ref = -1 if pol.reference == "market" else regions.index(pol.reference)
+            end = period_index(pol.end, hz) if getattr(pol, "end", None) is not None else 10**9
             layers.append(Layer("floor", pol.name, pol, window,
                                 {"phi": _value(pol, "covered_share", pre), "alpha": _value(pol, "upside_share", pre)},
-                                {"region": r, "level": level}))
+                                {"region": r, "level": level, "ref": ref, "end": end}))
         elif isinstance(pol, MinimumImportPrice):
             level = convert_price(pol.level, pol.unit, cal.price_unit) / cal.price
             layers.append(Layer("mip", pol.name, pol, window, {},
@@ -495,13 +497,18 @@ def draw_inputs(scn, spec: MarketSpec, start: int, stop: int, *, central: bool =
     flo_phi = np.zeros((n, R))
     flo_alpha = np.zeros((n, R))
     flo_act = np.zeros((n, T, R), dtype=np.uint8)
+    flo_ref = np.full(R, -1, dtype=np.int64)
+    flo_end = np.full(R, 10**9, dtype=np.int64)
     for l in by["floor"]:
         r = l.data["region"]
         flo_level[r] = l.data["level"]
+        flo_ref[r] = l.data["ref"]
+        flo_end[r] = l.data["end"]
         flo_phi[:, r] = _draw_values(l.values["phi"], inputs, n)
         flo_alpha[:, r] = _draw_values(l.values["alpha"], inputs, n)
         flo_act[:, :, r] = activity(l, scn, states, n, T)
-    args.update(flo_level=flo_level, flo_phi=flo_phi, flo_alpha=flo_alpha, flo_act=flo_act)
+    args.update(flo_level=flo_level, flo_phi=flo_phi, flo_alpha=flo_alpha, flo_act=flo_act,
+                flo_ref=flo_ref, flo_end=flo_end, payback=par["floor_payback_years"])
     # stockpiles (at most one per region)
     stk = {k: np.zeros(R) for k in ("init", "cap", "release", "trigger", "refill", "below")}
     stk["trigger"][:] = np.inf

@@ -54,7 +54,7 @@ def model_check(cal, inp, res, rtol=1e-9):
     np.testing.assert_allclose(res.consumer_price_index[cal.active_dest], P[cal.active_dest], rtol=rtol)
     solved = res.origin_status == keq.ORIGIN_SOLVED
     # supply: segments at producer prices, capacity kinks
-    pp1 = np.where(inp.floor > 0, np.maximum(p, inp.floor), p)
+    pp1 = np.where(inp.floor > 0, p + inp.floor, p)  # covered: p + (F - p_ref)+
     S = (np.minimum(inp.A_seg[:, 0] * p ** cal.eps, inp.K_seg[:, 0])
          + np.minimum(inp.A_seg[:, 1] * pp1 ** cal.eps, inp.K_seg[:, 1]))
     demand = X.sum(axis=1) + inp.purchases
@@ -241,28 +241,36 @@ def test_destination_cut_off_from_every_variety():
 
 # --- floors and minimum import prices -------------------------------------------------------
 
-def test_floor_above_the_market_costs_exactly_the_gap_on_covered_output():
+def test_floor_above_the_benchmark_pays_exactly_the_gap_on_covered_output():
+    """The payment is (F - p_ref) per covered tonne against a benchmark (here the baseline
+    price, 1), not the covered producer's own price, which the floor depresses; the covered
+    segment supplies at p + (F - p_ref)."""
     cal = _three_region()
-    F = 1.3
-    inp = baseline_inputs(cal).with_floor(cal, "US", F, coverage=0.4, alpha=0.3)
+    F, ref = 1.3, 1.0
+    inp = baseline_inputs(cal).with_floor(cal, "US", F, coverage=0.4, alpha=0.3, reference=ref)
     res = solve(cal, inp)
-    assert res.converged and res.price_index[1] < F
+    assert res.converged and res.price_index[1] < 1.0  # the floor depresses the US price
     q_cov = res.production_covered[1]
     A1 = inp.A_seg[1, 1]
-    assert q_cov == pytest.approx(A1 * F ** cal.eps[1], rel=1e-12)  # no limit in US
+    assert q_cov == pytest.approx(A1 * (res.price_index[1] + F - ref) ** cal.eps[1], rel=1e-12)  # no limit in US
     usd = cal.price_usd_per_t
-    assert res.fiscal_cost[1] == pytest.approx((F - res.price_index[1]) * q_cov * usd, rel=1e-12)
+    assert res.fiscal_cost[1] == pytest.approx((F - ref) * q_cov * usd, rel=1e-12)
     assert res.fiscal_cost[0] == 0.0 and res.fiscal_cost[2] == 0.0
     model_check(cal, inp, res)
+    # against the producer's own price the payment would be larger
+    assert (F - res.price_index[1]) * q_cov * usd > res.fiscal_cost[1]
 
 
-def test_floor_below_the_market_returns_the_upside_share():
+def test_floor_below_the_benchmark_returns_the_upside_share():
     cal = _three_region()
-    inp = replace(baseline_inputs(cal), g=np.array([1.4, 1.4, 1.4])).with_floor(cal, "US", 0.9, coverage=0.5, alpha=0.3)
+    F, ref = 0.9, 1.1
+    inp = replace(baseline_inputs(cal), g=np.array([1.4, 1.4, 1.4])).with_floor(cal, "US", F, coverage=0.5, alpha=0.3,
+                                                                                reference=ref)
     res = solve(cal, inp)
-    assert res.converged and res.price_index[1] > 0.9
+    assert res.converged
     q = res.production_covered[1]
-    assert res.fiscal_cost[1] == pytest.approx(-0.3 * (res.price_index[1] - 0.9) * q * cal.price_usd_per_t, rel=1e-12)
+    assert res.fiscal_cost[1] == pytest.approx(-0.3 * (ref - F) * q * cal.price_usd_per_t, rel=1e-12)
+    model_check(cal, inp, res)
 
 
 def test_minimum_import_price_holds_delivered_non_member_prices_at_the_floor():

@@ -48,22 +48,25 @@ def test_consumer_surplus_when_the_composite_becomes_unobtainable():
 
 
 def test_producer_surplus_with_a_floor_and_upside_share():
+    """The covered segment receives p + (F - p_ref)+ (quadrature of its supply curve up to that
+    price); above the floor the government takes alpha of (p_ref - F) on covered output."""
     A, K, eps = np.array([60.0, 40.0]), np.array([70.0, 45.0]), 0.8
     F, alpha = 1.25, 0.3
-    # price below the floor: covered segment at F
-    p = 0.9
-    ref = quad(supply(A[0], K[0], eps), 0, p)[0] + quad(supply(A[1], K[1], eps), 0, F, points=[(K[1] / A[1]) ** (1 / eps)])[0]
-    q_cov = min(A[1] * F ** eps, K[1])
-    assert kw.producer_surplus(A, K, eps, p, F, alpha, q_cov) == pytest.approx(ref, rel=1e-9)
-    assert kw.floor_fiscal_cost(p, F, alpha, q_cov) == pytest.approx((F - p) * q_cov)
-    # price above the floor: the government takes alpha of the upside on covered output
-    p = 1.5
-    q_cov = min(A[1] * p ** eps, K[1])
     kinks = [(K[s] / A[s]) ** (1 / eps) for s in range(2)]
+    # benchmark below the floor: the covered segment gets p + (F - p_ref)
+    p, p_ref = 0.9, 0.95
+    gap = F - p_ref
+    q_cov = min(A[1] * (p + gap) ** eps, K[1])
+    ref = quad(supply(A[0], K[0], eps), 0, p)[0] + quad(supply(A[1], K[1], eps), 0, p + gap, points=[kinks[1]])[0]
+    assert kw.producer_surplus(A, K, eps, p, gap, alpha, 0.0, q_cov) == pytest.approx(ref, rel=1e-9)
+    assert kw.floor_fiscal_cost(gap, 0.0, alpha, q_cov) == pytest.approx(gap * q_cov)
+    # benchmark above the floor: the government takes alpha of the upside on covered output
+    p, p_ref = 1.5, 1.6
+    q_cov = min(A[1] * p ** eps, K[1])
     ref = sum(quad(supply(A[s], K[s], eps), 0, p, points=[kinks[s]])[0] for s in range(2))
-    ref -= alpha * (p - F) * q_cov
-    assert kw.producer_surplus(A, K, eps, p, F, alpha, q_cov) == pytest.approx(ref, rel=1e-9)
-    assert kw.floor_fiscal_cost(p, F, alpha, q_cov) == pytest.approx(-alpha * (p - F) * q_cov)
+    ref -= alpha * (p_ref - F) * q_cov
+    assert kw.producer_surplus(A, K, eps, p, 0.0, alpha, p_ref - F, q_cov) == pytest.approx(ref, rel=1e-9)
+    assert kw.floor_fiscal_cost(0.0, p_ref - F, alpha, q_cov) == pytest.approx(-alpha * (p_ref - F) * q_cov)
 
 
 def test_market_result_surplus_changes_across_the_capacity_kink():

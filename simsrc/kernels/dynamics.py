@@ -22,7 +22,9 @@ producer price floor, a share ``phi`` of the region's capacity; ``dt`` = period 
   capacity available in a period (``K_eff = K * outage_mult``) without destroying it;
 - investment ``I[t] = K[t] * min(delta + kappa * (pe[t] - 1), imax)+`` with ``pe`` the expected producer
   price of the segment: adaptive ``pe[t+1] = pe[t] + w (p[t] - pe[t])`` and, on a covered
-  segment while its floor is in force, at least the floor; before the horizon investment is
+  segment while its floor is in force, at least the floor while the floor has more than a
+  payback period to run, fading linearly to the market expectation over its last years;
+  before the horizon investment is
   the replacement level ``delta * K0``; the ceiling ``imax`` (an addition to the specification, docs/model.md sec. 8) keeps
   capacity growth within what build-outs achieve when expected prices spike;
 - the supply shifter scales with capacity, ``A = u0 * K`` (so supply at the baseline price is
@@ -175,7 +177,7 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
              tar_mask, tar_mode, tar_rate, tar_act,
              cap_origin, cap_dest, cap_share, cap_cost, cap_tshare, cap_act,
              etx_origin, etx_dest, etx_rate, etx_act,
-             flo_level, flo_phi, flo_alpha, flo_act,
+             flo_level, flo_phi, flo_alpha, flo_act, flo_ref, flo_end, payback,
              mip_members, mip_level, mip_und, mip_act,
              stk_init, stk_cap, stk_rel, stk_trig, stk_refill, stk_below, stk_act,
              off_region, off_qty, off_price, off_act,
@@ -222,6 +224,12 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
         Export-tax layers (active rates on a flow add up).
     flo_level (R,), flo_phi (S, R), flo_alpha (S, R), flo_act (S, T, R)
         Producer floors: level (price index), covered share of capacity, upside share, activity.
+    flo_ref (R,) int64, flo_end (R,) int64, payback (S, R)
+        Each floor's benchmark (-1: the market's quantity-weighted export price; ``j``: origin
+        ``j``'s export price), settled on the previous period's value (the baseline price in
+        the first period); the last period of the floor (beyond the horizon if it outlasts it);
+        the payback period of covered capacity, years (the floor's pull on covered investment
+        fades linearly over the floor's last ``payback`` years).
     mip_members (NM, R), mip_level (NM,), mip_und (NM,), mip_act (S, T, NM)
         Minimum import prices: members, level (index of P0), 1 if an undertaking (rent to the
         exporter), activity. Overlapping clubs: the highest level applies.
@@ -301,7 +309,10 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
         A_seg = np.zeros((R, 2))
         K_seg = np.zeros((R, 2))
         K_lim = np.zeros((R, 2))
-        floor = np.zeros(R)
+        floor = np.zeros(R)         # floor payment per covered tonne, (F - p_ref)+, index
+        fup = np.zeros(R)           # upside per covered tonne, (p_ref - F)+, index
+        fob = np.ones(R)            # each origin's export (FOB) price index, last period
+        fob_mkt = 1.0               # the market's quantity-weighted export price index
         dstock = np.zeros(R)        # net stock flow into each region's market, t/yr
         rel_r = np.zeros(R)
         buy_r = np.zeros(R)
@@ -380,7 +391,12 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                 g[j] = math.exp((1.0 - a_p[j]) * math.log(Dstar[j]) + a_p[j] * math.log(gtr[j]))
             # --- floors, capacity in force, supply shifters
             for i in range(R):
-                floor[i] = flo_level[i] if flo_act[s, t, i] == 1 else 0.0
+                floor[i] = 0.0
+                fup[i] = 0.0
+                if flo_act[s, t, i] == 1:
+                    ref = fob_mkt if flo_ref[i] < 0 else fob[flo_ref[i]]
+                    floor[i] = max(flo_level[i] - ref, 0.0)
+                    fup[i] = max(ref - flo_level[i], 0.0)
                 om = outage_mult[s, t, i]
                 for q in range(2):
                     K_seg[i, q] = Kst[i, q] * om
@@ -433,7 +449,7 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                     off_q[off_region[o]] += off_qty[o]
                     off_v[off_region[o]] += off_price[o] * off_qty[o]
             market_welfare(X0, T0, eta_s, B[s], etab[s], Tf, etax, rst, g, A_seg, K_lim, floor,
-                           alpha, A_ref, K_ref, eps[s], p, pd, levy, P, X, Sseg, lam, xt, P_ref,
+                           fup, alpha, A_ref, K_ref, eps[s], p, pd, levy, P, X, Sseg, lam, xt, P_ref,
                            und, off_q, off_v, cum, trev, lrev, qrent, erev, tsc, irent, fisc,
                            cs, ps)
             # --- outputs
@@ -443,6 +459,8 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                 for i in range(R):
                     for j in range(R):
                         flows[s, i, j] += X[i, j]
+            fq_all = 0.0
+            fv_all = 0.0
             for r in range(R):
                 cons = dstock[r]            # consumers' use: purchases plus stock released
                 exp_ = 0.0
@@ -476,6 +494,10 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                         fq += X[r, j]
                         fv += X[r, j] * pd[r, j] * T0[r, j] * (1.0 + etax[r, j]) / Teff[r, j]
                 out[O_FOB_PRICE, s, t, r] = fv / fq * P0 if fq > 0.0 else np.nan
+                if fq > 0.0 and status == STATUS_CONVERGED:
+                    fob[r] = fv / fq
+                fq_all += fq
+                fv_all += fv
                 out[O_ETAX_REV, s, t, r] = erev[r] * P0_usd
                 out[O_TSHIP_COST, s, t, r] = tsc[r] * P0_usd
                 out[O_INTER_RENT, s, t, r] = irent[r] * P0_usd
@@ -496,6 +518,8 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                             sh += X[i, r]
                     out[N_BASE_OUTPUTS + wi, s, t, r] = sh / cons if cons > 0.0 else np.nan
             # --- state updates for the next period
+            if fq_all > 0.0 and status == STATUS_CONVERGED:
+                fob_mkt = fv_all / fq_all
             for r in range(R):
                 Pprev[r] = P[r]
                 if C0[r] > 0.0 and Dsr[r] > 0.0 and status == STATUS_CONVERGED:
@@ -505,8 +529,12 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                 pi = p[i] if ostat[i] == ORIGIN_SOLVED else 1.0
                 for q in range(2):
                     pexp = pe[i]
-                    if q == 1 and floor[i] > 0.0 and pexp < floor[i]:
-                        pexp = floor[i]
+                    if q == 1 and flo_act[s, t, i] == 1 and pexp < flo_level[i]:
+                        # covered capacity expects the floor while it has more than a payback
+                        # period to run, fading to the market expectation as it ends
+                        left = (flo_end[i] - t) * dt
+                        wgt = min(1.0, max(left, 0.0) / payback[s, i]) if payback[s, i] > 0.0 else 1.0
+                        pexp = pe[i] + wgt * (flo_level[i] - pe[i])
                     rate_i = delta[s, i] + kappa[s, i] * (pexp - 1.0)
                     if rate_i > imax[s, i]:
                         rate_i = imax[s, i]

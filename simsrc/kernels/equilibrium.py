@@ -39,7 +39,8 @@ etab       (R,)     demand elasticity above the backstop, positive
 A_seg      (R, 2)   supply shifter per origin and segment, t/yr at producer price index 1
                     (segment 0: not covered by a floor; 1: covered).
 K_seg      (R, 2)   capacity per origin and segment, t/yr (``inf`` = no limit)
-floor      (R,)     producer price floor index (``F / P0``) on segment 1; 0 = none
+floor      (R,)     producer price floor payment per covered tonne, ``(F - p_ref)+ / P0`` (index):
+                    segment 1 supplies at ``p + floor``; 0 = none
 stock      (R,)     net government stock flow in destination j's market, t/yr: released
                     tonnes (> 0) sold to j's consumers, refill purchases (< 0) bought like
                     any demand of j (from origins, at delivered prices, under restrictions)
@@ -70,7 +71,8 @@ Equations (docs/model.md sec. 2)
   (``Wn = 1`` for ``s > 1``; renormalised over open varieties for ``s < 1``).
 - composite demand with a backstop: ``D = g P^-eta`` for ``P <= B``,
   ``D = g B^-eta (P/B)^-etab`` above; flows ``X[i,j] = X0[i,j] D[j] (pd[i,j]/P[j])^-s``.
-- supply ``S[i] = min(A0 p^eps, K0) + min(A1 max(p, F)^eps, K1)``.
+- supply ``S[i] = min(A0 p^eps, K0) + min(A1 (p + f)^eps, K1)`` with the floor payment
+  ``f = (F - p_ref)+`` per covered tonne (``p_ref`` a benchmark fixed within the period).
 - composite purchases from origins in ``j``: ``M = D - stock[j] / C0[j]`` (stock releases
   supply ``j``'s consumers; refills are demand of ``j``), flows ``X = X0 M (pd/P)^-s``.
 - clearing residual (log form): ``log(S) - log(sum_j X + purchases)``.
@@ -266,7 +268,6 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
     cc = im[_IM_CC]
     p = wv[_V_P]
     Wn = wv[_V_WN]
-    Feps = wv[_V_FEPS]
     lK0 = wv[_V_LK0]
     cS = wv[_V_CS]
     cH = wv[_V_CH]
@@ -400,7 +401,6 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
             ostat[i] = ORIGIN_NO_MARKET
             solved = False
         if solved:
-            Feps[i] = math.exp(eps[i] * math.log(floor[i])) if floor[i] > 0.0 else 0.0
             # one uncovered segment: log supply is linear in log p below
             # capacity, no exp/log needed per evaluation
             if (A_seg[i, 1] <= 0.0 and A_seg[i, 0] > 0.0
@@ -548,7 +548,7 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
     """Evaluate every intermediate and the residual ``Fv`` (length n) at ``zz``.
 
     ``flip > 0`` selects, for the Jacobian only, the other one-sided derivative of every kink
-    (minimum import price, capacity, floor, backstop) whose argument is within ``flip`` (in
+    (minimum import price, capacity, backstop) whose argument is within ``flip`` (in
     logs) of its threshold; the residual is the same (the functions are continuous there).
 
     Returns ``(merit, rel_bound, max_fb)``: the merit ``0.5 ||F||^2`` (NaN if anything is not
@@ -581,7 +581,6 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
     dSr = wv[_V_DSR]
     lK0 = wv[_V_LK0]
     Wn = wv[_V_WN]
-    Feps = wv[_V_FEPS]
     cH = wv[_V_CH]
     cape = wv[_V_CAPE]
     E0 = wv[_V_E0]
@@ -713,11 +712,14 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
                 below = not below
             ds = eps[i] * a0 if below else 0.0
             if A_seg[i, 1] > 0.0:
-                held = floor[i] > 0.0 and p[i] < floor[i]
-                a1 = A_seg[i, 1] * (Feps[i] if held else pe)
-                if flip > 0.0 and floor[i] > 0.0 and abs(y - math.log(floor[i])) < flip:
-                    held = not held
-                d1 = 0.0 if held else eps[i] * A_seg[i, 1] * pe
+                # the covered segment supplies at p + gap (the floor payment per tonne)
+                if floor[i] > 0.0:
+                    pp = p[i] + floor[i]
+                    a1 = A_seg[i, 1] * math.exp(eps[i] * math.log(pp))
+                    d1 = eps[i] * a1 * p[i] / pp
+                else:
+                    a1 = A_seg[i, 1] * pe
+                    d1 = eps[i] * a1
                 below = a1 < K_seg[i, 1]
                 s_ += a1 if below else K_seg[i, 1]
                 if flip > 0.0 and K_seg[i, 1] > 0.0 and abs(math.log(a1 / K_seg[i, 1])) < flip:
@@ -1290,7 +1292,6 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, 
     p = wv[_V_P]
     logP = wv[_V_LOGP]
     Dm = wv[_V_DM]
-    Feps = wv[_V_FEPS]
     cape = wv[_V_CAPE]
     lB = wv[_V_LB]
     mc = wv[_V_MC]
@@ -1342,8 +1343,8 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, 
         pe = math.exp(eps[i] * z[i])
         Sseg_out[i, 0] = min(A_seg[i, 0] * pe, K_seg[i, 0])
         if A_seg[i, 1] > 0.0:
-            if floor[i] > 0.0 and p[i] < floor[i]:
-                a1 = A_seg[i, 1] * Feps[i]
+            if floor[i] > 0.0:
+                a1 = A_seg[i, 1] * math.exp(eps[i] * math.log(p[i] + floor[i]))
             else:
                 a1 = A_seg[i, 1] * pe
             Sseg_out[i, 1] = min(a1, K_seg[i, 1])

@@ -18,10 +18,10 @@ Producer surplus of a supply segment ``S(x) = min(A x^eps, K)`` at producer pric
            = A pk^(eps+1) / (eps+1) + K (pp - pk)                  pp >  pk
 
 with the kink price ``pk = (K / A)^(1/eps)``. On the segment covered by a producer price
-floor the producer price is ``max(p, F)``; the government pays ``(F - p)+`` per covered tonne
-and takes a share ``alpha`` of the upside ``(p - F)+`` per covered tonne, which is deducted
-from the covered producers' surplus (a transfer to the government, counted in the fiscal
-cost with the opposite sign).
+floor the producer price is ``p + (F - p_ref)+`` with a benchmark ``p_ref``; the government
+pays ``(F - p_ref)+`` per covered tonne and takes a share ``alpha`` of the upside
+``(p_ref - F)+`` per covered tonne, which is deducted from the covered producers' surplus (a
+transfer to the government, counted in the fiscal cost with the opposite sign).
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def cs_change(V0, g, eta, P_from, P_to, B=np.inf, etab=0.0):
 
 
 @njit(cache=True, error_model="numpy")
-def producer_surplus(A_seg, K_seg, eps, p, floor, alpha, q_covered):
+def producer_surplus(A_seg, K_seg, eps, p, gap, alpha, upside, q_covered):
     """Producer surplus of one origin (all segments), net of the floor's upside share.
 
     Parameters
@@ -137,10 +137,13 @@ def producer_surplus(A_seg, K_seg, eps, p, floor, alpha, q_covered):
         Supply elasticity.
     p : float
         Origin (market) price index.
-    floor : float
-        Floor price index on the covered segment (0 = none).
+    gap : float
+        Floor payment per covered tonne, ``(F - p_ref)+`` (index); the covered segment
+        receives ``p + gap``.
     alpha : float
-        Government share of the upside ``(p - F)+`` on covered output.
+        Government share of the upside ``(p_ref - F)+`` on covered output.
+    upside : float
+        ``(p_ref - F)+`` (index; 0 without a floor).
     q_covered : float
         Output of the covered segment, t/yr.
 
@@ -152,30 +155,21 @@ def producer_surplus(A_seg, K_seg, eps, p, floor, alpha, q_covered):
     if not p >= 0.0:
         return 0.0
     ps = ps_segment(A_seg[0], K_seg[0], eps, p)
-    pp = p
-    if floor > 0.0 and p < floor:
-        pp = floor
-    ps += ps_segment(A_seg[1], K_seg[1], eps, pp)
-    if floor > 0.0 and p > floor:
-        ps -= alpha * (p - floor) * q_covered
+    ps += ps_segment(A_seg[1], K_seg[1], eps, p + gap)
+    ps -= alpha * upside * q_covered
     return ps
 
 
 @njit(cache=True, error_model="numpy")
-def floor_fiscal_cost(p, floor, alpha, q_covered):
-    """Government cost of a producer price floor: ``(F - p)+ Q_cov - alpha (p - F)+ Q_cov``.
-
-    Index x t/yr (times ``P0`` in USD/t: USD/yr); 0 without a floor.
-    """
-    if floor <= 0.0 or not p >= 0.0:
-        return 0.0
-    if p < floor:
-        return (floor - p) * q_covered
-    return -alpha * (p - floor) * q_covered
+def floor_fiscal_cost(gap, upside, alpha, q_covered):
+    """Government cost of a producer price floor measured against a benchmark ``p_ref``:
+    ``(F - p_ref)+ Q_cov - alpha (p_ref - F)+ Q_cov`` (index x t/yr; times ``P0`` in USD/t:
+    USD/yr); 0 without a floor."""
+    return gap * q_covered - alpha * upside * q_covered
 
 
 @njit(cache=True, error_model="numpy")
-def market_welfare(X0, T0, eta, B, etab, T, etax, rst, g, A_seg, K_seg, floor, alpha, A_seg0,
+def market_welfare(X0, T0, eta, B, etab, T, etax, rst, g, A_seg, K_seg, floor, fup, alpha, A_seg0,
                    K_seg0, eps, p, pd, levy, P, X, Sseg, lam, xt, P_ref, und, off_q, off_val,
                    cum, tariff_rev, levy_rev, quota_rent, etax_rev, tship_cost, inter_rent,
                    fiscal, cs, ps):
@@ -191,7 +185,10 @@ def market_welfare(X0, T0, eta, B, etab, T, etax, rst, g, A_seg, K_seg, floor, a
     ----------
     X0, T0, eta, B, etab, g, A_seg, K_seg, floor, eps
         As in :func:`simsrc.kernels.equilibrium.solve_market` (``T0`` the baseline border
-        factors, ``eta`` the period's short-run elasticity).
+        factors, ``eta`` the period's short-run elasticity, ``floor`` the floor payment per
+        covered tonne ``(F - p_ref)+``).
+    fup : ndarray (R,)
+        The upside ``(p_ref - F)+`` per covered tonne where a floor is in force (index).
     T : ndarray (R, R)
         Tariff factors in force (1 + tariff rate), without the export tax.
     etax : ndarray (R, R)
@@ -280,7 +277,7 @@ def market_welfare(X0, T0, eta, B, etab, T, etax, rst, g, A_seg, K_seg, floor, a
             else:
                 levy_rev[j] += levy[i, j] * border * T[i, j] * x
     for r in range(R):
-        fiscal[r] = floor_fiscal_cost(p[r], floor[r], alpha[r], Sseg[r, 1])
+        fiscal[r] = floor_fiscal_cost(floor[r], fup[r], alpha[r], Sseg[r, 1])
         if off_q[r] > 0.0:
             fiscal[r] += off_val[r] - p[r] * off_q[r]
         V0 = 0.0
@@ -288,8 +285,8 @@ def market_welfare(X0, T0, eta, B, etab, T, etax, rst, g, A_seg, K_seg, floor, a
             V0 += X0[i, r] * T0[i, r]
         cs[r] = cs_change(V0, g[r], eta[r], P_ref[r], P[r], B[r], etab[r])
         if p[r] > 0.0:
-            ps1 = producer_surplus(A_seg[r], K_seg[r], eps[r], p[r], floor[r], alpha[r], Sseg[r, 1])
+            ps1 = producer_surplus(A_seg[r], K_seg[r], eps[r], p[r], floor[r], alpha[r], fup[r], Sseg[r, 1])
         else:
             ps1 = 0.0  # no market (p = 0) or no supply (p undefined): nothing produced
-        ps0 = producer_surplus(A_seg0[r], K_seg0[r], eps[r], 1.0, 0.0, 0.0, 0.0)
+        ps0 = producer_surplus(A_seg0[r], K_seg0[r], eps[r], 1.0, 0.0, 0.0, 0.0, 0.0)
         ps[r] = ps1 - ps0

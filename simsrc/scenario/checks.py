@@ -293,6 +293,8 @@ class Checker:
             self.region_or_group(path + ("exporters",), p.exporters)
         elif isinstance(p, PriceFloor):
             self.one_region(path + ("region",), p.region)
+            if p.reference != "market":
+                self.one_region(path + ("reference",), p.reference)
             self.price(path + ("level",), path + ("unit",), p.level, p.unit, mins, "floor")
         elif isinstance(p, MinimumImportPrice):
             self.region_or_group(path + ("members",), p.members)

@@ -352,13 +352,16 @@ PARAMETER_RULES: dict[str, tuple[Bounds, str]] = {
     "lead_time": (Bounds(0, 50, what="a lead time"), "investment lead time L (years)"),
     "expectation_weight": (Bounds(0, 1, lo_open=True, what="an expectation weight"),
                            "adaptive-expectations weight per period, in (0, 1] (1 = expect the last price)"),
+    "floor_payback_years": (Bounds(0, 50, lo_open=True, what="a payback period"),
+                            "payback period of floor-covered capacity (years): the floor's pull on investment fades over the floor's last years"),
     "max_investment_rate": (Bounds(0, 5, what="a maximum investment rate"),
                             "ceiling on gross investment per year as a share of capacity (fraction per year)"),
 }
 ParameterKind = Literal[
     "supply_elasticity", "demand_elasticity", "armington", "adjustment_speed", "backstop",
     "backstop_elasticity", "demand_growth", "demand_volatility",
-    "depreciation", "investment_response", "lead_time", "expectation_weight", "max_investment_rate",
+    "depreciation", "investment_response", "lead_time", "expectation_weight", "floor_payback_years",
+    "max_investment_rate",
 ]
 ELASTICITY_KINDS = ("supply_elasticity", "demand_elasticity", "armington", "adjustment_speed", "backstop",
                     "backstop_elasticity")
@@ -406,6 +409,8 @@ class Dynamics(_Model):
         3.0, description="Lead time L between investment and new capacity (years). Default assumption 3 years (processing plants; new mines take longer)." + UNCERTAIN_HELP)
     expectation_weight: _bounded("expectation_weight") = Field(
         0.25, description="Adaptive-expectations weight per period in (0, 1]: pe[t+1] = pe[t] + w (p[t] - pe[t]). Default assumption 0.25 per quarter (about one year of memory)." + UNCERTAIN_HELP)
+    floor_payback_years: _bounded("floor_payback_years") = Field(
+        5.0, description="Payback period of capacity covered by a producer price floor (years): investment in the covered segment expects at least the floor while the floor has more than this to run, and its expectation fades linearly to the market's as the floor's remaining life falls to 0. Default assumption 5 years." + UNCERTAIN_HELP)
     max_investment_rate: _bounded("max_investment_rate") = Field(
         0.30, description="Ceiling on gross investment per year as a share of capacity: I = K min(delta + kappa (pe - 1), max_investment_rate)+. Default assumption 0.30 (capacity grows at most ~25%/yr net of 5% depreciation, the pace of the fastest processing build-outs); without it, iso-elastic demand with a tiny elasticity can make expected prices, and so capacity, explode. An addition to docs/model.md sec. 4." + UNCERTAIN_HELP)
 
@@ -470,8 +475,9 @@ class PriceFloor(_Timed):
     region: Code = Field(description="Region whose producers are covered (one region).")
     level: float = Field(gt=0, description="Floor price, in `unit` (e.g. 110 with unit USD/kg).")
     unit: str = Field(description=_UNIT_HELP)
-    covered_share: Share = Field(description="Share of the region's capacity covered by the floor, in [0, 1]; that segment supplies at max(p, floor) and the government pays the gap." + UNCERTAIN_HELP)
-    upside_share: Share = Field(0.0, description="Share of the upside (p - floor)+ on covered output that the government takes, in [0, 1]. Default 0." + UNCERTAIN_HELP)
+    covered_share: Share = Field(description="Share of the region's capacity covered by the floor, in [0, 1]; that segment supplies at p + (floor - p_ref)+ and the government pays (floor - p_ref)+ per covered tonne." + UNCERTAIN_HELP)
+    upside_share: Share = Field(0.0, description="Share of the upside (p_ref - floor)+ on covered output that the government takes, in [0, 1]. Default 0." + UNCERTAIN_HELP)
+    reference: str = Field("market", description="The benchmark price p_ref the payment is measured against: 'market' (default), the quantity-weighted average export (FOB) price of the market, or a region code, that origin's export price (e.g. CHN). Settled on the previous period's benchmark, as published benchmarks are; the first period uses the baseline price. Never the covered producer's own price, which the floor itself depresses.")
 
 
 class MinimumImportPrice(_Timed):
