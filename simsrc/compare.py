@@ -82,6 +82,7 @@ def compare(scenario, against=None, *, draws: int | None = None, seed: int | Non
     parts = chunks(scn.draws, chunk_size)
     total, done = len(parts) * len(minerals), 0
     nonconv = {}
+    flags = {}
     period_years = specs[minerals[0]][0].period_years
     rate = scn.outputs.discount_rate
     with ResultsWriter(out_dir, scn.name, h, names, period_years, rate, folder_name=folder) as w:
@@ -96,8 +97,13 @@ def compare(scenario, against=None, *, draws: int | None = None, seed: int | Non
                 fb = fb + xb[FLOWS_KEY].sum(axis=0)
                 nonconv[m]["scenario"] += int((xa["converged"][:, :, 0] < 0.5).sum())
                 nonconv[m]["counterfactual"] += int((xb["converged"][:, :, 0] < 0.5).sum())
-                diff = {k: (xa[k].astype(np.float64) - xb[k]).astype(np.float32) for k in names if k != "converged"}
+                flags[m] = flags.get(m, {"scenario": 0, "counterfactual": 0})
+                flags[m]["scenario"] += int((xa["welfare_flag"] > 0.5).sum())
+                flags[m]["counterfactual"] += int((xb["welfare_flag"] > 0.5).sum())
+                flag_cols = ("converged", "welfare_flag")
+                diff = {k: (xa[k].astype(np.float64) - xb[k]).astype(np.float32) for k in names if k not in flag_cols}
                 diff["converged"] = np.minimum(xa["converged"], xb["converged"])
+                diff["welfare_flag"] = np.maximum(xa["welfare_flag"], xb["welfare_flag"])
                 ca, cb = draw_scalars(xa, period_years, rate), draw_scalars(xb, period_years, rate)
                 dsc = {k: ca[k] - cb[k] for k in ca}
                 dsc["converged_share"] = diff["converged"].astype(np.float64).mean(axis=1)
@@ -130,6 +136,7 @@ def compare(scenario, against=None, *, draws: int | None = None, seed: int | Non
             "dataset": {"name": scn.data.name, "path": str(scn.data.path)},
             "data_source": citation(scn.data),
             "nonconverged_solves": nonconv,
+            "welfare_flags": flags,
             "chunk_size": chunk_size,
             "discount_rate": rate,
             "package_version": __version__,

@@ -172,6 +172,7 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
     total = len(parts) * len(minerals)
     done = 0
     nonconv: dict[str, int] = {}
+    flags: dict[str, int] = {}  # region-periods whose welfare change exceeds baseline consumption
     iters_sum: dict[str, int] = {}
     client, own = (None, False)
     if executor != "local":
@@ -213,6 +214,7 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
                             shared[a] = (inputs, event_states(scn, a, b, inputs))
                         arrays, iters = simulate_chunk(scn, spec, a, b, inputs=shared[a][0], states=shared[a][1])
                     nonconv[m] += int((arrays["converged"][:, :, 0] < 0.5).sum())
+                    flags[m] = flags.get(m, 0) + int((arrays["welfare_flag"] > 0.5).sum())
                     iters_sum[m] += int(iters.sum())
                     flow_sum[m] = flow_sum.get(m, 0.0) + arrays[FLOWS_KEY].sum(axis=0)
                     # written by one background thread (in order) while the kernel, which
@@ -248,6 +250,7 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
                 "dataset": {"name": scn.data.name, "path": str(scn.data.path)},
             "data_source": citation(scn.data),
                 "nonconverged_solves": nonconv,
+                "welfare_flags": flags,
                 "solves": {m: scn.draws * scn.horizon.periods for m in minerals},
                 "newton_iterations": iters_sum,
                 "chunk_size": chunk_size,

@@ -73,6 +73,7 @@ OUTPUTS: dict[str, tuple[str, str]] = {
     "stockpile_sales": ("USD/yr", "government stock released and sold in the region's market, at its consumer price"),
     "stockpile_purchases": ("USD/yr", "government purchases to refill the region's stock, at its consumer price"),
     "stockpile_value_change": ("USD/yr", "change in the value of the region's stock at its consumer price (quantity and price), per year"),
+    "welfare_flag": ("flag", "1 where the region's net welfare change exceeds the value of its baseline consumption per year (a parameter draw outside what the model was calibrated for)"),
     "converged": ("flag", "1 if the market clearing converged in this draw and period"),
 }
 

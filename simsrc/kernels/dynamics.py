@@ -80,8 +80,9 @@ O_BACKSTOP_SUB = 19
 O_STK_SALES = 20
 O_STK_PURCH = 21
 O_STK_VALUE = 22
-O_CONVERGED = 23
-N_BASE_OUTPUTS = 24
+O_WELFARE_FLAG = 23
+O_CONVERGED = 24
+N_BASE_OUTPUTS = 25
 
 #: Largest stock release per period, as a share of the holder's consumption in the period
 #: before (releases replace purchases from origins; they cannot exceed what consumers buy).
@@ -267,10 +268,12 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
     NW = watched.shape[0]
     C0 = np.zeros(R)
     Q0 = np.zeros(R)
+    V0c = np.zeros(R)               # value of baseline consumption at delivered prices, index x t/yr
     for j in range(R):
         for i in range(R):
             C0[j] += X0[i, j]
             Q0[i] += X0[i, j]
+            V0c[j] += X0[i, j] * T0[i, j]
     Lmax = 0
     for s in range(S):
         for i in range(R):
@@ -509,6 +512,11 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                 vnew = stock[r] * pu
                 out[O_STK_VALUE, s, t, r] = (vnew - vstock[r]) / dt
                 vstock[r] = vnew
+                # welfare flag: |net welfare change| above the value of baseline consumption
+                nw = (cs[r] + ps[r] + trev[r] + lrev[r] + erev[r] + qrent[r] - fisc[r]) * P0_usd \
+                    + (rel_r[r] - buy_r[r]) * pu + out[O_STK_VALUE, s, t, r]
+                v0c = V0c[r] * P0_usd
+                out[O_WELFARE_FLAG, s, t, r] = 1.0 if (v0c > 0.0 and abs(nw) > v0c) else 0.0
                 cprev[r] = cons
                 out[O_CONVERGED, s, t, r] = conv
                 for wi in range(NW):
