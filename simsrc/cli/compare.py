@@ -64,4 +64,10 @@ def compare_cmd(scenario, against, draws, seed, out_dir, chunk_size):
     bad = {m: v for m, v in info.nonconverged.items() if any(v.values())}
     if bad:
         click.echo(f"non-converged solves (excluded from summaries): {bad}")
+    import json
+    flags = {m: v for m, v in json.loads((info.path / "manifest.json").read_text()).get("welfare_flags", {}).items()
+             if any(v.values())}
+    if flags:
+        click.echo("welfare flags (region-periods whose welfare change exceeds the value of baseline consumption): "
+                   f"{flags}")
     click.echo(effects_text(info.path))

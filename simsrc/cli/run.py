@@ -71,6 +71,11 @@ def run_cmd(scenario, draws, seed, out_dir, chunk_size, executor, region):
     if bad:
         click.echo("non-converged solves (flagged in paths.parquet, excluded from summaries): "
                    + ", ".join(f"{m} {n}" for m, n in bad.items()))
+    import json
+    flags = {m: n for m, n in json.loads((info.path / "manifest.json").read_text()).get("welfare_flags", {}).items() if n}
+    if flags:
+        click.echo("welfare flags (region-periods whose welfare change exceeds the value of baseline consumption; "
+                   "see the welfare_flag output): " + ", ".join(f"{m} {n}" for m, n in flags.items()))
     with pd.option_context("display.width", 200, "display.max_columns", 10, "display.max_colwidth", 40):
         click.echo("\nheadline outcomes, median [90% interval]:")
         click.echo(headline_table(info.path, region).to_string())
