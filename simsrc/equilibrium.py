@@ -565,7 +565,7 @@ def scenario_inputs(scn, mineral: str) -> tuple[Calibration, MarketInputs]:
         demand elasticity is the first period's short-run one.
     """
     from . import policies as pol_mod
-    from .kernels.dynamics import compose_trade_policies
+    from .kernels.dynamics import compose_trade_policies, period_inputs
 
     spec = pol_mod.compile_market(scn, mineral)
     a = pol_mod.draw_inputs(scn, spec, 0, 1, central=True)
@@ -595,35 +595,23 @@ def scenario_inputs(scn, mineral: str) -> tuple[Calibration, MarketInputs]:
     cap_layers = [l for l in spec.layers if l.kind == "cap"]
     used = [c for c in range(NC) if rk_on[c] == 1]
     names = tuple(cap_layers[c].name for c in used)
-    # floors, capacity in force, supply shifters
+    # floors against their benchmark, capacity in force, projects, stockpiles and offtake:
+    # composed by the period loop's own function from the initial state (benchmarks and
+    # consumer prices at baseline, stocks at their initial level)
     phi = a["flo_phi"][0]
-    # the first period's benchmark is the baseline price (index 1)
-    floor = np.where(a["flo_act"][0, t] == 1, np.maximum(a["flo_level"] - 1.0, 0.0), 0.0)
-    floor_up = np.where(a["flo_act"][0, t] == 1, np.maximum(1.0 - a["flo_level"], 0.0), 0.0)
-    K = np.stack([a["K0v"] * (1.0 - phi), a["K0v"] * phi], axis=1)
-    for q in range(a["prj_region"].shape[0]):
-        if a["prj_period"][0, q] == t:
-            r, c = a["prj_region"][q], a["prj_cov"][0, q]
-            K[r] += a["prj_cap"][q] * np.array([1.0 - c, c])
-    K_seg = K * a["outage_mult"][0, t][:, None]
-    A_seg = a["u0"][:, None] * K_seg
-    K_lim = np.where(a["unlimited"][:, None] == 1, np.inf, K_seg)
-    # stockpiles against the baseline consumer price (index 1), offtake
-    release = np.zeros(R)
-    refill = np.zeros(R)
-    purchases = np.zeros(R)
-    dt = a["dt"]
+    Kst = np.stack([a["K0v"] * (1.0 - phi), a["K0v"] * phi], axis=1)
+    stock = np.array(a["stk_init"], dtype=float)
     C0 = cal.C0
-    for r in range(R):
-        if a["stk_act"][0, t, r] and C0[r] > 0:
-            stock = a["stk_init"][r]
-            rel = buy = 0.0
-            if 1.0 > a["stk_trig"][r] and stock > 0:
-                rel = min(a["stk_rel"][r], stock / dt)
-            elif a["stk_refill"][r] > 0 and 1.0 < a["stk_below"][r] and stock < a["stk_cap"][r]:
-                buy = min(a["stk_refill"][r], (a["stk_cap"][r] - stock) / dt)
-            release[r] += rel
-            refill[r] += buy
+    floor, floor_up, invc = np.zeros(R), np.zeros(R), np.zeros(R)
+    K_seg, A_seg, K_lim = np.zeros((R, 2)), np.zeros((R, 2)), np.zeros((R, 2))
+    dstock, release, refill, purchases = np.zeros(R), np.zeros(R), np.zeros(R), np.zeros(R)
+    period_inputs(0, t, a["dt"], a["u0"], a["unlimited"], np.array(C0, dtype=float), a["capex"],
+                  a["prj_region"], a["prj_cap"], a["prj_period"], a["prj_cov"],
+                  a["flo_level"], a["flo_act"], a["flo_ref"], np.ones(R), 1.0, a["outage_mult"],
+                  a["stk_act"], a["stk_trig"], a["stk_rel"], a["stk_refill"], a["stk_below"], a["stk_cap"],
+                  a["off_region"], a["off_qty"], a["off_act"], Kst, stock, np.ones(R), np.array(C0, dtype=float),
+                  invc, floor, floor_up, K_seg, A_seg, K_lim, dstock, release, refill, purchases)
+    purchases = np.zeros(R)  # offtake enters below as offtake_qty (with its price)
     off_q = np.zeros(R)
     off_p = np.zeros(R)
     for o in range(a["off_region"].shape[0]):

@@ -172,6 +172,78 @@ def compose_trade_policies(s, t, X0, T0, tar_mask, tar_mode, tar_rate, tar_act,
                             und[i, j] = mip_und[m]
 
 
+@njit(cache=True)
+def period_inputs(s, t, dt, u0, unlimited, C0, capex, prj_region, prj_cap, prj_period, prj_cov,
+                  flo_level, flo_act, flo_ref, fob, fob_mkt, outage_mult,
+                  stk_act, stk_trig, stk_rel, stk_refill, stk_below, stk_cap,
+                  off_region, off_qty, off_act, Kst, stock, Pprev, cprev,
+                  invc, floor, fup, K_seg, A_seg, K_lim, dstock, rel_r, buy_r, purchases):
+    """The period step's inputs other than trade policies: capacity projects arriving, floors
+    against their benchmark, capacity in force and supply shifters, stockpile releases and
+    refills, offtake. Shared by the period loop and the static solve (``simsrc solve``), so
+    both compose a period the same way.
+
+    Updates the state ``Kst`` (capacity by segment, t/yr: projects) and ``stock`` (t), reading
+    ``fob``/``fob_mkt`` (last period's export price indices, the floors' benchmarks),
+    ``Pprev`` (last consumer price indices) and ``cprev`` (last consumption, t/yr). Fills
+    ``invc`` (projects' capital cost, USD/yr), ``floor`` and ``fup`` (floor payment and upside
+    per covered tonne, index), ``K_seg``, ``A_seg``, ``K_lim`` (capacity in force, supply
+    shifters, capacity limits), ``dstock``, ``rel_r``, ``buy_r`` (net stock flow, releases
+    and refills per region, t/yr) and ``purchases`` (offtake per origin, t/yr). Layer arrays as
+    in :func:`simulate`.
+    """
+    R = u0.shape[0]
+    NP = prj_region.shape[0]
+    NO = off_region.shape[0]
+    for r in range(R):
+        invc[r] = 0.0
+    # --- capacity projects coming on stream this period (their capital cost is paid
+    # once, in the period they arrive, as a rate over the period)
+    for q in range(NP):
+        if prj_period[s, q] == t:
+            r = prj_region[q]
+            c = prj_cov[s, q]
+            Kst[r, 0] += prj_cap[q] * (1.0 - c)
+            Kst[r, 1] += prj_cap[q] * c
+            invc[r] += capex[s, r] * prj_cap[q] / dt
+    # --- floors, capacity in force, supply shifters
+    for i in range(R):
+        floor[i] = 0.0
+        fup[i] = 0.0
+        if flo_act[s, t, i] == 1:
+            ref = fob_mkt if flo_ref[i] < 0 else fob[flo_ref[i]]
+            floor[i] = max(flo_level[i] - ref, 0.0)
+            fup[i] = max(ref - flo_level[i], 0.0)
+        om = outage_mult[s, t, i]
+        for q in range(2):
+            K_seg[i, q] = Kst[i, q] * om
+            A_seg[i, q] = u0[i] * K_seg[i, q]
+            K_lim[i, q] = np.inf if unlimited[i] == 1 else K_seg[i, q]
+    # --- stockpiles (lagged price rule): releases are sold in the holder's market,
+    # refills are demand of the holder's market (docs/model.md sec. 3); offtake
+    for i in range(R):
+        dstock[i] = 0.0
+        rel_r[i] = 0.0
+        buy_r[i] = 0.0
+        purchases[i] = 0.0
+    for r in range(R):
+        if stk_act[s, t, r] == 1 and C0[r] > 0.0:
+            rel = 0.0
+            buy = 0.0
+            if Pprev[r] > stk_trig[r] and stock[r] > 0.0:
+                # at most a share of what the market consumed last period
+                rel = min(stk_rel[r], stock[r] / dt, STOCK_RELEASE_MAX * cprev[r])
+            elif stk_refill[r] > 0.0 and Pprev[r] < stk_below[r] and stock[r] < stk_cap[r]:
+                buy = min(stk_refill[r], (stk_cap[r] - stock[r]) / dt)
+            stock[r] += dt * (buy - rel)
+            dstock[r] = rel - buy
+            rel_r[r] = rel
+            buy_r[r] = buy
+    for o in range(NO):
+        if off_act[s, t, o] == 1:
+            purchases[off_region[o]] += off_qty[o]
+
+
 @njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
              sigma, eta, eps, adj, B, etab, mu, vol, delta, kappa, imax, lead, ew, Z, dt,
@@ -370,17 +442,6 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
             a_p[j] = 1.0 - math.exp(dt * math.log(1.0 - adj[s, j])) if adj[s, j] < 1.0 else 1.0
             eta_s[j] = a_p[j] * eta[s, j]
         for t in range(T):
-            # --- capacity projects coming on stream this period (their capital cost is paid
-            # once, in the period they arrive, as a rate over the period)
-            for r in range(R):
-                invc[r] = 0.0
-            for q in range(NP):
-                if prj_period[s, q] == t:
-                    r = prj_region[q]
-                    c = prj_cov[s, q]
-                    Kst[r, 0] += prj_cap[q] * (1.0 - c)
-                    Kst[r, 1] += prj_cap[q] * c
-                    invc[r] += capex[s, r] * prj_cap[q] / dt
             compose_trade_policies(s, t, X0, T0, tar_mask, tar_mode, tar_rate, tar_act,
                                    cap_origin, cap_dest, cap_share, cap_cost, cap_tshare, cap_act,
                                    etx_origin, etx_dest, etx_rate, etx_act,
@@ -392,42 +453,11 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
             # partial adjustment: H = Dstar[t-1]^(1-a) gtr^a
             for j in range(R):
                 g[j] = math.exp((1.0 - a_p[j]) * math.log(Dstar[j]) + a_p[j] * math.log(gtr[j]))
-            # --- floors, capacity in force, supply shifters
-            for i in range(R):
-                floor[i] = 0.0
-                fup[i] = 0.0
-                if flo_act[s, t, i] == 1:
-                    ref = fob_mkt if flo_ref[i] < 0 else fob[flo_ref[i]]
-                    floor[i] = max(flo_level[i] - ref, 0.0)
-                    fup[i] = max(ref - flo_level[i], 0.0)
-                om = outage_mult[s, t, i]
-                for q in range(2):
-                    K_seg[i, q] = Kst[i, q] * om
-                    A_seg[i, q] = u0[i] * K_seg[i, q]
-                    K_lim[i, q] = np.inf if unlimited[i] == 1 else K_seg[i, q]
-            # --- stockpiles (lagged price rule): releases are sold in the holder's market,
-            # refills are demand of the holder's market (docs/model.md sec. 3); offtake
-            for i in range(R):
-                dstock[i] = 0.0
-                rel_r[i] = 0.0
-                buy_r[i] = 0.0
-                purchases[i] = 0.0
-            for r in range(R):
-                if stk_act[s, t, r] == 1 and C0[r] > 0.0:
-                    rel = 0.0
-                    buy = 0.0
-                    if Pprev[r] > stk_trig[r] and stock[r] > 0.0:
-                        # at most a share of what the market consumed last period
-                        rel = min(stk_rel[r], stock[r] / dt, STOCK_RELEASE_MAX * cprev[r])
-                    elif stk_refill[r] > 0.0 and Pprev[r] < stk_below[r] and stock[r] < stk_cap[r]:
-                        buy = min(stk_refill[r], (stk_cap[r] - stock[r]) / dt)
-                    stock[r] += dt * (buy - rel)
-                    dstock[r] = rel - buy
-                    rel_r[r] = rel
-                    buy_r[r] = buy
-            for o in range(NO):
-                if off_act[s, t, o] == 1:
-                    purchases[off_region[o]] += off_qty[o]
+            period_inputs(s, t, dt, u0, unlimited, C0, capex, prj_region, prj_cap, prj_period, prj_cov,
+                          flo_level, flo_act, flo_ref, fob, fob_mkt, outage_mult,
+                          stk_act, stk_trig, stk_rel, stk_refill, stk_below, stk_cap,
+                          off_region, off_qty, off_act, Kst, stock, Pprev, cprev,
+                          invc, floor, fup, K_seg, A_seg, K_lim, dstock, rel_r, buy_r, purchases)
             # --- solve (warm start: z from the previous period)
             status, it = solve_market(X0, T0, w, sigma[s], eta_s, eps[s], Teff, rst, mip, g,
                                       B[s], etab[s], A_seg, K_lim, floor, dstock, purchases,
