@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from . import outputs as _registry
 from .engine import DEFAULT_CHUNK, FLOWS_KEY, _with_overrides, chunks, output_names, scenario_hash, simulate_chunk
 from .errors import SimsrcError
 from .policies import compile_market
@@ -100,8 +101,8 @@ def compare(scenario, against=None, *, draws: int | None = None, seed: int | Non
                 flags[m] = flags.get(m, {"scenario": 0, "counterfactual": 0})
                 flags[m]["scenario"] += int((xa["welfare_flag"] > 0.5).sum())
                 flags[m]["counterfactual"] += int((xb["welfare_flag"] > 0.5).sum())
-                flag_cols = ("converged", "welfare_flag")
-                diff = {k: (xa[k].astype(np.float64) - xb[k]).astype(np.float32) for k in names if k not in flag_cols}
+                diff = {k: (xa[k].astype(np.float64) - xb[k]).astype(np.float32) for k in names
+                        if k not in _registry.FLAGS}
                 diff["converged"] = np.minimum(xa["converged"], xb["converged"])
                 diff["welfare_flag"] = np.maximum(xa["welfare_flag"], xb["welfare_flag"])
                 ca, cb = draw_scalars(xa, period_years, rate), draw_scalars(xb, period_years, rate)
@@ -146,20 +147,9 @@ def compare(scenario, against=None, *, draws: int | None = None, seed: int | Non
     return CompareInfo(path=path, nonconverged=nonconv, wall_time=time.time() - t0)
 
 
-#: Headline measures of a comparison: (label, per-draw column, scale, unit, relative?).
-HEADLINES = [
-    ("consumer price", "mean_consumer_price", 1.0, "%", True),
-    ("origin price", "mean_origin_price", 1.0, "%", True),
-    ("production", "mean_production", 1.0, "%", True),
-    ("import reliance", "mean_import_reliance", 100.0, "pp", False),
-    ("consumer surplus NPV", "npv_cs_change", 1e-6, "USD m", False),
-    ("producer surplus NPV", "npv_ps_change", 1e-6, "USD m", False),
-    ("tariff revenue NPV", "npv_tariff_revenue", 1e-6, "USD m", False),
-    ("levy revenue NPV", "npv_levy_revenue", 1e-6, "USD m", False),
-    ("quota rents NPV", "npv_quota_rent", 1e-6, "USD m", False),
-    ("floor fiscal cost NPV", "npv_floor_fiscal_cost", 1e-6, "USD m", False),
-    ("net welfare NPV", "npv_net_welfare", 1e-6, "USD m", False),
-]
+#: Headline measures of a comparison: (label, per-draw column, scale, unit, relative?), from
+#: the ``headline`` of the per-draw outputs in the registry simsrc.outputs.
+HEADLINES: list[tuple[str, str, float, str, bool]] = list(_registry.HEADLINES)
 
 
 #: Share of draws whose contribution the tail diagnostic measures (docs/model.md sec. 6).

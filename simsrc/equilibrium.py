@@ -24,6 +24,7 @@ import pandas as pd
 from .calibrate import N_SEGMENTS, SEG_COVERED, Calibration, CalibrationError
 from .kernels import equilibrium as keq
 from .kernels import welfare as kwf
+from .outputs import net_import_reliance
 
 
 @dataclass(frozen=True)
@@ -468,20 +469,22 @@ def solve(cal: Calibration, inputs: MarketInputs | None = None, *, z0=None,
                        out["ir"], out["fc"], out["cs"], out["ps"])
     P0 = cal.price_usd_per_t
     Q = Sseg.sum(axis=1)
-    C = X.sum(axis=0)
+    # consumers' use: purchases from origins plus stock released, less stock bought (sec. 5.1)
+    net_stock = np.asarray(inputs.release, float) - (0.0 if inputs.refill is None else np.asarray(inputs.refill, float))
+    C = X.sum(axis=0) + net_stock
     dom = np.diag(X)
     fob_idx = fob_price_index(p, pd_, X, cal.T0, np.asarray(inputs.T, float) * (1.0 + inputs.etax),
                               np.asarray(inputs.etax, float))
     with np.errstate(invalid="ignore", divide="ignore"):
-        nir = np.where(C > 0, np.maximum(0.0, (C - Q) / np.where(C > 0, C, 1.0)), np.nan)
         delivered = np.where(X > 0, pd_ * cal.price * cal.T0, np.nan)
+    nir = net_import_reliance(C, Q)
     return MarketResult(
         code=cal.code, regions=cal.regions, price_unit=cal.price_unit,
         price_index=p, price=p * cal.price,
         delivered_price_index=pd_, delivered_price=delivered,
         consumer_price_index=P, consumer_price=P * cal.unit_value0, composite_demand=D,
         production=Q, production_covered=Sseg[:, SEG_COVERED].copy(), consumption=C,
-        imports=C - dom, exports=X.sum(axis=1) - dom, flows=X,
+        imports=C - net_stock - dom, exports=X.sum(axis=1) - dom, flows=X,
         wedges=lam, cap_names=tuple(inputs.cap_names) or tuple(f"restriction_{k}" for k in range(NC)),
         transshipped=xt, fob_price_index=fob_idx, fob_price=fob_idx * cal.price,
         export_tax_revenue=out["er"] * P0, transship_cost=out["tc"] * P0,

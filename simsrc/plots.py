@@ -34,8 +34,9 @@ from matplotlib.figure import Figure, FigureBase
 from matplotlib.patches import Patch
 
 from . import __version__
+from . import outputs as _registry
 from .errors import SimsrcError, unknown_name_message
-from .results import DRAW_OUTPUTS, OUTPUTS, Results
+from .results import DRAW_OUTPUTS, OUTPUTS, WELFARE_TERMS, Results
 from .units import MASS_IN_TONNES
 
 # ---------------------------------------------------------------------------------------------
@@ -86,30 +87,14 @@ STYLE = {
     "figure.constrained_layout.h_pad": 0.04, "figure.constrained_layout.w_pad": 0.04,
 }
 
-#: Short display names of outputs (axis labels); descriptions are in results.OUTPUTS.
-LABELS = {
-    "origin_price": "Origin price", "consumer_price": "Consumer price", "production": "Production",
-    "consumption": "Consumption", "imports": "Imports", "exports": "Exports",
-    "capacity": "Capacity", "net_import_reliance": "Net import reliance",
-    "tariff_revenue": "Tariff revenue", "levy_revenue": "Levy revenue", "quota_rent": "Quota rent",
-    "floor_fiscal_cost": "Floor fiscal cost", "stockpile": "Stockpile",
-    "cs_change": "Consumer surplus change", "ps_change": "Producer surplus change",
-    "converged": "Converged",
-    "npv_cs_change": "Consumer surplus", "npv_ps_change": "Producer surplus",
-    "npv_tariff_revenue": "Tariff revenue", "npv_levy_revenue": "Levy revenue",
-    "npv_quota_rent": "Quota rent", "npv_floor_fiscal_cost": "Floor fiscal cost",
-    "npv_net_welfare": "Net welfare", "mean_consumer_price": "Mean consumer price",
-    "mean_origin_price": "Mean origin price", "mean_production": "Mean production",
-    "peak_consumer_price": "Peak consumer price",
-    "peak_origin_price": "Peak origin price", "mean_import_reliance": "Mean net import reliance",
-    "cum_floor_fiscal_cost": "Cumulative floor fiscal cost", "converged_share": "Share converged",
-}
+#: Short display names of outputs (axis labels), from the registry simsrc.outputs;
+#: descriptions are in results.OUTPUTS.
+LABELS: dict[str, str] = dict(_registry.LABELS)
 
 #: NPV welfare components of draws.parquet in display order, with the sign they enter net
 #: welfare (results.WELFARE_TERMS) and the net total last.
-WELFARE_COMPONENTS = [("npv_cs_change", 1.0), ("npv_ps_change", 1.0), ("npv_tariff_revenue", 1.0),
-                      ("npv_levy_revenue", 1.0), ("npv_quota_rent", 1.0),
-                      ("npv_floor_fiscal_cost", -1.0), ("npv_net_welfare", 1.0)]
+WELFARE_COMPONENTS: list[tuple[str, float]] = (
+    [(f"npv_{term}", sign) for term, sign in WELFARE_TERMS.items()] + [("npv_net_welfare", 1.0)])
 
 #: Caption fragments.
 DASH = "\u2013"
@@ -819,7 +804,7 @@ def fan_chart(results, output: str = "consumer_price", mineral: str | None = Non
     output = check_output(r, output)
     if output in DRAW_OUTPUTS:
         raise SimsrcError(f"{output} is a per-draw output; a fan chart needs a per-period output "
-                          f"(one of {', '.join(o for o in OUTPUTS if o != 'converged')})")
+                          f"(one of {', '.join(o for o in OUTPUTS if o not in _registry.FLAGS)})")
     fig, ax, created = _axes(ax)
     m = r.manifest
     unit = output_unit(output, m, mineral)
@@ -1146,7 +1131,7 @@ def welfare_components(results, mineral: str | None = None, region: str = "USA")
     -------
     pandas.DataFrame
         One row per converged draw, one column per component of :data:`WELFARE_COMPONENTS`
-        (floor fiscal cost negated), in USD.
+        present in the folder (costs negated: floor fiscal cost, stockpile purchases), in USD.
     """
     r = _open(results)
     mineral = check_mineral(r, mineral)
@@ -1155,8 +1140,8 @@ def welfare_components(results, mineral: str | None = None, region: str = "USA")
     d = d[(d["mineral"] == mineral) & (d["region"] == region)]
     if "converged_share" in d:
         d = d[d["converged_share"] >= 1.0]
-    return pd.DataFrame({c: sign * d[c].to_numpy(dtype=np.float64) for c, sign in WELFARE_COMPONENTS},
-                        index=d["draw"].to_numpy())
+    return pd.DataFrame({c: sign * d[c].to_numpy(dtype=np.float64) for c, sign in WELFARE_COMPONENTS
+                         if c in d.columns}, index=d["draw"].to_numpy())
 
 
 @_styled

@@ -30,7 +30,7 @@ from .kernels.dynamics import TARIFF_ADD, TARIFF_SET
 from .kernels.events import INITIAL_OFF, INITIAL_ON, INITIAL_STATIONARY, dated_paths, markov_paths, negotiation_paths
 from .sampling import SHARED, normals, uniforms
 from .scenario import (
-    CapacityProject, DatedEvent, ExportRestriction, MarkovEvent, MinimumImportPrice, Negotiation, Offtake,
+    CapacityProject, DatedEvent, EquityStake, ExportRestriction, MarkovEvent, MinimumImportPrice, Negotiation, Offtake,
     Outage, PriceFloor, Stockpile, Tariff, active_range, evaluate_condition, expand_groups, period_index,
     uncertain_inputs,
 )
@@ -213,6 +213,10 @@ def compile_market(scn, mineral: str) -> MarketSpec:
             layers.append(Layer("floor", pol.name, pol, window,
                                 {"phi": _value(pol, "covered_share", pre), "alpha": _value(pol, "upside_share", pre)},
                                 {"region": r, "level": level, "ref": ref, "end": end}))
+        elif isinstance(pol, EquityStake):
+            r = regions.index(pol.region)
+            layers.append(Layer("equity", pol.name, pol, window, {"share": _value(pol, "share", pre)},
+                                {"region": r}))
         elif isinstance(pol, MinimumImportPrice):
             level = convert_price(pol.level, pol.unit, cal.price_unit) / cal.price
             layers.append(Layer("mip", pol.name, pol, window, {},
@@ -434,7 +438,7 @@ def draw_inputs(scn, spec: MarketSpec, start: int, stop: int, *, central: bool =
         Z = normals(scn.seed, spec.mineral, "demand_shocks", start, stop, T * R).reshape(n, T, R)
 
     by = {k: [l for l in spec.layers if l.kind == k] for k in
-          ("tariff", "cap", "etax", "floor", "mip", "stockpile", "offtake", "project", "outage")}
+          ("tariff", "cap", "etax", "floor", "mip", "stockpile", "offtake", "project", "outage", "equity")}
 
     def act_stack(layers):
         if not layers:
@@ -507,6 +511,14 @@ def draw_inputs(scn, spec: MarketSpec, start: int, stop: int, *, central: bool =
         flo_phi[:, r] = _draw_values(l.values["phi"], inputs, n)
         flo_alpha[:, r] = _draw_values(l.values["alpha"], inputs, n)
         flo_act[:, :, r] = activity(l, scn, states, n, T)
+    # government equity stakes in floor-covered producers (stakes in one region add up)
+    eq_share = np.zeros((n, R))
+    eq_act = np.zeros((n, T, R), dtype=np.uint8)
+    for l in by["equity"]:
+        r = l.data["region"]
+        eq_share[:, r] += _draw_values(l.values["share"], inputs, n)
+        eq_act[:, :, r] |= activity(l, scn, states, n, T)
+    args.update(eq_share=np.minimum(eq_share, 1.0), eq_act=eq_act)
     args.update(flo_level=flo_level, flo_phi=flo_phi, flo_alpha=flo_alpha, flo_act=flo_act,
                 flo_ref=flo_ref, flo_end=flo_end, payback=par["floor_payback_years"])
     # stockpiles (at most one per region)

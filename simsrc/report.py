@@ -186,16 +186,33 @@ def _market_table(r: Results, mineral: str, regions: list[str]) -> Table:
     return Table(title, cols, rows, note)
 
 
+def _other_terms_note(columns: list[str]) -> str:
+    """The terms of the welfare table's revenue, rents and stock account column, in words."""
+    sign = dict(P.WELFARE_COMPONENTS)
+    plus = [P.output_label(c).lower() for c in columns if sign[c] > 0]
+    minus = [P.output_label(c).lower() for c in columns if sign[c] < 0]
+
+    def words(xs):
+        return ", ".join(xs[:-1]) + " and " + xs[-1] if len(xs) > 1 else "".join(xs)
+
+    text = words(plus) + (f", minus {words(minus)}" if minus else "")
+    return f"Revenue, rents and stock account: {text}." if text else ""
+
+
 def _welfare_table(r: Results, mineral: str, regions: list[str]) -> Table | None:
     if not (r.path / "draws.parquet").exists():
         return None
     m = r.manifest
     per_region = {}
+    # consumer and producer surplus, every other term of net welfare (signed, from the
+    # registry simsrc.outputs via plots.WELFARE_COMPONENTS) as one column, and net welfare
+    cs, ps, net = "npv_cs_change", "npv_ps_change", "npv_net_welfare"
+    others = []
     for reg in regions:
         w = P.welfare_components(r, mineral, reg)
-        rest = w.drop(columns=["npv_cs_change", "npv_ps_change", "npv_net_welfare"]).sum(axis=1)
+        others = [c for c in w.columns if c not in (cs, ps, net)]
         per_region[reg] = (len(w), _mean_interval(pd.DataFrame({
-            "cs": w["npv_cs_change"], "ps": w["npv_ps_change"], "gov": rest, "net": w["npv_net_welfare"]})))
+            "cs": w[cs], "ps": w[ps], "gov": w[others].sum(axis=1), "net": w[net]})))
     allv = np.array([v for _, p in per_region.values() for t in p.values() for v in t], dtype=float)
     # millions keep three digits for small regions; billions only for very large totals
     big = np.nanmax(np.abs(allv)) if np.isfinite(allv).any() else 0.0
@@ -206,7 +223,7 @@ def _welfare_table(r: Results, mineral: str, regions: list[str]) -> Table | None
     else:
         factor, ulabel = P.display_scale("USD", allv)
     names = {"cs": "Consumer surplus", "ps": "Producer surplus",
-             "gov": "Revenue and rents net of fiscal cost", "net": "Net welfare"}
+             "gov": "Revenue, rents and stock account, net", "net": "Net welfare"}
     cols = ["Region"] + list(names.values())
     columns = {}
     for key in names:
@@ -222,7 +239,7 @@ def _welfare_table(r: Results, mineral: str, regions: list[str]) -> Table | None
     note = (f"Mean [5th, 95th percentile] across draws, {ulabel}"
             f"{f', discounted at {rate:.1%}/yr' if rate is not None else ''}"
             f"{', scenario ' + P.MINUS + ' counterfactual' if comparison else ', against the baseline price path'}. "
-            f"Revenue and rents: tariff and levy revenue plus quota rents minus floor fiscal cost. "
+            f"{_other_terms_note(others)} "
             f"Draws with any non-converged period excluded ({P._count_range(ns)} draws used).")
     return Table(title, cols, rows, note)
 

@@ -46,70 +46,23 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import __version__
+from . import outputs as _reg
 
-#: Outputs per draw, period and region (docs/model.md sec. 5): name -> (unit, description).
-#: ``PRICE`` stands for the mineral's dataset price unit (e.g. USD/kg), ``Q`` for t/yr.
-OUTPUTS: dict[str, tuple[str, str]] = {
-    "origin_price": ("PRICE", "producer (origin) price of the region's output, before tariffs"),
-    "consumer_price": ("PRICE", "composite consumer price in the region, tariffs and levies included"),
-    "production": ("t/yr", "production (annual rate)"),
-    "consumption": ("t/yr", "consumption (annual rate), including government offtake"),
-    "imports": ("t/yr", "imports (consumption less domestic supply)"),
-    "exports": ("t/yr", "exports (production less domestic sales)"),
-    "capacity": ("t/yr", "production capacity"),
-    "net_import_reliance": ("share", "max(0, (C - Q) / C), the USGS definition"),
-    "tariff_revenue": ("USD/yr", "tariff revenue collected by the region as importer"),
-    "levy_revenue": ("USD/yr", "minimum-import-price levy revenue (importer, or exporter under an undertaking)"),
-    "quota_rent": ("USD/yr", "export-restriction quota rent earned by the region as exporter"),
-    "floor_fiscal_cost": ("USD/yr", "producer price floor payments net of the government's upside share"),
-    "stockpile": ("t", "strategic stock held by the region"),
-    "cs_change": ("USD/yr", "consumer surplus change against the baseline price path"),
-    "ps_change": ("USD/yr", "producer surplus change against the baseline price path"),
-    "fob_price": ("PRICE", "export (FOB) price: quantity-weighted mean over the region's exports of the border price before tariffs, export taxes and restriction wedges included"),
-    "export_tax_revenue": ("USD/yr", "export-tax revenue collected by the region as exporter"),
-    "transship_cost": ("USD/yr", "cost of routing restricted imports into the region through third countries (lost to the world)"),
-    "intermediary_rent": ("USD/yr", "scarcity rent of third-country intermediaries on restricted imports into the region (outside the region's welfare)"),
-    "backstop_substitution": ("t/yr", "demand for the region's composite lost to substitutes, thrifting and recycling above the backstop price"),
-    "stockpile_sales": ("USD/yr", "government stock released and sold in the region's market, at its consumer price"),
-    "stockpile_purchases": ("USD/yr", "government purchases to refill the region's stock, at its consumer price"),
-    "stockpile_value_change": ("USD/yr", "change in the value of the region's stock at its consumer price (quantity and price), per year"),
-    "welfare_flag": ("flag", "1 where the region's net welfare change exceeds the value of its baseline consumption per year (a parameter draw outside what the model was calibrated for)"),
-    "converged": ("flag", "1 if the market clearing converged in this draw and period"),
-}
+# Everything below is derived from the registry simsrc.outputs, where each output is declared once.
 
-#: Per-draw scalars of ``draws.parquet``: name -> (unit, description).
-DRAW_OUTPUTS: dict[str, tuple[str, str]] = {
-    "npv_cs_change": ("USD", "NPV of the consumer surplus change"),
-    "npv_ps_change": ("USD", "NPV of the producer surplus change"),
-    "npv_tariff_revenue": ("USD", "NPV of tariff revenue"),
-    "npv_levy_revenue": ("USD", "NPV of levy revenue"),
-    "npv_quota_rent": ("USD", "NPV of quota rents"),
-    "npv_export_tax_revenue": ("USD", "NPV of export-tax revenue"),
-    "npv_stockpile_sales": ("USD", "NPV of stockpile sales"),
-    "npv_stockpile_purchases": ("USD", "NPV of stockpile purchases"),
-    "npv_stockpile_value_change": ("USD", "NPV of the change in the stock's value"),
-    "npv_floor_fiscal_cost": ("USD", "NPV of floor fiscal cost"),
-    "npv_net_welfare": ("USD", "NPV of cs + ps + tariff + levy + export-tax revenue + quota rent - fiscal cost + stockpile sales - purchases + stock value change"),
-    "npv_transship_cost": ("USD", "NPV of transshipment costs on the region's restricted imports (lost)"),
-    "npv_intermediary_rent": ("USD", "NPV of intermediaries' rents on the region's restricted imports"),
-    "mean_consumer_price": ("PRICE", "mean consumer price over the horizon"),
-    "mean_origin_price": ("PRICE", "mean origin (producer) price over the horizon"),
-    "mean_production": ("t/yr", "mean production over the horizon"),
-    "peak_consumer_price": ("PRICE", "highest consumer price over the horizon"),
-    "peak_origin_price": ("PRICE", "highest origin price over the horizon"),
-    "mean_import_reliance": ("share", "mean net import reliance over the horizon"),
-    "cum_floor_fiscal_cost": ("USD", "undiscounted cumulative floor fiscal cost"),
-    "converged_share": ("share", "share of periods whose market clearing converged"),
-}
+#: Outputs per draw, period and region (docs/model.md sec. 5): name -> (unit, description), in
+#: the order of the kernel's output rows. ``PRICE`` stands for the mineral's dataset price unit
+#: (e.g. USD/kg).
+OUTPUTS: dict[str, tuple[str, str]] = {o.name: (o.unit, o.description) for o in _reg.PER_PERIOD}
 
-#: Components of net welfare and their signs.
-WELFARE_TERMS = {"cs_change": 1.0, "ps_change": 1.0, "tariff_revenue": 1.0,
-                 "levy_revenue": 1.0, "export_tax_revenue": 1.0, "quota_rent": 1.0,
-                 "floor_fiscal_cost": -1.0, "stockpile_sales": 1.0, "stockpile_purchases": -1.0,
-                 "stockpile_value_change": 1.0}
+#: Per-draw scalars of ``draws.parquet``: name -> (unit, description), in the order written.
+DRAW_OUTPUTS: dict[str, tuple[str, str]] = {d.name: (d.unit, d.description) for d in _reg.PER_DRAW}
+
+#: Components of net welfare and their signs, in the order they are summed.
+WELFARE_TERMS: dict[str, float] = {k: float(v) for k, v in _reg.WELFARE.items()}
 
 #: Terms reported beside net welfare, not part of any region's welfare (docs/model.md sec. 5).
-WORLD_TERMS = ("transship_cost", "intermediary_rent")
+WORLD_TERMS: tuple[str, ...] = _reg.WORLD
 
 PERCENTILES = (5, 25, 50, 75, 95)
 
@@ -163,18 +116,20 @@ def draw_scalars(arrays: dict[str, np.ndarray], period_years: float, rate: float
     Returns
     -------
     dict name -> ndarray (n_draws, regions), float64
+        Every name of :data:`DRAW_OUTPUTS`, in its order.
     """
     T = next(iter(arrays.values())).shape[1]
     disc = discount_factors(T, period_years, rate)[None, :, None] * period_years
     out = {}
     net = 0.0
-    for term, sign in WELFARE_TERMS.items():
-        v = np.nansum(arrays[term].astype(np.float64) * disc, axis=1)
-        out[f"npv_{term}"] = v
-        net = net + sign * v
-    out["npv_net_welfare"] = net
-    for term in WORLD_TERMS:
-        out[f"npv_{term}"] = np.nansum(arrays[term].astype(np.float64) * disc, axis=1)
+    # NPVs of the welfare and world terms and net welfare, in the registry's order
+    for d in _reg.PER_DRAW:
+        if d.stat == "npv":
+            out[d.name] = v = np.nansum(arrays[d.of].astype(np.float64) * disc, axis=1)
+            if d.of in WELFARE_TERMS:
+                net = net + WELFARE_TERMS[d.of] * v
+        elif d.stat == "net_welfare":
+            out[d.name] = net
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells: regions without a market
         out["mean_consumer_price"] = np.nanmean(arrays["consumer_price"], axis=1).astype(np.float64)

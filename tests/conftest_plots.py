@@ -95,6 +95,7 @@ def _paths(rng, mineral, tariff=True):
         "backstop_substitution": np.zeros((n, T, R)),
         "stockpile_sales": np.zeros((n, T, R)), "stockpile_purchases": np.zeros((n, T, R)),
         "stockpile_value_change": np.zeros((n, T, R)), "welfare_flag": np.zeros((n, T, R)),
+        "equity_income": np.zeros((n, T, R)),
         "converged": np.ones((n, T, R)),
         "share_CHN": np.clip(rng.normal(0.6, 0.05, (n, T, R)), 0, 1),
     }

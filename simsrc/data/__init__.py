@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, Problem, unknown_name_message
+from ..outputs import net_import_reliance
 from ..units import UnitError, parse_price_unit
 
 BUILTIN_DIR = Path(__file__).resolve().parent
@@ -152,9 +153,7 @@ class MineralData:
     @property
     def net_import_reliance(self) -> np.ndarray:
         """USGS net import reliance ``max(0, (C - Q) / C)``; NaN where consumption is 0."""
-        c, q = self.consumption, self.production
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(c > 0, np.maximum(0.0, (c - q) / np.where(c > 0, c, 1.0)), np.nan)
+        return net_import_reliance(self.consumption, self.production)
 
     def table(self) -> pd.DataFrame:
         """Per-region table: production, consumption, imports, exports, NIR, utilisation."""

@@ -25,9 +25,10 @@ STAMP_NAME = "simsrc-kernels-sources.sha256"
 
 
 def sources_digest() -> str:
-    """SHA-256 of the names and contents of this package's ``*.py`` files."""
+    """SHA-256 of the names and contents of this package's ``*.py`` files and of
+    ``simsrc/outputs.py``, whose registry fixes the kernel's output rows."""
     h = hashlib.sha256()
-    for p in sorted(_HERE.glob("*.py")):
+    for p in sorted(_HERE.glob("*.py")) + [_HERE.parent / "outputs.py"]:
         h.update(p.name.encode())
         h.update(p.read_bytes())
     return h.hexdigest()

@@ -54,35 +54,41 @@ import numpy as np
 from numba import njit, prange
 
 from .equilibrium import ORIGIN_SOLVED, STATUS_CONVERGED, make_workspace, market_outcomes, solve_market
-from .welfare import market_welfare
+from .welfare import market_welfare, ps_segment
 
-# output rows of the ``out`` array (order of simsrc.results.OUTPUTS, then watched shares)
-O_ORIGIN_PRICE = 0
-O_CONSUMER_PRICE = 1
-O_PRODUCTION = 2
-O_CONSUMPTION = 3
-O_IMPORTS = 4
-O_EXPORTS = 5
-O_CAPACITY = 6
-O_NIR = 7
-O_TARIFF_REV = 8
-O_LEVY_REV = 9
-O_QUOTA_RENT = 10
-O_FISCAL = 11
-O_STOCKPILE = 12
-O_CS = 13
-O_PS = 14
-O_FOB_PRICE = 15
-O_ETAX_REV = 16
-O_TSHIP_COST = 17
-O_INTER_RENT = 18
-O_BACKSTOP_SUB = 19
-O_STK_SALES = 20
-O_STK_PURCH = 21
-O_STK_VALUE = 22
-O_WELFARE_FLAG = 23
-O_CONVERGED = 24
-N_BASE_OUTPUTS = 25
+# output rows of the ``out`` array: the registry's order (simsrc.outputs.PER_PERIOD), then
+# watched shares. Plain ints at import, which numba compiles as constants. numba's on-disk
+# cache is keyed on this file only: after reordering simsrc/outputs.py, touch this file or
+# clear simsrc/kernels/__pycache__ so the kernels are compiled against the new rows.
+from ..outputs import ROW as _ROW  # noqa: E402  (simsrc.outputs imports only dataclasses)
+
+O_ORIGIN_PRICE = _ROW["origin_price"]
+O_CONSUMER_PRICE = _ROW["consumer_price"]
+O_PRODUCTION = _ROW["production"]
+O_CONSUMPTION = _ROW["consumption"]
+O_IMPORTS = _ROW["imports"]
+O_EXPORTS = _ROW["exports"]
+O_CAPACITY = _ROW["capacity"]
+O_NIR = _ROW["net_import_reliance"]
+O_TARIFF_REV = _ROW["tariff_revenue"]
+O_LEVY_REV = _ROW["levy_revenue"]
+O_QUOTA_RENT = _ROW["quota_rent"]
+O_FISCAL = _ROW["floor_fiscal_cost"]
+O_STOCKPILE = _ROW["stockpile"]
+O_CS = _ROW["cs_change"]
+O_PS = _ROW["ps_change"]
+O_FOB_PRICE = _ROW["fob_price"]
+O_ETAX_REV = _ROW["export_tax_revenue"]
+O_TSHIP_COST = _ROW["transship_cost"]
+O_INTER_RENT = _ROW["intermediary_rent"]
+O_BACKSTOP_SUB = _ROW["backstop_substitution"]
+O_STK_SALES = _ROW["stockpile_sales"]
+O_STK_PURCH = _ROW["stockpile_purchases"]
+O_STK_VALUE = _ROW["stockpile_value_change"]
+O_EQUITY = _ROW["equity_income"]
+O_WELFARE_FLAG = _ROW["welfare_flag"]
+O_CONVERGED = _ROW["converged"]
+N_BASE_OUTPUTS = len(_ROW)
 
 #: Largest stock release per period, as a share of the holder's consumption in the period
 #: before (releases replace purchases from origins; they cannot exceed what consumers buy).
@@ -255,7 +261,7 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
              stk_init, stk_cap, stk_rel, stk_trig, stk_refill, stk_below, stk_act,
              off_region, off_qty, off_price, off_act,
              prj_region, prj_cap, prj_period, prj_cov,
-             outage_mult, capex, watched, tol, max_iter, out, iters, flows):
+             outage_mult, capex, eq_share, eq_act, watched, tol, max_iter, out, iters, flows):
     """Simulate one mineral market for a chunk of draws.
 
     Parameters
@@ -315,6 +321,8 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
     prj_region (NP,), prj_cap (NP,), prj_period (S, NP), prj_cov (S, NP)
         Capacity projects: region, capacity (t/yr), first producing period (-1 = never),
         covered share.
+    eq_share (S, R), eq_act (S, T, R)
+        Government equity stakes: share of each region's floor-covered producer, activity.
     capex : ndarray (S, R)
         Capital cost of capacity, USD per (t/yr); 0 where the dataset has none. Gross investment
         beyond the baseline replacement ``delta K0`` and capacity projects (when they arrive) are
@@ -580,6 +588,15 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                 # investment beyond the baseline replacement is charged to producer surplus
                 invc[i] += capex[s, i] * (pipe[slot, i, 0] + pipe[slot, i, 1] - delta[s, i] * K0v[i])
                 out[O_PS, s, t, i] -= invc[i]
+                # a government's equity stake in the covered producer: its share of that
+                # producer's surplus (floor receipts included) net of its investment cost
+                out[O_EQUITY, s, t, i] = 0.0
+                if eq_act[s, t, i] == 1 and eq_share[s, i] > 0.0 and A_seg[i, 1] > 0.0 and p[i] > 0.0:
+                    ps_cov = ps_segment(A_seg[i, 1], K_lim[i, 1], eps[s, i], p[i] + floor[i]) \
+                        - alpha[i] * fup[i] * Sseg[i, 1]
+                    eq = eq_share[s, i] * (ps_cov * P0_usd - capex[s, i] * pipe[slot, i, 1])
+                    out[O_EQUITY, s, t, i] = eq
+                    out[O_PS, s, t, i] -= eq
                 L = lead[s, i]
                 src = (t - L) % NB
                 for q in range(2):

@@ -21,7 +21,7 @@ from .distributions import (
 from .loader import NAMED_LISTS, load_scenario, validate_data
 from .model import (
     EVENT_STATES, EVENT_TYPES, PARAMETER_RULES, POLICY_TYPES, AllOf, AnyOf, CapacityProject,
-    DatedEvent, Dynamics, ExportRestriction, ExportTax, Horizon, MarkovEvent, MinimumImportPrice,
+    DatedEvent, Dynamics, EquityStake, ExportRestriction, ExportTax, Horizon, MarkovEvent, MinimumImportPrice,
     Negotiation, Offtake, Outage, Outputs, Parameter, PriceFloor, Scenario, Stockpile, Tariff, Trade,
     Transshipment, condition_refs, evaluate_condition, scenario_json_schema,
 )
@@ -39,7 +39,7 @@ __all__ = [
     "condition_refs", "evaluate_condition", "expand_groups", "PLAUSIBLE_PRICE_FACTOR",
     "Distribution", "DIST_TYPES", "Fixed", "Uniform", "Triangular", "Pert", "TruncNormal",
     "LogNormal", "as_distribution", "Horizon", "Parameter", "Dynamics", "Trade", "Outputs", "Tariff",
-    "PriceFloor", "MinimumImportPrice", "ExportRestriction", "Transshipment", "ExportTax", "Stockpile", "Offtake",
+    "PriceFloor", "MinimumImportPrice", "ExportRestriction", "Transshipment", "ExportTax", "EquityStake", "Stockpile", "Offtake",
     "CapacityProject", "Outage", "DatedEvent", "MarkovEvent", "Negotiation", "AnyOf", "AllOf",
     "POLICY_TYPES", "EVENT_TYPES", "EVENT_STATES", "PARAMETER_RULES", "NAMED_LISTS",
 ]

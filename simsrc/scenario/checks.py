@@ -15,7 +15,7 @@ import re
 from ..errors import did_you_mean, unknown_name_message
 from ..units import MASS_IN_TONNES, UnitError, convert_price
 from .model import (
-    CapacityProject, DatedEvent, EVENT_STATES, ExportRestriction, ExportTax, MarkovEvent, MinimumImportPrice,
+    CapacityProject, DatedEvent, EquityStake, EVENT_STATES, ExportRestriction, ExportTax, MarkovEvent, MinimumImportPrice,
     Negotiation, Offtake, Outage, PriceFloor, Stockpile, Tariff, _Timed, condition_refs,
 )
 from .timeline import horizon_bounds, parse_time, period_label
@@ -306,6 +306,12 @@ class Checker:
                 dest = expand_groups(p.destinations, self.regions, self.groups)
                 if dest and set(dest) <= {p.origin}:
                     self.report(path + ("destinations",), f"no destination other than the origin {p.origin}")
+        elif isinstance(p, EquityStake):
+            if self.one_region(path + ("region",), p.region) and not any(
+                    f.region == p.region and (f.minerals == "all" or p.minerals == "all" or set(p.minerals) & set(f.minerals))
+                    for f in floors):
+                self.report(path + ("region",), f"an equity stake is in the producer covered by a price floor, and no "
+                            f"price_floor covers {p.region}; add one (its covered_share says which capacity is covered)")
         elif isinstance(p, Stockpile):
             self.one_region(path + ("region",), p.region)
             for key in ("initial_t", "capacity_t"):

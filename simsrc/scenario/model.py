@@ -631,6 +631,15 @@ class Offtake(_Timed):
         return self
 
 
+class EquityStake(_Timed):
+    """A government's equity stake in a region's floor-covered producer."""
+
+    type: Literal["equity_stake"] = Field(description="Policy type.")
+    minerals: CodesOrAll = Field("all", description=_MINERALS_HELP)
+    region: Code = Field(description="Region of the producer (one region); the stake is in the segment covered by the region's price floor for the mineral, so a price_floor for the region and mineral is needed.")
+    share: Share = Field(description="Government's share of the covered producer, in [0, 1] (e.g. the US Department of Defense's about 15% of MP Materials, as converted, July 2025). That share of the producer's surplus, net of its investment cost, and so of its floor receipts, accrues to the government: a transfer within the region, reported as equity_income." + UNCERTAIN_HELP)
+
+
 class CapacityProject(_Policy):
     """A scheduled capacity addition (a mine, a refinery, a magnet plant)."""
 
@@ -673,7 +682,7 @@ class Outage(_Timed):
 
 Policy = Annotated[
     Union[Tariff, PriceFloor, MinimumImportPrice, ExportRestriction, ExportTax, Stockpile, Offtake,
-          CapacityProject, Outage],
+          EquityStake, CapacityProject, Outage],
     Field(discriminator="type"),
 ]
 POLICY_TYPES = {c.model_fields["type"].annotation.__args__[0]: c for c in Policy.__origin__.__args__}
