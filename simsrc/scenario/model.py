@@ -341,6 +341,8 @@ PARAMETER_RULES: dict[str, tuple[Bounds, str]] = {
                  "backstop price index of destination regions: multiple of the baseline consumer price above which substitution, thrifting and recycling set in (> 1)"),
     "backstop_elasticity": (Bounds(None, 0, hi_open=True, what="a backstop elasticity"),
                             "demand elasticity above the backstop price of destination regions (dimensionless, < 0, more elastic than the long-run demand elasticity)"),
+    "capex": (Bounds(0, None, lo_open=True, what="a capital cost"),
+              "capital cost of capacity of origin regions, USD per (t/yr) of annual capacity (> 0): charged to producer surplus for investment beyond replacement and for capacity projects"),
     "demand_growth": (Bounds(-1, 1, what="annual demand growth"),
                       "annual demand drift mu (fraction per year, 0.05 = 5%/yr)"),
     "demand_volatility": (Bounds(0, 2, what="annual demand volatility"),
@@ -359,12 +361,12 @@ PARAMETER_RULES: dict[str, tuple[Bounds, str]] = {
 }
 ParameterKind = Literal[
     "supply_elasticity", "demand_elasticity", "armington", "adjustment_speed", "backstop",
-    "backstop_elasticity", "demand_growth", "demand_volatility",
+    "backstop_elasticity", "capex", "demand_growth", "demand_volatility",
     "depreciation", "investment_response", "lead_time", "expectation_weight", "floor_payback_years",
     "max_investment_rate",
 ]
 ELASTICITY_KINDS = ("supply_elasticity", "demand_elasticity", "armington", "adjustment_speed", "backstop",
-                    "backstop_elasticity")
+                    "backstop_elasticity", "capex")
 
 
 class Parameter(_Model):
