@@ -146,6 +146,16 @@ def test_v2_columns_are_read_like_elasticities(tmp_path):
     assert gr["backstop_elasticity"] == gr["demand_elasticity"]
 
 
+def _assert_names_the_gallium_row(d, msg, column, expected):
+    """The error names the rule, the column, the file and the gallium row's line."""
+    assert expected in msg
+    assert column in msg
+    assert str(d / "minerals.csv") in msg
+    lines = (d / "minerals.csv").read_text().splitlines()
+    ga_line = next(k for k, line in enumerate(lines, 1) if line.startswith("gallium,"))
+    assert f":{ga_line}:" in msg  # the line of the gallium row
+
+
 @pytest.mark.parametrize("cells,column,expected", [
     ("0,0.2,0.7,4,3,6,-2,-4,-1.2", "gallium.adjustment_speed", "adjustment speed must be in (0, 1]"),
     ("0.4,0.2,1.5,4,3,6,-2,-4,-1.2", "gallium.adjustment_speed_high", "adjustment speed must be in (0, 1]"),
@@ -165,13 +175,7 @@ def test_bad_v2_values_name_file_line_column_and_rule(tmp_path, cells, column, e
     d = _with_v2(tmp_path, {"gallium": cells})
     with pytest.raises(InputError) as e:
         load_dataset(d)
-    msg = str(e.value)
-    assert expected in msg
-    assert column in msg
-    assert str(d / "minerals.csv") in msg
-    lines = (d / "minerals.csv").read_text().splitlines()
-    ga_line = next(k for k, line in enumerate(lines, 1) if line.startswith("gallium,"))
-    assert f":{ga_line}:" in msg  # the line of the gallium row
+    _assert_names_the_gallium_row(d, str(e.value), column, expected)
 
 
 def test_v2_columns_go_in_threes(tmp_path):
@@ -271,13 +275,7 @@ def test_bad_capex_values_name_file_line_column_and_rule(tmp_path, cells, column
     d = _with_capex(tmp_path, {"gallium": cells})
     with pytest.raises(InputError) as e:
         load_dataset(d)
-    msg = str(e.value)
-    assert expected in msg
-    assert column in msg
-    assert str(d / "minerals.csv") in msg
-    lines = (d / "minerals.csv").read_text().splitlines()
-    ga_line = next(k for k, line in enumerate(lines, 1) if line.startswith("gallium,"))
-    assert f":{ga_line}:" in msg  # the line of the gallium row
+    _assert_names_the_gallium_row(d, str(e.value), column, expected)
 
 
 def test_capex_columns_go_in_threes(tmp_path):
