@@ -666,21 +666,22 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
         above = lP > lB[j]
         if above:
             # above the backstop: D = g B^-eta (P/B)^-etab
-            dd = g[j] * math.exp(-eta[j] * lB[j] - etab[j] * (lP - lB[j]))
+            ex = -eta[j] * lB[j] - etab[j] * (lP - lB[j])
         else:
-            dd = g[j] * math.exp(-eta[j] * lP)
+            ex = -eta[j] * lP
         if flip > 0.0 and abs(lP - lB[j]) < flip:
             above = not above
         el_ = etab[j] if above else eta[j]
         ms = -stock[j] / wv[_V_C0, j]
         if ms != 0.0:
             # government stock flows in j: purchases from origins M = D + ms
+            dd = g[j] * math.exp(ex)
             mm = dd + ms
             cH[j] = s - el_ * dd / mm
+            dps = mm * math.exp(s * lP)  # M * P^s
         else:
-            mm = dd
             cH[j] = s - el_
-        dps = mm * math.exp(s * lP)  # M * P^s
+            dps = g[j] * math.exp(ex + s * lP)  # D * P^s
         inv = 1.0 / tot
         for c in range(nj):
             x = XL[j, c] * dps
