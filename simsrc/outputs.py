@@ -206,15 +206,17 @@ _NPV_WELFARE = (
          Headline("tariff revenue NPV", 1e-6, _USD_M, False, 6)),
     _npv("levy_revenue", "NPV of levy revenue", "Levy revenue",
          Headline("levy revenue NPV", 1e-6, _USD_M, False, 7)),
-    _npv("export_tax_revenue", "NPV of export-tax revenue", "Export tax revenue"),
+    _npv("export_tax_revenue", "NPV of export-tax revenue", "Export tax revenue",
+         Headline("export tax revenue NPV", 1e-6, _USD_M, False, 8)),
     _npv("quota_rent", "NPV of quota rents", "Quota rent",
-         Headline("quota rents NPV", 1e-6, _USD_M, False, 8)),
+         Headline("quota rents NPV", 1e-6, _USD_M, False, 9)),
     _npv("floor_fiscal_cost", "NPV of floor fiscal cost", "Floor fiscal cost",
-         Headline("floor fiscal cost NPV", 1e-6, _USD_M, False, 9)),
+         Headline("floor fiscal cost NPV", 1e-6, _USD_M, False, 10)),
     _npv("stockpile_sales", "NPV of stockpile sales", "Stockpile sales"),
     _npv("stockpile_purchases", "NPV of stockpile purchases", "Stockpile purchases"),
     _npv("stockpile_value_change", "NPV of the change in the stock's value", "Stockpile value change"),
-    _npv("equity_income", "NPV of the government's equity income", "Equity income"),
+    _npv("equity_income", "NPV of the government's equity income", "Equity income",
+         Headline("equity income NPV", 1e-6, _USD_M, False, 11)),
 )
 
 
@@ -228,7 +230,7 @@ def _net_welfare_description() -> str:
 #: Per-draw, per-region scalars of ``draws.parquet``, in the order they are written.
 PER_DRAW: tuple[DrawOutput, ...] = _NPV_WELFARE + (
     DrawOutput("npv_net_welfare", "USD", _net_welfare_description(), "Net welfare", None, "net_welfare",
-               Headline("net welfare NPV", 1e-6, _USD_M, False, 10)),
+               Headline("net welfare NPV", 1e-6, _USD_M, False, 12)),
     _npv("transship_cost", "NPV of transshipment costs on the region's restricted imports (lost)",
          "Transshipment cost"),
     _npv("intermediary_rent", "NPV of intermediaries' rents on the region's restricted imports",
