@@ -24,7 +24,11 @@ def effects_text(path, regions=HEADLINE_REGIONS) -> str:
 
     eff = paired_effects(path, regions=list(regions))
     lines = []
+    untouched = []
     for m, g in eff.groupby("mineral", sort=False):
+        if not g[["median", "p_lo", "p_hi", "mean"]].to_numpy().any():
+            untouched.append(m)  # the policy does not touch this mineral: every effect is 0
+            continue
         g = g.assign(cell=g.apply(_cell, axis=1), label=g.measure + " (" + g.unit + ")")
         tab = g.pivot(index="label", columns="region", values="cell")
         present = set(g.label)
@@ -36,10 +40,12 @@ def effects_text(path, regions=HEADLINE_REGIONS) -> str:
         cp = g[(g.measure == "consumer price") & (g.region == regions[0])]
         if len(cp):
             r = cp.iloc[0]
+            tail = (f"; top 1% of draws: {100 * r.tail_share:.0f}% of sum |effect|"
+                    + (" (heavy tail: read the median)" if r.tail_share > 0.25 else "")) if r.tail_share == r.tail_share else ""
             lines.append(f"  mean {regions[0]} consumer price effect {r['mean']:+.2f}% with 90% CI +/-{r.ci_half_paired:.2f} "
-                         f"(paired) vs +/-{r.ci_half_unpaired:.2f} if the runs had independent draws; "
-                         f"top 1% of draws: {100 * r.tail_share:.0f}% of sum |effect|"
-                         + (" (heavy tail: read the median)" if r.tail_share > 0.25 else ""))
+                         f"(paired) vs +/-{r.ci_half_unpaired:.2f} if the runs had independent draws{tail}")
+    if untouched:
+        lines.append(f"\nno effect (every paired difference is 0): {', '.join(untouched)}")
     return "\n".join(lines)
 
 
