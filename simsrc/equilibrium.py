@@ -24,6 +24,7 @@ import pandas as pd
 from .calibrate import N_SEGMENTS, SEG_COVERED, Calibration, CalibrationError
 from .kernels import equilibrium as keq
 from .kernels import welfare as kwf
+from .kernels.dynamics import STOCK_RELEASE_MAX
 from .outputs import net_import_reliance
 
 
@@ -217,9 +218,9 @@ class MarketInputs:
         if self.refill is not None and (np.asarray(self.refill).shape != (R,) or np.any(np.asarray(self.refill) < 0)):
             raise CalibrationError(f"refill must be {R} quantities >= 0 (t/yr)")
         rel = np.asarray(self.release, float)
-        if np.any(rel > 0.9 * cal.C0 + 1e-12):
-            raise CalibrationError("a stock release may not exceed 90% of the region's baseline consumption "
-                                   "(released tonnes replace what its consumers buy from origins)")
+        if np.any(rel > STOCK_RELEASE_MAX * cal.C0 + 1e-12):
+            raise CalibrationError(f"a stock release may not exceed {STOCK_RELEASE_MAX:.0%} of the region's baseline "
+                                   "consumption (released tonnes replace what its consumers buy from origins)")
         for name in ("mip", "floor", "release", "purchases", "floor_alpha"):
             a = getattr(self, name)
             if np.any(a < 0) or np.any(~np.isfinite(a)):
@@ -473,8 +474,8 @@ def solve(cal: Calibration, inputs: MarketInputs | None = None, *, z0=None,
     net_stock = np.asarray(inputs.release, float) - (0.0 if inputs.refill is None else np.asarray(inputs.refill, float))
     C = X.sum(axis=0) + net_stock
     dom = np.diag(X)
-    fob_idx = fob_price_index(p, pd_, X, cal.T0, np.asarray(inputs.T, float) * (1.0 + inputs.etax),
-                              np.asarray(inputs.etax, float))
+    fob_idx = np.empty(R)
+    keq.export_prices(pd_, X, cal.T0, np.asarray(inputs.T, float), fob_idx)
     with np.errstate(invalid="ignore", divide="ignore"):
         delivered = np.where(X > 0, pd_ * cal.price * cal.T0, np.nan)
     nir = net_import_reliance(C, Q)
@@ -488,7 +489,7 @@ def solve(cal: Calibration, inputs: MarketInputs | None = None, *, z0=None,
         wedges=lam, cap_names=tuple(inputs.cap_names) or tuple(f"restriction_{k}" for k in range(NC)),
         transshipped=xt, fob_price_index=fob_idx, fob_price=fob_idx * cal.price,
         export_tax_revenue=out["er"] * P0, transship_cost=out["tc"] * P0,
-        intermediary_rent=out["ir"] * P0, backstop_substitution=np.where(C > 0, (Dsr - D) * cal.C0, 0.0),
+        intermediary_rent=out["ir"] * P0, backstop_substitution=np.where(cal.C0 > 0, (Dsr - D) * cal.C0, 0.0),
         levy=levy,
         tariff_revenue=out["tr"] * P0, levy_revenue=out["lr"] * P0, quota_rent=out["qr"] * P0,
         fiscal_cost=out["fc"] * P0, cs_change=out["cs"] * P0, ps_change=out["ps"] * P0,
@@ -496,25 +497,6 @@ def solve(cal: Calibration, inputs: MarketInputs | None = None, *, z0=None,
         converged=status == keq.STATUS_CONVERGED, status=int(status), iterations=int(iters),
         max_rel_excess=float(mrel), origin_status=ostat, z=z,
     )
-
-
-def fob_price_index(p, pd, X, T0, Teff, etax):
-    """Export (FOB) price index of each origin: the quantity-weighted mean over its exports of
-    the border price before tariffs, ``p (1 + e) prod(1 + lam)``, recovered from the
-    delivered price ``pd`` (relative to baseline) as ``pd T0 (1 + e) / Teff``; NaN without
-    exports. Where a minimum import price binds, the levy is included (the border price is
-    then the reference price)."""
-    R = p.shape[0]
-    out = np.full(R, np.nan)
-    for i in range(R):
-        num = den = 0.0
-        for j in range(R):
-            if j != i and X[i, j] > 0:
-                num += X[i, j] * pd[i, j] * T0[i, j] * (1.0 + etax[i, j]) / Teff[i, j]
-                den += X[i, j]
-        if den > 0:
-            out[i] = num / den
-    return out
 
 
 def _kernel_args(cal: Calibration, inputs: MarketInputs) -> tuple:

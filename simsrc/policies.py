@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .calibrate import DEFAULT_LATENT_LINK_WEIGHT, Calibration, calibrate
+from .calibrate import Calibration, calibrate
 from .errors import SimsrcError
 from .kernels.dynamics import TARIFF_ADD, TARIFF_SET
 from .kernels.events import INITIAL_OFF, INITIAL_ON, INITIAL_STATIONARY, dated_paths, markov_paths, negotiation_paths
 from .sampling import SHARED, normals, uniforms
 from .scenario import (
-    CapacityProject, DatedEvent, EquityStake, ExportRestriction, MarkovEvent, MinimumImportPrice, Negotiation, Offtake,
+    CapacityProject, DatedEvent, EquityStake, ExportRestriction, ExportTax, MarkovEvent, MinimumImportPrice, Negotiation, Offtake,
     Outage, PriceFloor, Stockpile, Tariff, active_range, evaluate_condition, expand_groups, period_index,
     uncertain_inputs,
 )
@@ -38,11 +38,6 @@ from .scenario.distributions import _DistBase
 from .scenario.model import ELASTICITY_KINDS
 from .scenario.timeline import parse_time
 from .units import convert_price
-
-try:  # the export-tax policy type (docs/model.md sec. 3)
-    from .scenario.model import ExportTax
-except ImportError:  # pragma: no cover - schema without export taxes
-    ExportTax = None
 
 
 def _is_num_or_dist(v) -> bool:
@@ -90,7 +85,6 @@ class MarketSpec:
     params: dict  # kind -> list of (region mask (R,), value or input name), in order of application
     watched: np.ndarray  # (NW, R) uint8
     watched_names: list
-    capex: float = float("nan")  # capital cost of capacity, USD per t/yr (NaN: no data)
 
 
 def _value(obj, fld: str, prefix: str):
@@ -143,9 +137,7 @@ def compile_market(scn, mineral: str) -> MarketSpec:
     """
     ds = scn.data
     md = ds.minerals[mineral]
-    trade = getattr(scn, "trade", None)
-    psi = getattr(trade, "latent_link_weight", DEFAULT_LATENT_LINK_WEIGHT) if trade is not None else DEFAULT_LATENT_LINK_WEIGHT
-    cal = calibrate(md, latent_link_weight=psi)
+    cal = calibrate(md, latent_link_weight=scn.trade.latent_link_weight)
     regions = cal.regions
     R = len(regions)
     groups = scenario_groups(scn)
@@ -169,7 +161,7 @@ def compile_market(scn, mineral: str) -> MarketSpec:
             o = regions.index(pol.origin)
             dest = _mask(pol.destinations, regions, groups)
             dest[o] = 0
-            ts = getattr(pol, "transshipment", None)
+            ts = pol.transshipment
             if ts is not None:
                 # a route at an (uncertain) cost with a capacity share or unlimited (inf)
                 route = {"cost": _value(ts, "cost", pre + ".transshipment"),
@@ -180,7 +172,7 @@ def compile_market(scn, mineral: str) -> MarketSpec:
                 # flows, so the allowed share is share + l (1 - share) (docs/model.md sec. 8)
                 route = {"cost": 0.0, "tshare": None, "leak": _value(pol, "leakage", pre)}
             values = {"share": _value(pol, "cap_share", pre), **route}
-            if getattr(pol, "per_destination", False):
+            if pol.per_destination:
                 # one restriction per destination it ships to (latent links included), sharing
                 # the policy's (uncertain) numbers
                 for j in np.nonzero(dest * (cal.X0[o] > 0))[0]:
@@ -190,7 +182,7 @@ def compile_market(scn, mineral: str) -> MarketSpec:
                                         {"origin": o, "dest": one}))
             else:
                 layers.append(Layer("cap", pol.name, pol, window, values, {"origin": o, "dest": dest}))
-        elif ExportTax is not None and isinstance(pol, ExportTax):
+        elif isinstance(pol, ExportTax):
             o = regions.index(pol.origin)
             dest = _mask(pol.destinations, regions, groups)
             dest[o] = 0
@@ -282,14 +274,8 @@ def compile_market(scn, mineral: str) -> MarketSpec:
     names = {u.name for u in uncertain_inputs(scn)}
     for kind in ELASTICITY_KINDS:
         nm = f"elasticities.{mineral}.{kind}"
-        if nm in names:
-            default = nm
-        elif kind in md.elasticities:
-            default = float(md.elasticities[kind][0])
-        else:  # a dataset without the column: the calibration's default
-            default = float({"adjustment_speed": cal.adj, "backstop": cal.B,
-                             "backstop_elasticity": -cal.etab}[kind][0])
-        params[kind] = [(all_mask, default)]
+        # every kind is in the dataset (the loader fills the defaults of missing columns)
+        params[kind] = [(all_mask, nm if nm in names else float(md.elasticities[kind][0]))]
     for par in scn.parameters:
         if par.minerals != "all" and mineral not in par.minerals:
             continue
@@ -297,10 +283,9 @@ def compile_market(scn, mineral: str) -> MarketSpec:
 
     watched_names = list(scn.outputs.watched_origins)
     watched = np.array([_mask([w], regions, groups) for w in watched_names], dtype=np.uint8).reshape(len(watched_names), R)
-    capex = float(md.elasticities["capex"][0]) if "capex" in md.elasticities else float("nan")
     return MarketSpec(mineral=mineral, cal=cal, regions=regions, periods=hz.periods,
                       period_years=period_years(scn), layers=layers, params=params,
-                      watched=watched, watched_names=watched_names, capex=capex)
+                      watched=watched, watched_names=watched_names)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -576,12 +561,7 @@ def draw_inputs(scn, spec: MarketSpec, start: int, stop: int, *, central: bool =
             on = (c[:, 1:] - np.take_along_axis(c, lo, axis=1)) > 0
         mult[:, :, r] *= np.where(on, 1.0 - share[:, None], 1.0)
     args["outage_mult"] = mult
-    # capital cost of capacity (USD per t/yr): the dataset's value (0 where it has none)
-    if "capex" in par:
-        cx = np.where(np.isfinite(par["capex"]), par["capex"], 0.0)
-    else:
-        c0 = spec.capex
-        cx = np.full((n, R), c0 if np.isfinite(c0) else 0.0)
-    args["capex"] = cx
+    # capital cost of capacity (USD per t/yr): the dataset's (drawn) value, 0 where it has none
+    args["capex"] = np.where(np.isfinite(par["capex"]), par["capex"], 0.0)
     args["watched"] = spec.watched
     return args

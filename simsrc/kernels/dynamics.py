@@ -53,7 +53,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .equilibrium import ORIGIN_SOLVED, STATUS_CONVERGED, make_workspace, market_outcomes, solve_market
+from .equilibrium import (ORIGIN_SOLVED, STATUS_CONVERGED, export_prices, make_workspace, market_outcomes,
+                          solve_market)
 from .welfare import market_welfare, ps_segment
 
 # output rows of the ``out`` array: the registry's order (simsrc.outputs.PER_PERIOD), then
@@ -395,6 +396,7 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
         floor = np.zeros(R)         # floor payment per covered tonne, (F - p_ref)+, index
         fup = np.zeros(R)           # upside per covered tonne, (p_ref - F)+, index
         fob = np.ones(R)            # each origin's export (FOB) price index, last period
+        fobt = np.zeros(R)          # this period's (NaN without exports)
         fob_mkt = 1.0               # the market's quantity-weighted export price index
         dstock = np.zeros(R)        # net stock flow into each region's market, t/yr
         rel_r = np.zeros(R)
@@ -500,8 +502,7 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                 for i in range(R):
                     for j in range(R):
                         flows[s, i, j] += X[i, j]
-            fq_all = 0.0
-            fv_all = 0.0
+            fq_all, fv_all = export_prices(pd, X, T0, Tf, fobt)
             for r in range(R):
                 cons = dstock[r]            # consumers' use: purchases plus stock released
                 exp_ = 0.0
@@ -528,17 +529,9 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                 out[O_STOCKPILE, s, t, r] = stock[r]
                 out[O_CS, s, t, r] = cs[r] * P0_usd
                 out[O_PS, s, t, r] = ps[r] * P0_usd
-                fq = 0.0
-                fv = 0.0
-                for j in range(R):
-                    if j != r and X[r, j] > 0.0:
-                        fq += X[r, j]
-                        fv += X[r, j] * pd[r, j] * T0[r, j] * (1.0 + etax[r, j]) / Teff[r, j]
-                out[O_FOB_PRICE, s, t, r] = fv / fq * P0 if fq > 0.0 else np.nan
-                if fq > 0.0 and status == STATUS_CONVERGED:
-                    fob[r] = fv / fq
-                fq_all += fq
-                fv_all += fv
+                out[O_FOB_PRICE, s, t, r] = fobt[r] * P0
+                if fobt[r] == fobt[r] and status == STATUS_CONVERGED:
+                    fob[r] = fobt[r]
                 out[O_ETAX_REV, s, t, r] = erev[r] * P0_usd
                 out[O_TSHIP_COST, s, t, r] = tsc[r] * P0_usd
                 out[O_INTER_RENT, s, t, r] = irent[r] * P0_usd
@@ -550,11 +543,6 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                 vnew = stock[r] * pu
                 out[O_STK_VALUE, s, t, r] = (vnew - vstock[r]) / dt
                 vstock[r] = vnew
-                # welfare flag: |net welfare change| above the value of baseline consumption
-                nw = (cs[r] + ps[r] + trev[r] + lrev[r] + erev[r] + qrent[r] - fisc[r]) * P0_usd \
-                    + (rel_r[r] - buy_r[r]) * pu + out[O_STK_VALUE, s, t, r]
-                v0c = V0c[r] * P0_usd
-                out[O_WELFARE_FLAG, s, t, r] = 1.0 if (v0c > 0.0 and abs(nw) > v0c) else 0.0
                 cprev[r] = cons
                 out[O_CONVERGED, s, t, r] = conv
                 for wi in range(NW):
@@ -597,6 +585,14 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                     eq = eq_share[s, i] * (ps_cov * P0_usd - capex[s, i] * pipe[slot, i, 1])
                     out[O_EQUITY, s, t, i] = eq
                     out[O_PS, s, t, i] -= eq
+                # welfare flag: |net welfare change| (investment cost included; the equity
+                # transfer cancels) above the value of baseline consumption per year
+                nw = (out[O_CS, s, t, i] + out[O_PS, s, t, i] + out[O_TARIFF_REV, s, t, i]
+                      + out[O_LEVY_REV, s, t, i] + out[O_ETAX_REV, s, t, i] + out[O_QUOTA_RENT, s, t, i]
+                      - out[O_FISCAL, s, t, i] + out[O_STK_SALES, s, t, i] - out[O_STK_PURCH, s, t, i]
+                      + out[O_STK_VALUE, s, t, i] + out[O_EQUITY, s, t, i])
+                v0c = V0c[i] * P0_usd
+                out[O_WELFARE_FLAG, s, t, i] = 1.0 if (v0c > 0.0 and abs(nw) > v0c) else 0.0
                 L = lead[s, i]
                 src = (t - L) % NB
                 for q in range(2):

@@ -1229,6 +1229,33 @@ def _levenberg_marquardt(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_
     return STATUS_MAX_ITER, it
 
 
+@njit(cache=True)
+def export_prices(pd, X, T0, T, fob):
+    """Export (FOB) price index of each origin (no allocation): the quantity-weighted mean over
+    its exports of the border price before tariffs, ``p (1 + e) prod(1 + lam)`` (the minimum
+    import price where it binds), recovered from the delivered price index ``pd`` (relative to
+    the baseline delivered price ``P0 T0``) and the tariff factors ``T`` as ``pd T0 / T``;
+    NaN for an origin without exports.
+
+    Returns ``(quantity, value)`` summed over every export flow of the market (t/yr, index x
+    t/yr): their ratio is the market's quantity-weighted export price index.
+    """
+    R = X.shape[0]
+    q_all = 0.0
+    v_all = 0.0
+    for i in range(R):
+        q = 0.0
+        v = 0.0
+        for j in range(R):
+            if j != i and X[i, j] > 0.0:
+                q += X[i, j]
+                v += X[i, j] * pd[i, j] * T0[i, j] / T[i, j]
+        fob[i] = v / q if q > 0.0 else np.nan
+        q_all += q
+        v_all += v
+    return q_all, v_all
+
+
 @njit(cache=True, error_model="numpy")
 def market_outcomes(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor,
                     stock, purchases, z, ostat, ws,
