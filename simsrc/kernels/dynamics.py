@@ -62,6 +62,7 @@ from .welfare import market_welfare, ps_segment
 # cache is keyed on this file only: after reordering simsrc/outputs.py, touch this file or
 # clear simsrc/kernels/__pycache__ so the kernels are compiled against the new rows.
 from ..outputs import ROW as _ROW  # noqa: E402  (simsrc.outputs imports only dataclasses)
+from ..outputs import WELFARE as _WELFARE  # noqa: E402
 
 O_ORIGIN_PRICE = _ROW["origin_price"]
 O_CONSUMER_PRICE = _ROW["consumer_price"]
@@ -90,6 +91,9 @@ O_EQUITY = _ROW["equity_income"]
 O_WELFARE_FLAG = _ROW["welfare_flag"]
 O_CONVERGED = _ROW["converged"]
 N_BASE_OUTPUTS = len(_ROW)
+#: Rows and signs of the terms of a region's net welfare (the registry's welfare roles).
+WELFARE_ROWS = tuple(_ROW[k] for k in _WELFARE)
+WELFARE_SIGNS = tuple(float(v) for v in _WELFARE.values())
 
 #: Largest stock release per period, as a share of the holder's consumption in the period
 #: before (releases replace purchases from origins; they cannot exceed what consumers buy).
@@ -587,10 +591,9 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                     out[O_PS, s, t, i] -= eq
                 # welfare flag: |net welfare change| (investment cost included; the equity
                 # transfer cancels) above the value of baseline consumption per year
-                nw = (out[O_CS, s, t, i] + out[O_PS, s, t, i] + out[O_TARIFF_REV, s, t, i]
-                      + out[O_LEVY_REV, s, t, i] + out[O_ETAX_REV, s, t, i] + out[O_QUOTA_RENT, s, t, i]
-                      - out[O_FISCAL, s, t, i] + out[O_STK_SALES, s, t, i] - out[O_STK_PURCH, s, t, i]
-                      + out[O_STK_VALUE, s, t, i] + out[O_EQUITY, s, t, i])
+                nw = 0.0
+                for q in range(len(WELFARE_ROWS)):
+                    nw += WELFARE_SIGNS[q] * out[WELFARE_ROWS[q], s, t, i]
                 v0c = V0c[i] * P0_usd
                 out[O_WELFARE_FLAG, s, t, i] = 1.0 if (v0c > 0.0 and abs(nw) > v0c) else 0.0
                 L = lead[s, i]
