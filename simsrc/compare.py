@@ -21,7 +21,9 @@ import pandas as pd
 
 from . import __version__
 from . import outputs as _registry
-from .engine import DEFAULT_CHUNK, FLOWS_KEY, _with_overrides, chunks, output_names, scenario_hash, simulate_chunk
+from .engine import (DEFAULT_CHUNK, FLOWS_KEY, _with_overrides, chunks, output_names, same_inputs, scenario_hash,
+                     simulate_chunk)
+from .policies import draw_inputs, event_states, sample_inputs
 from .errors import SimsrcError
 from .policies import compile_market
 from .results import ResultsWriter, draw_scalars, run_folder_name
@@ -87,13 +89,22 @@ def compare(scenario, against=None, *, draws: int | None = None, seed: int | Non
     period_years = specs[minerals[0]][0].period_years
     rate = scn.outputs.discount_rate
     with ResultsWriter(out_dir, scn.name, h, names, period_years, rate, folder_name=folder) as w:
+        shared = {}
         for m in minerals:
             sa, sb = specs[m]
             nonconv[m] = {"scenario": 0, "counterfactual": 0}
             fa = fb = 0.0
             for a, b in parts:
-                xa, _ = simulate_chunk(scn, sa, a, b)
-                xb, _ = simulate_chunk(cf, sb, a, b)
+                if a not in shared:  # inputs and event paths are shared by all minerals of a side
+                    ia, ib = sample_inputs(scn, a, b), sample_inputs(cf, a, b)
+                    shared[a] = (dict(inputs=ia, states=event_states(scn, a, b, ia)),
+                                 dict(inputs=ib, states=event_states(cf, a, b, ib)))
+                args_a = draw_inputs(scn, sa, a, b, **shared[a][0])
+                args_b = draw_inputs(cf, sb, a, b, **shared[a][1])
+                xa, _ = simulate_chunk(scn, sa, a, b, args=args_a)
+                # a market the policy does not touch has identical inputs on both sides (common
+                # random numbers): the deterministic kernel would return the same arrays
+                xb = xa if same_inputs(args_a, args_b) else simulate_chunk(cf, sb, a, b, args=args_b)[0]
                 fa = fa + xa[FLOWS_KEY].sum(axis=0)
                 fb = fb + xb[FLOWS_KEY].sum(axis=0)
                 nonconv[m]["scenario"] += int((xa["converged"][:, :, 0] < 0.5).sum())

@@ -65,8 +65,14 @@ def demo(scenarios_dir="scenarios", out_dir="results/demo", draws: int = 1000, d
         echo(f"{p.stem} vs its counterfactual: {draws} draws each, common random numbers")
         info = compare(p, draws=draws, out_dir=out_dir, progress=progress)
         out["comparisons"].append(info.path)
-        for stem, fig in figures_for(info.path, "effects", regions=DEMO_REGIONS, output="consumer_price"):
-            out["figures"].append(_save(fig, info.path / "figures" / f"{stem}.png", dpi))
+        # effect figures only for the minerals the policy touches (an untouched market's effects
+        # are exactly zero: common random numbers and identical policies)
+        touched = paired_effects(info.path, regions=DEMO_REGIONS)
+        touched = [m for m, g in touched.groupby("mineral", sort=False)
+                   if np.any(g[["mean", "p_lo", "p_hi"]].to_numpy())]
+        for m in touched:
+            for stem, fig in figures_for(info.path, "effects", mineral=m, regions=DEMO_REGIONS, output="consumer_price"):
+                out["figures"].append(_save(fig, info.path / "figures" / f"{stem}.png", dpi))
         eff = paired_effects(info.path, regions=["USA"])
         for m, g in eff.groupby("mineral", sort=False):
             if not np.any(g[["mean", "p_lo", "p_hi"]].to_numpy()):
