@@ -30,6 +30,12 @@ def demo_cmd(scenarios_dir, out_dir, draws, dpi):
     click.echo("\nheadline effects over paired draws: median [5%, 95%]; the mean with the share of sum |effect| from the top 1% of draws (above 25%: read the median):")
     with pd.option_context("display.width", 250, "display.max_columns", 10, "display.max_colwidth", 40):
         click.echo(res["headline"].fillna("").to_string())
+        table = Path(out_dir) / "headline.md"
+        h = res["headline"].fillna("").reset_index()
+        lines = ["| " + " | ".join(h.columns) + " |", "|" + "---|" * len(h.columns)]
+        lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in h.itertuples(index=False)]
+        table.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        click.echo(f"\nheadline table (Markdown): {table}")
     click.echo("\nresults:")
     for p in res["runs"] + res["comparisons"]:
         click.echo(f"  {p}")
