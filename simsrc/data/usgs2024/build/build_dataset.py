@@ -51,6 +51,7 @@ MAX_ITER = 200_000
 DECIMALS = 3
 PARAMETERS = ["supply_elasticity", "demand_elasticity", "armington", "adjustment_speed", "backstop",
               "backstop_elasticity", "capex"]
+WORLD_UTILISATION_COVERAGE = 0.8  # share of world output the capacity rows must cover
 BLANK_ALLOWED = ("capex",)  # blank capex: no investment cost data (simsrc/data/README.md)
 MINERAL_COLUMNS = ["mineral", "name", "stage", "unit", "price", "price_unit", "price_date", "utilisation"] + [
     f"{p}{s}" for p in PARAMETERS for s in ("", "_low", "_high")]
@@ -176,7 +177,7 @@ def balance(x0: np.ndarray, q: np.ndarray, c: np.ndarray, pins: dict[int, dict[i
                      "pinned import shares may ask more of an origin than it produces")
 
 
-def mineral_rows(raw: dict[str, pd.DataFrame], minerals: list[str]) -> tuple[list[dict], list[tuple]]:
+def mineral_rows(raw: dict[str, pd.DataFrame], minerals: list[str], world_output: dict[str, float]) -> tuple[list[dict], list[tuple]]:
     info = raw["minerals"].set_index("mineral")
     prices = raw["prices"].set_index("mineral")
     par = raw["parameters"]
@@ -191,7 +192,11 @@ def mineral_rows(raw: dict[str, pd.DataFrame], minerals: list[str]) -> tuple[lis
         c = cap[(cap["mineral"] == m) & (cap["production_t"] != "") & (cap["capacity_t"] != "")]  # blank: reference only
         c = c[c["production_t"].astype(float) > 0]  # idle plants: the model has no capacity without output
         if len(c):
-            row["utilisation"] = fmt(round(c["production_t"].astype(float).sum() / c["capacity_t"].astype(float).sum(), 3))
+            # the world-average utilisation (the default for regions without a row) only where
+            # the rows cover most of world output; otherwise the rows are regional overrides only
+            covered = c["production_t"].astype(float).sum() / world_output[m]
+            if covered >= WORLD_UTILISATION_COVERAGE:
+                row["utilisation"] = fmt(round(c["production_t"].astype(float).sum() / c["capacity_t"].astype(float).sum(), 3))
             cap_rows += [(m, r, round(float(p) / float(k), 4)) for r, k, p in zip(c["region"], c["capacity_t"], c["production_t"])]
         p = par[par["mineral"] == m].set_index("parameter")
         missing = [k for k in PARAMETERS if k not in p.index]
@@ -241,7 +246,7 @@ def build(dataset: Path):
     flows = pd.DataFrame(out, columns=["mineral", "origin", "destination", "quantity"])
     share_table = pd.DataFrame(shares, columns=["mineral", "importer", "origin", "published_share", "dataset_share",
                                                 "origin_countries", "basis", "period", "source_id"])
-    rows, cap_rows = mineral_rows(raw, minerals)
+    rows, cap_rows = mineral_rows(raw, minerals, {s["mineral"]: s["world_t"] for s in summary})
     return (flows, pd.DataFrame(rows, columns=MINERAL_COLUMNS), cap_rows, share_table, pd.DataFrame(summary),
             parameters_markdown(raw, minerals))
 
