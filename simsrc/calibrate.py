@@ -68,7 +68,12 @@ class Calibration:
     X0 : ndarray (R, R)
         Baseline flows origin -> destination, t/yr.
     T0 : ndarray (R, R)
-        Baseline tariff factors ``1 + rate`` (dimensionless).
+        Baseline border factors ``(1 + tariff) (1 + e0) (1 + lam0)`` with the dataset's
+        baseline export taxes ``e0`` and binding quotas' wedges ``lam0`` (docs/model.md sec.
+        1.3); ``1 + tariff`` where the dataset states no restriction. Weights and baseline
+        values are at these prices.
+    tariff0 : ndarray (R, R)
+        Baseline tariff factors ``1 + rate`` alone: the base that tariff policies modify.
     w : ndarray (R, R)
         Baseline value shares at delivered prices, ``X0 * T0 / sum_i X0 * T0`` per destination
         column (GSIM's theta); 0 where there is no flow and in columns without consumption.
@@ -116,6 +121,7 @@ class Calibration:
     price_usd_per_t: float
     X0: np.ndarray
     T0: np.ndarray
+    tariff0: np.ndarray
     w: np.ndarray
     Q0: np.ndarray
     C0: np.ndarray
@@ -133,6 +139,7 @@ class Calibration:
     etab: np.ndarray
     X0_data: np.ndarray
     latent_link_weight: float = 0.0
+    restrictions: tuple = ()
     params: dict = field(default_factory=dict)
 
     def short_run_eta(self, period_years: float) -> np.ndarray:
@@ -150,6 +157,31 @@ class Calibration:
             return self.regions.index(region)
         except ValueError:
             raise CalibrationError(f"unknown region {region!r}; known: {', '.join(self.regions)}") from None
+
+    def baseline_policies(self):
+        """The dataset's baseline restrictions as policies in force (docs/model.md sec. 1.3).
+
+        Returns
+        -------
+        etax : ndarray (R, R)
+            Baseline export tax rates.
+        quotas : list of (name, origin, dest, share)
+            Each quota's origin, destination mask (uint8, R) and cap as a share of the
+            calibrated baseline flows it covers: 1 where it binds (the baseline replicates with
+            it binding at wedge ``lam0``), ``quota / baseline flows`` (>= 1) where it does not.
+        """
+        R = self.n_regions
+        etax = np.zeros((R, R))
+        quotas = []
+        for k, r in enumerate(self.restrictions):
+            cols = r.dest == 1
+            if r.kind == "export_tax":
+                etax[r.origin, cols] += r.value
+            elif r.kind == "quota":
+                data = float(self.X0_data[r.origin, cols].sum())
+                share = 1.0 if r.lam0 > 0 else (r.value / data if data > 0 else np.inf)
+                quotas.append((f"dataset_quota_{self.regions[r.origin]}_{k}", r.origin, r.dest.copy(), share))
+        return etax, quotas
 
     def supply_segments(self, phi=None, capacity=None):
         """Supply shifters and capacities of the two supply segments.
@@ -228,6 +260,21 @@ def _param_array(value, R, name):
     return arr
 
 
+def baseline_border_factors(tariff0: np.ndarray, restrictions) -> np.ndarray:
+    """``(1 + tariff) (1 + e0) prod (1 + lam0)``: the baseline border factors with the dataset's
+    export taxes and binding quotas in force (docs/model.md sec. 1.3)."""
+    R = tariff0.shape[0]
+    etax = np.zeros((R, R))
+    wedge = np.ones((R, R))
+    for r in restrictions:
+        cols = r.dest == 1
+        if r.kind == "export_tax":
+            etax[r.origin, cols] += r.value
+        elif r.kind == "quota":
+            wedge[r.origin, cols] *= 1.0 + r.lam0
+    return tariff0 * (1.0 + etax) * wedge
+
+
 def calibrate(mineral, params: dict | None = None, *,
               latent_link_weight: float = DEFAULT_LATENT_LINK_WEIGHT) -> Calibration:
     """Calibrate one mineral market in share form.
@@ -297,7 +344,8 @@ def calibrate(mineral, params: dict | None = None, *,
 
     X0_data = np.array(mineral.flows, dtype=float)
     X0 = add_latent_links(X0_data, float(latent_link_weight))
-    T0 = 1.0 + np.array(mineral.tariffs, dtype=float)
+    tariff0 = 1.0 + np.array(mineral.tariffs, dtype=float)
+    T0 = baseline_border_factors(tariff0, getattr(mineral, "restrictions", ()))
     Q0 = X0.sum(axis=1)
     C0 = X0.sum(axis=0)
     V0 = (X0 * T0).sum(axis=0)
@@ -309,7 +357,7 @@ def calibrate(mineral, params: dict | None = None, *,
     P0_usd = convert_price(mineral.price, mineral.price_unit, "USD/t")
     with np.errstate(invalid="ignore", divide="ignore"):
         unit_value0 = np.where(C0 > 0, mineral.price * V0 / np.where(C0 > 0, C0, 1.0), mineral.price)
-    arrays = dict(X0=X0, T0=T0, w=w, Q0=Q0, C0=C0, V0=V0, unit_value0=unit_value0, u0=u0, K0=K0,
+    arrays = dict(X0=X0, T0=T0, tariff0=tariff0, w=w, Q0=Q0, C0=C0, V0=V0, unit_value0=unit_value0, u0=u0, K0=K0,
                   active_origin=Q0 > 0, active_dest=C0 > 0, eps=eps, eta=eta, sigma=sigma,
                   adj=adj, B=B, etab=etab, X0_data=X0_data)
     for a in arrays.values():
@@ -318,6 +366,7 @@ def calibrate(mineral, params: dict | None = None, *,
         code=mineral.code, regions=tuple(mineral.regions), price=float(mineral.price),
         price_unit=mineral.price_unit, price_usd_per_t=float(P0_usd),
         latent_link_weight=float(latent_link_weight),
+        restrictions=tuple(getattr(mineral, "restrictions", ())),
         params={k: (v[0] if np.all(v == v[0]) else v.copy()) for k, v in values.items()},
         **arrays,
     )

@@ -110,16 +110,21 @@ class MarketInputs:
 
     @classmethod
     def baseline(cls, cal: Calibration) -> "MarketInputs":
-        """Baseline policies: baseline tariffs, no restrictions, export taxes, floors or MIP,
-        g = 1, K = K0."""
+        """Baseline policies: baseline tariffs and the dataset's baseline export taxes and quotas
+        (none in most datasets); no other restrictions, floors or MIP; g = 1, K = K0."""
         R = cal.n_regions
         A_seg, K_seg = cal.supply_segments()
+        etax, quotas = cal.baseline_policies()  # the dataset's baseline export taxes and quotas
+        base = [float(cal.X0[o, d == 1].sum()) for _, o, d, _ in quotas]
         return cls(
-            T=np.array(cal.T0, dtype=float), rk_orig=np.zeros(0, dtype=np.int64),
-            rk_dest=np.zeros((0, R), dtype=np.uint8), cap=np.zeros(0), tcost=np.zeros(0),
-            tcap=np.zeros(0), etax=np.zeros((R, R)), mip=np.zeros((R, R)), g=np.ones(R), A_seg=A_seg, K_seg=K_seg,
+            T=np.array(cal.tariff0, dtype=float),
+            rk_orig=np.array([o for _, o, _, _ in quotas], dtype=np.int64),
+            rk_dest=np.array([d for _, _, d, _ in quotas], dtype=np.uint8).reshape(len(quotas), R),
+            cap=np.array([s * b for (_, _, _, s), b in zip(quotas, base)], dtype=float),
+            tcost=np.full(len(quotas), np.inf), tcap=np.full(len(quotas), np.inf),
+            etax=etax, mip=np.zeros((R, R)), g=np.ones(R), A_seg=A_seg, K_seg=K_seg,
             floor=np.zeros(R), floor_alpha=np.zeros(R), release=np.zeros(R),
-            purchases=np.zeros(R), cap_names=(),
+            purchases=np.zeros(R), cap_names=tuple(n for n, _, _, _ in quotas),
         )
 
     # --- convenience builders (each returns a new MarketInputs) ---------------------------
@@ -571,7 +576,7 @@ def scenario_inputs(scn, mineral: str) -> tuple[Calibration, MarketInputs]:
     rate, T, etax = np.empty((R, R)), np.empty((R, R)), np.empty((R, R))
     rk_on, cap_all, tcost_all, tcap_all = np.empty(NC, dtype=np.uint8), np.empty(NC), np.empty(NC), np.empty(NC)
     mip, und = np.empty((R, R)), np.empty((R, R), dtype=np.uint8)
-    compose_trade_policies(0, t, X0, cal.T0, a["tar_mask"], a["tar_mode"], a["tar_rate"], a["tar_act"],
+    compose_trade_policies(0, t, X0, cal.tariff0, a["tar_mask"], a["tar_mode"], a["tar_rate"], a["tar_act"],
                            a["cap_origin"], a["cap_dest"], a["cap_share"], a["cap_cost"], a["cap_tshare"],
                            a["cap_act"], a["etx_origin"], a["etx_dest"], a["etx_rate"], a["etx_act"],
                            a["mip_members"], a["mip_level"], a["mip_und"], a["mip_act"],

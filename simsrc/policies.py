@@ -125,6 +125,29 @@ def period_years(scn) -> float:
     return PERIOD_MONTHS[scn.horizon.period] / 12.0
 
 
+def _baseline_layers(cal, scn) -> list[Layer]:
+    """The dataset's baseline export taxes and quotas (docs/model.md sec. 1.3) as standing layers,
+    in force from the first period until ``trade.baseline_restrictions_until`` (default: the
+    whole horizon). A scenario's own export taxes add to them; its restrictions on the same
+    flows compound with (or, on identical flows, are merged with) the quotas."""
+    etax, quotas = cal.baseline_policies()
+    if not cal.restrictions:
+        return []
+    window = active_range(None, scn.trade.baseline_restrictions_until, scn.horizon)
+    out = []
+    R = cal.n_regions
+    for i in range(R):
+        rates = sorted({float(v) for v in etax[i] if v > 0})
+        for rate in rates:
+            dest = (np.abs(etax[i] - rate) < 1e-15).astype(np.uint8)
+            out.append(Layer("etax", f"dataset_export_tax_{cal.regions[i]}_{rate:g}", None, window,
+                             {"rate": rate}, {"origin": i, "dest": dest}))
+    for name, o, dest, share in quotas:
+        out.append(Layer("cap", name, None, window, {"share": share, "cost": 0.0, "tshare": None, "leak": 0.0},
+                         {"origin": o, "dest": dest}))
+    return out
+
+
 def compile_market(scn, mineral: str) -> MarketSpec:
     """Compile the policies and parameters of a loaded scenario for one mineral.
 
@@ -142,7 +165,7 @@ def compile_market(scn, mineral: str) -> MarketSpec:
     R = len(regions)
     groups = scenario_groups(scn)
     hz = scn.horizon
-    layers: list[Layer] = []
+    layers: list[Layer] = _baseline_layers(cal, scn)
     problems = []
     floors_seen, stock_seen = {}, {}
     for pol in scn.policies:
@@ -379,7 +402,7 @@ def activity(layer: Layer, scn, states: dict, n: int, T: int) -> np.ndarray:
     if layer.window is not None:
         a, b = layer.window
         act[:, a:b + 1] = True
-    cond = layer.policy.when
+    cond = getattr(layer.policy, "when", None)  # the dataset's standing layers have no policy
     if cond is not None:
         types = {e.name: e.type for e in scn.events}
 
@@ -447,7 +470,7 @@ def draw_inputs(scn, spec: MarketSpec, start: int, stop: int, *, central: bool =
     ml = by["mip"]
     ol = by["offtake"]
     args = dict(
-        X0=cal.X0, T0=cal.T0, w=cal.w,
+        X0=cal.X0, T0=cal.T0, tariff0=cal.tariff0, w=cal.w,
         u0=np.where(np.isnan(cal.u0), 1.0, cal.u0),
         K0v=np.where(np.isinf(cal.K0), cal.Q0, cal.K0),
         unlimited=np.isnan(cal.u0).astype(np.uint8),

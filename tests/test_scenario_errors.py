@@ -581,6 +581,6 @@ def test_trade_block_errors(tmp_path):
         """)
     pr = one(p, "trade.latent_link_wieght")
     assert pr.line == line_of(text, "latent_link_wieght")
-    assert pr.message == "unknown key 'latent_link_wieght'; allowed: latent_link_weight; did you mean latent_link_weight?"
+    assert pr.message == "unknown key 'latent_link_wieght'; allowed: latent_link_weight, baseline_restrictions_until; did you mean latent_link_weight?"
     p, text = write(tmp_path, "trade: {latent_link_weight: -0.001}\n", name="neg.yaml")
     assert one(p, "trade.latent_link_weight").message == "must be >= 0.0; got -0.001"

@@ -31,6 +31,35 @@ MINERAL_COLUMNS = [
 FLOW_COLUMNS = ["mineral", "origin", "destination", "quantity"]
 TARIFF_COLUMNS = ["mineral", "origin", "destination", "rate"]
 CAPACITY_COLUMNS = ["mineral", "region", "utilisation"]
+RESTRICTION_COLUMNS = ["mineral", "origin", "destinations", "type", "value", "export_domestic_ratio"]
+#: Types of ``restrictions.csv``: baseline export restrictions in force in the data year.
+RESTRICTION_TYPES = {
+    "export_tax": "ad valorem export tax rate (a fraction, 0.15 = 15%)",
+    "quota": "export quota on the listed flows together, t/yr",
+    "licensing": "licensing without a quantity limit: recorded, no effect in the model",
+}
+#: A binding baseline quota must equal its baseline flows to this relative tolerance.
+QUOTA_BINDING_TOL = 1e-3
+
+
+@dataclass(frozen=True)
+class BaselineRestriction:
+    """An export restriction in force in the data year (``restrictions.csv``, docs/model.md
+    sec. 1.3).
+
+    ``kind`` is ``export_tax`` (``value`` the rate) or ``quota`` (``value`` the cap, t/yr, on
+    the flows from ``origin`` to ``dest`` together); ``rho`` is the observed ratio of the export
+    (FOB) price to the domestic price (NaN if not given). ``lam0`` is the calibrated baseline
+    wedge of a quota, ``rho / (1 + e0) - 1`` where it binds (0 where it does not).
+    """
+
+    kind: str
+    origin: int
+    dest: np.ndarray
+    value: float
+    rho: float
+    lam0: float
+    line: int
 
 #: Required elasticity names, their sign rule and a description.
 ELASTICITIES = {
@@ -98,6 +127,9 @@ class MineralData:
         Baseline ad valorem tariff rates (fraction) on flows i -> j.
     utilisation : ndarray (R,)
         Baseline capacity utilisation in (0, 1]; NaN = no capacity limit.
+    restrictions : tuple of BaselineRestriction
+        Export taxes and quotas in force in the data year (``restrictions.csv``); calibration
+        replicates the baseline with them (docs/model.md sec. 1.3).
     elasticities : dict
         ``name -> (central, low, high)`` for supply_elasticity, demand_elasticity (long-run),
         armington, adjustment_speed (annual share in (0, 1]), backstop (price index > 1; ``inf``
@@ -118,6 +150,7 @@ class MineralData:
     tariffs: np.ndarray
     utilisation: np.ndarray
     elasticities: dict = field(default_factory=dict)
+    restrictions: tuple = ()
 
     def __post_init__(self):
         # MineralData built by hand (tests, benchmarks) with only the three required elasticities
@@ -369,12 +402,13 @@ def _load_dataset_cached(folder_s: str) -> Dataset:
         known = builtin_datasets()
         raise InputError([Problem(str(folder), f"dataset folder not found; built-in datasets: {known}, or give a path to a folder with regions.csv, minerals.csv, flows.csv")])
     rpath, mpath, fpath = folder / "regions.csv", folder / "minerals.csv", folder / "flows.csv"
-    tpath, cpath = folder / "tariffs.csv", folder / "capacity.csv"
+    tpath, cpath, xpath = folder / "tariffs.csv", folder / "capacity.csv", folder / "restrictions.csv"
     rdf = _read_csv(rpath, REGION_COLUMNS, problems)
     mdf = _read_csv(mpath, MINERAL_COLUMNS, problems)
     fdf = _read_csv(fpath, FLOW_COLUMNS, problems)
     tdf = _read_csv(tpath, TARIFF_COLUMNS, problems, required=False)
     cdf = _read_csv(cpath, CAPACITY_COLUMNS, problems, required=False)
+    xdf = _read_csv(xpath, RESTRICTION_COLUMNS, problems, required=False)
     if problems:
         raise InputError(problems)
 
@@ -492,6 +526,11 @@ def _load_dataset_cached(folder_s: str) -> Dataset:
             problems.append(Problem(str(fpath), f"mineral {m!r} has no flows; every mineral in minerals.csv needs baseline flows", path="mineral"))
     if problems:
         raise InputError(problems)
+    restrictions = {m: [] for m in minerals_meta}
+    if xdf is not None:
+        _baseline_restrictions(xdf, xpath, minerals_meta, regions, groups, flows, restrictions, problems)
+    if problems:
+        raise InputError(problems)
 
     minerals = {}
     for m, meta in minerals_meta.items():
@@ -500,6 +539,7 @@ def _load_dataset_cached(folder_s: str) -> Dataset:
             code=m, name=row["name"], stage=row["stage"], unit=row["unit"], price=meta["price"],
             price_unit=row["price_unit"], price_date=row["price_date"], regions=tuple(regions),
             flows=flows[m], tariffs=tariffs[m], utilisation=utils[m], elasticities=meta["el"],
+            restrictions=tuple(restrictions[m]),
         )
         for a in (flows[m], tariffs[m], utils[m]):
             a.setflags(write=False)
@@ -507,3 +547,97 @@ def _load_dataset_cached(folder_s: str) -> Dataset:
         name=folder.name, path=folder, regions=tuple(regions), region_names=names,
         groups={g: tuple(v) for g, v in groups.items()}, minerals=minerals,
     )
+
+
+def _baseline_restrictions(df, path, minerals_meta, regions, groups, flows, out, problems) -> None:
+    """Read ``restrictions.csv`` into ``out[mineral]`` (a list of :class:`BaselineRestriction`).
+
+    An export tax applies to every listed flow; a quota caps the listed flows together. With
+    the observed export-to-domestic price ratio ``rho`` a quota binds in the baseline: its cap
+    must equal the baseline flows and ``1 + lam0 = rho / (1 + e0)`` (``e0`` the baseline export
+    tax on those flows); without ``rho`` it must not bind (cap >= baseline flows).
+    """
+    ridx = {r: k for k, r in enumerate(regions)}
+    R = len(regions)
+    pending = []
+    for _, row in df.iterrows():
+        line = int(row["_line"])
+        m, kind = row["mineral"], row["type"]
+        if m not in minerals_meta:
+            problems.append(Problem(str(path), unknown_name_message("mineral", m, minerals_meta), path="mineral", line=line))
+            continue
+        if kind not in RESTRICTION_TYPES:
+            problems.append(Problem(str(path), f"type {kind!r} is not one of " + "; ".join(f"{k} ({v})" for k, v in RESTRICTION_TYPES.items()), path="type", line=line))
+            continue
+        if row["origin"] not in ridx:
+            problems.append(Problem(str(path), unknown_name_message("region", row["origin"], regions), path="origin", line=line))
+            continue
+        o = ridx[row["origin"]]
+        dest = np.zeros(R, dtype=np.uint8)
+        codes = [c.strip() for c in row["destinations"].split(";") if c.strip()]
+        bad = False
+        for c in codes:
+            if c == "all":
+                dest[:] = 1
+            elif c in ridx:
+                dest[ridx[c]] = 1
+            elif c in groups:
+                for r in groups[c]:
+                    dest[ridx[r]] = 1
+            else:
+                problems.append(Problem(str(path), unknown_name_message("region or group", c, list(regions) + list(groups)) + " ('all' for every destination)", path="destinations", line=line))
+                bad = True
+        dest[o] = 0
+        if bad or not codes:
+            if not codes:
+                problems.append(Problem(str(path), "destinations is empty; give 'all' or region codes separated by ';'", path="destinations", line=line))
+            continue
+        if kind == "licensing":
+            continue  # recorded in the dataset; no effect without a quantity or a price wedge
+        v = _number(row, "value", path, problems)
+        rho = _number(row, "export_domestic_ratio", path, problems, allow_blank=True)
+        if v != v:
+            continue
+        if kind == "export_tax" and not (0 <= v < 5):
+            problems.append(Problem(str(path), f"an export tax rate is a fraction in [0, 5) (0.15 = 15%), got {v}", path="value", line=line))
+            continue
+        if kind == "quota" and v < 0:
+            problems.append(Problem(str(path), f"a quota is a quantity in t/yr >= 0, got {v}", path="value", line=line))
+            continue
+        if rho == rho and rho <= 0:
+            problems.append(Problem(str(path), f"export_domestic_ratio must be positive (FOB price / domestic price), got {rho}", path="export_domestic_ratio", line=line))
+            continue
+        pending.append((m, kind, o, dest, v, rho, line))
+    # export taxes first: a quota's wedge is the observed ratio net of the tax on its flows
+    etax = {m: np.zeros((R, R)) for m in minerals_meta}
+    for m, kind, o, dest, v, rho, line in pending:
+        if kind == "export_tax":
+            etax[m][o, dest == 1] += v
+            out[m].append(BaselineRestriction(kind, o, dest, v, rho, 0.0, line))
+    for m, kind, o, dest, v, rho, line in pending:
+        if kind != "quota":
+            continue
+        E0 = float(flows[m][o, dest == 1].sum())
+        e0 = etax[m][o, dest == 1]
+        if rho == rho:
+            if abs(v - E0) > QUOTA_BINDING_TOL * max(E0, 1e-12):
+                problems.append(Problem(str(path), f"{m}: a quota with an export_domestic_ratio binds in the baseline, so it must equal the "
+                                        f"baseline flows it covers ({E0:,.3f} t/yr in flows.csv), got {v:,.3f}; leave the ratio blank for a quota "
+                                        "that did not bind", path="value", line=line))
+                continue
+            if len(e0) and np.ptp(e0) > 1e-12:
+                problems.append(Problem(str(path), f"{m}: the export tax differs across the quota's destinations; give one quota per tax rate", path="destinations", line=line))
+                continue
+            lam0 = rho / (1.0 + (float(e0[0]) if len(e0) else 0.0)) - 1.0
+            if lam0 < -1e-9:
+                problems.append(Problem(str(path), f"{m}: export_domestic_ratio {rho} is below 1 + the export tax on these flows ({1 + float(e0[0]):g}); "
+                                        "a binding quota raises the export price above the domestic price times (1 + tax)", path="export_domestic_ratio", line=line))
+                continue
+            out[m].append(BaselineRestriction(kind, o, dest, v, rho, max(lam0, 0.0), line))
+        else:
+            if v < E0 * (1.0 - QUOTA_BINDING_TOL):
+                problems.append(Problem(str(path), f"{m}: the quota ({v:,.3f} t/yr) is below the baseline flows it covers ({E0:,.3f} t/yr), so it "
+                                        "binds: give the observed export_domestic_ratio (FOB / domestic price) so calibration can set its wedge",
+                                        path="export_domestic_ratio", line=line))
+                continue
+            out[m].append(BaselineRestriction(kind, o, dest, v, rho, 0.0, line))

@@ -105,7 +105,7 @@ TARIFF_SET = 1
 
 
 @njit(cache=True)
-def compose_trade_policies(s, t, X0, T0, tar_mask, tar_mode, tar_rate, tar_act,
+def compose_trade_policies(s, t, X0, tariff0, tar_mask, tar_mode, tar_rate, tar_act,
                            cap_origin, cap_dest, cap_share, cap_cost, cap_tshare, cap_act,
                            etx_origin, etx_dest, etx_rate, etx_act,
                            mip_members, mip_level, mip_und, mip_act,
@@ -116,8 +116,9 @@ def compose_trade_policies(s, t, X0, T0, tar_mask, tar_mode, tar_rate, tar_act,
     Shared by the period loop and the static solve (``simsrc solve``), so both read the
     layers the same way. Layer arrays as in :func:`simulate`. Fills (no allocation):
 
-    - ``rate``, ``Tf`` (R, R): ad valorem tariff rates and tariff factors in force; tariff
-      layers are applied in order, ``add`` on top of the rate in force, ``set`` replacing it;
+    - ``rate``, ``Tf`` (R, R): ad valorem tariff rates and tariff factors in force, from the
+      baseline tariff factors ``tariff0`` (without the dataset's baseline export taxes and
+      quota wedges, which are layers of their own); tariff layers are applied in order, ``add`` on top of the rate in force, ``set`` replacing it;
     - ``etax`` (R, R): export tax rates in force (active layers add up);
     - ``rk_on``, ``cap``, ``tcost``, ``tcap`` (NC,): each restriction layer is one restriction
       of the solver (overlapping ones compound): in force or not, direct cap = share x
@@ -135,7 +136,7 @@ def compose_trade_policies(s, t, X0, T0, tar_mask, tar_mode, tar_rate, tar_act,
     # --- tariffs
     for i in range(R):
         for j in range(R):
-            rate[i, j] = T0[i, j] - 1.0
+            rate[i, j] = tariff0[i, j] - 1.0
             etax[i, j] = 0.0
     for l in range(NL):
         if tar_act[s, t, l] == 1:
@@ -256,7 +257,7 @@ def period_inputs(s, t, dt, u0, unlimited, C0, capex, prj_region, prj_cap, prj_p
 
 
 @njit(cache=True, parallel=True, nogil=True, error_model="numpy")
-def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
+def simulate(X0, T0, tariff0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
              sigma, eta, eps, adj, B, etab, mu, vol, delta, kappa, imax, lead, ew, Z, dt,
              tar_mask, tar_mode, tar_rate, tar_act,
              cap_origin, cap_dest, cap_share, cap_cost, cap_tshare, cap_act,
@@ -272,7 +273,10 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
     Parameters
     ----------
     X0, T0, w : ndarray (R, R)
-        Calibration: baseline flows (t/yr), baseline tariff factors, value shares.
+        Calibration: baseline flows (t/yr), baseline border factors (tariffs and the dataset's
+        baseline export taxes and quota wedges), value shares.
+    tariff0 : ndarray (R, R)
+        Baseline tariff factors alone (the base of tariff layers).
     u0 : ndarray (R,)
         Baseline utilisation used to scale supply with capacity (1 where unlimited).
     K0v : ndarray (R,)
@@ -456,7 +460,7 @@ def simulate(X0, T0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
             a_p[j] = 1.0 - math.exp(dt * math.log(1.0 - adj[s, j])) if adj[s, j] < 1.0 else 1.0
             eta_s[j] = a_p[j] * eta[s, j]
         for t in range(T):
-            compose_trade_policies(s, t, X0, T0, tar_mask, tar_mode, tar_rate, tar_act,
+            compose_trade_policies(s, t, X0, tariff0, tar_mask, tar_mode, tar_rate, tar_act,
                                    cap_origin, cap_dest, cap_share, cap_cost, cap_tshare, cap_act,
                                    etx_origin, etx_dest, etx_rate, etx_act,
                                    mip_members, mip_level, mip_und, mip_act,

@@ -426,6 +426,10 @@ class Trade(_Model):
                     "serve it, with the Armington weight of a flow of this share of the destination's baseline "
                     "consumption (>= 0; 0 disables latent links). The calibrated baseline then holds the data plus "
                     "those flows, which differ from the data by at most this share. Default assumption 0.001.")
+    baseline_restrictions_until: Optional[Time] = Field(
+        None, description="Last date on which the dataset's baseline export taxes and quotas (restrictions.csv, "
+                          "docs/model.md sec. 1.3) are in force; its whole period is included. Default: the whole "
+                          "horizon. E.g. 2014-12-31 when quotas were abolished on 1 January 2015.")
 
 
 class Outputs(_Model):
