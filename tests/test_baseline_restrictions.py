@@ -112,3 +112,22 @@ def test_period_loop_starts_at_the_baseline_and_lifting_the_restrictions_moves_p
     d_p = lifted["origin_price"][:, 6:] - kept["origin_price"][:, 6:]
     assert (d_p[..., 0] > 0).all() and (d_p[..., 1] < 0).all()
     assert (lifted["export_tax_revenue"][:, 6:, 0] == 0).all() and (kept["export_tax_revenue"][:, 6:, 0] > 0).all()
+
+
+@pytest.mark.parametrize("dataset", ["ree2009", "gage2022", "usgs2024"])
+def test_builtin_datasets_replicate_their_baselines_with_their_restrictions(dataset):
+    """Every built-in dataset passes the loader's checks and its calibrated baseline (with the
+    dataset's export taxes and quotas in force) solves to itself: prices 1, flows X0, to 1e-9."""
+    ds = load_dataset(dataset)
+    for code, md in ds.minerals.items():
+        cal = calibrate(md)
+        res = solve(cal, MarketInputs.baseline(cal), tol=1e-12)
+        assert res.converged, (dataset, code)
+        np.testing.assert_allclose(res.price_index[cal.active_origin], 1.0, atol=1e-9, err_msg=f"{dataset} {code}")
+        np.testing.assert_allclose(res.flows, cal.X0, rtol=1e-9, atol=1e-9 * cal.X0.max(), err_msg=f"{dataset} {code}")
+    if dataset == "ree2009":  # the 2009 duties are in force: export price = domestic x 1.15 (Nd) or 1.25 (Dy)
+        for code, tax in (("ndpr_oxide", 0.15), ("dy_oxide", 0.25)):
+            cal = calibrate(ds.minerals[code])
+            res = solve(cal, MarketInputs.baseline(cal), tol=1e-12)
+            chn = cal.regions.index("CHN")
+            assert res.fob_price[chn] == pytest.approx(cal.price * (1 + tax), rel=1e-9)
