@@ -99,6 +99,8 @@ def compare(scenario, against=None, *, draws: int | None = None, seed: int | Non
                     ia, ib = sample_inputs(scn, a, b), sample_inputs(cf, a, b)
                     shared[a] = (dict(inputs=ia, states=event_states(scn, a, b, ia)),
                                  dict(inputs=ib, states=event_states(cf, a, b, ib)))
+                    w.add_inputs("scenario", a, shared[a][0]["inputs"], shared[a][0]["states"])
+                    w.add_inputs("counterfactual", a, shared[a][1]["inputs"], shared[a][1]["states"])
                 args_a = draw_inputs(scn, sa, a, b, **shared[a][0])
                 args_b = draw_inputs(cf, sb, a, b, **shared[a][1])
                 xa, _ = simulate_chunk(scn, sa, a, b, args=args_a)

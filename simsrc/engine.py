@@ -224,13 +224,14 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
             for m in minerals:
                 spec = specs[m]
                 for a, b in parts:
+                    if a not in shared:  # inputs and event paths are shared by all minerals
+                        inputs = sample_inputs(scn, a, b)
+                        shared[a] = (inputs, event_states(scn, a, b, inputs))
+                        writer.add_inputs("scenario", a, *shared[a])
                     if client is not None:
                         arrays, iters = pending.popleft().result()
                         submit_next()
                     else:
-                        if a not in shared:  # inputs and event paths are shared by all minerals
-                            inputs = sample_inputs(scn, a, b)
-                            shared[a] = (inputs, event_states(scn, a, b, inputs))
                         arrays, iters = simulate_chunk(scn, spec, a, b, inputs=shared[a][0], states=shared[a][1])
                     nonconv[m] += int((arrays["converged"][:, :, 0] < 0.5).sum())
                     flags[m] = flags.get(m, 0) + int((arrays["welfare_flag"] > 0.5).sum())

@@ -558,13 +558,20 @@ def _draws(r: Results) -> pd.DataFrame:
 
 
 def minerals_of(results) -> list[str]:
-    """Minerals of a results folder, in the order they were written."""
-    return [str(m) for m in pd.unique(_summary(_open(results))["mineral"])]
+    """Minerals of a results folder, in the order they were written (a sensitivity folder,
+    which has no paths, lists them in its manifest)."""
+    r = _open(results)
+    if not (r.path / "summary.parquet").exists() and "minerals" in r.manifest:
+        return list(r.manifest["minerals"])
+    return [str(m) for m in pd.unique(_summary(r)["mineral"])]
 
 
 def regions_of(results, mineral: str | None = None) -> list[str]:
     """Regions of a results folder (of one mineral), in dataset order."""
-    s = _summary(_open(results))
+    r = _open(results)
+    if not (r.path / "summary.parquet").exists() and "regions" in r.manifest:
+        return list(r.manifest["regions"])
+    s = _summary(r)
     if mineral is not None:
         s = s[s["mineral"] == mineral]
     return [str(x) for x in pd.unique(s["region"])]

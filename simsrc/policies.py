@@ -28,7 +28,7 @@ from .calibrate import Calibration, calibrate
 from .errors import SimsrcError
 from .kernels.dynamics import TARIFF_ADD, TARIFF_SET
 from .kernels.events import INITIAL_OFF, INITIAL_ON, INITIAL_STATIONARY, dated_paths, markov_paths, negotiation_paths
-from .sampling import SHARED, normals, uniforms
+from .sampling import SHARED, ndtri, uniforms
 from .scenario import (
     CapacityProject, DatedEvent, EquityStake, ExportRestriction, ExportTax, MarkovEvent, MinimumImportPrice, Negotiation, Offtake,
     Outage, PriceFloor, Stockpile, Tariff, active_range, evaluate_condition, expand_groups, period_index,
@@ -316,6 +316,14 @@ def compile_market(scn, mineral: str) -> MarketSpec:
 # ----------------------------------------------------------------------------------------------
 
 
+def _uniforms(seed, key, element, start, stop, width, shock_draw=None):
+    """The stream's uniforms of draws [start, stop), or, with ``shock_draw``, that one draw's
+    numbers for every row (common random numbers across a sensitivity design's rows)."""
+    if shock_draw is None:
+        return uniforms(seed, key, element, start, stop, width)
+    return np.repeat(uniforms(seed, key, element, shock_draw, shock_draw + 1, width), stop - start, axis=0)
+
+
 def sample_inputs(scn, start: int, stop: int, *, central: bool = False, overrides: dict | None = None) -> dict:
     """Values of every uncertain input for draws ``[start, stop)``.
 
@@ -347,7 +355,8 @@ def _draw_values(v, inputs: dict, n: int) -> np.ndarray:
     return np.full(n, float(v))
 
 
-def event_states(scn, start: int, stop: int, inputs: dict, *, central: bool = False) -> dict:
+def event_states(scn, start: int, stop: int, inputs: dict, *, central: bool = False,
+                 shock_draw: int | None = None) -> dict:
     """State paths ``(event, state) -> ndarray (n, T) bool`` of every event for draws [start, stop).
 
     With ``central=True`` (deterministic solve) an event's random outcome is its most likely
@@ -361,7 +370,7 @@ def event_states(scn, start: int, stop: int, inputs: dict, *, central: bool = Fa
         pre = f"events.{ev.name}"
         if isinstance(ev, DatedEvent):
             prob = _draw_values(_value(ev, "probability", pre), inputs, n)
-            u = np.full(n, 0.5) if central else uniforms(scn.seed, SHARED, pre, start, stop, 1)[:, 0]
+            u = np.full(n, 0.5) if central else _uniforms(scn.seed, SHARED, pre, start, stop, 1, shock_draw)[:, 0]
             states[(ev.name, "fired")] = dated_paths(u, prob, period_index(ev.date, hz), T).astype(bool)
         elif isinstance(ev, MarkovEvent):
             p_on = _draw_values(_value(ev, "p_on", pre), inputs, n)
@@ -372,7 +381,7 @@ def event_states(scn, start: int, stop: int, inputs: dict, *, central: bool = Fa
                 u = np.ones((n, T + 1))  # no switching
                 u[:, 0] = 0.5
             else:
-                u = uniforms(scn.seed, SHARED, pre, start, stop, T + 1)
+                u = _uniforms(scn.seed, SHARED, pre, start, stop, T + 1, shock_draw)
             on = markov_paths(u, p_on, p_off, init, st, T).astype(bool)
             states[(ev.name, "on")] = on
             active = np.zeros((n, T), dtype=bool)
@@ -385,7 +394,7 @@ def event_states(scn, start: int, stop: int, inputs: dict, *, central: bool = Fa
             else:
                 import datetime as _dt
                 dl = period_index(parse_time(ev.opened) + _dt.timedelta(days=ev.deadline_days), hz)
-            u = np.full(n, 0.5) if central else uniforms(scn.seed, SHARED, pre, start, stop, 1)[:, 0]
+            u = np.full(n, 0.5) if central else _uniforms(scn.seed, SHARED, pre, start, stop, 1, shock_draw)[:, 0]
             ok, failed = negotiation_paths(u, prob, dl, T)
             states[(ev.name, "succeeded")] = ok.astype(bool)
             states[(ev.name, "failed")] = failed.astype(bool)
@@ -426,10 +435,13 @@ def _param_arrays(spec: MarketSpec, inputs: dict, n: int) -> dict:
 
 
 def draw_inputs(scn, spec: MarketSpec, start: int, stop: int, *, central: bool = False,
-                overrides: dict | None = None, inputs: dict | None = None, states: dict | None = None) -> dict:
+                overrides: dict | None = None, inputs: dict | None = None, states: dict | None = None,
+                shock_draw: int | None = None) -> dict:
     """Kernel arguments of :func:`simsrc.kernels.dynamics.simulate` for draws [start, stop).
 
-    Returns a dict keyed by the kernel's argument names (without the outputs).
+    Returns a dict keyed by the kernel's argument names (without the outputs). With
+    ``shock_draw`` every row takes that draw's random numbers (demand shocks, events, projects,
+    outages): common random numbers across the rows of a sensitivity design.
     """
     n, T, R = stop - start, spec.periods, len(spec.regions)
     cal = spec.cal
@@ -437,13 +449,13 @@ def draw_inputs(scn, spec: MarketSpec, start: int, stop: int, *, central: bool =
     if inputs is None:
         inputs = sample_inputs(scn, start, stop, central=central, overrides=overrides)
     if states is None:
-        states = event_states(scn, start, stop, inputs, central=central)
+        states = event_states(scn, start, stop, inputs, central=central, shock_draw=shock_draw)
     par = _param_arrays(spec, inputs, n)
     lead = np.maximum(0, np.rint(par["lead_time"] / dt)).astype(np.int64)
     if central:
         Z = np.zeros((n, T, R))
     else:
-        Z = normals(scn.seed, spec.mineral, "demand_shocks", start, stop, T * R).reshape(n, T, R)
+        Z = ndtri(_uniforms(scn.seed, spec.mineral, "demand_shocks", start, stop, T * R, shock_draw)).reshape(n, T, R)
 
     by = {k: [l for l in spec.layers if l.kind == k] for k in
           ("tariff", "cap", "etax", "floor", "mip", "stockpile", "offtake", "project", "outage", "equity")}
@@ -551,7 +563,7 @@ def draw_inputs(scn, spec: MarketSpec, start: int, stop: int, *, central: bool =
         if central:
             built = prob >= 0.5
         else:
-            built = uniforms(scn.seed, spec.mineral, f"project:{l.name}", start, stop, 1)[:, 0] < prob
+            built = _uniforms(scn.seed, spec.mineral, f"project:{l.name}", start, stop, 1, shock_draw)[:, 0] < prob
         per = l.data["period"] + np.rint(delay_q * 3.0 / months).astype(np.int64)
         prj_period[:, q] = np.where(built & (per < T), np.maximum(per, 0), -1)
         prj_cov[:, q] = _draw_values(l.values["cov"], inputs, n)
@@ -569,7 +581,7 @@ def draw_inputs(scn, spec: MarketSpec, start: int, stop: int, *, central: bool =
             if central:
                 happens = prob >= 0.5
             else:
-                happens = uniforms(scn.seed, spec.mineral, f"outage:{l.name}", start, stop, 1)[:, 0] < prob
+                happens = _uniforms(scn.seed, spec.mineral, f"outage:{l.name}", start, stop, 1, shock_draw)[:, 0] < prob
             on = window & happens[:, None]
         else:
             hz_ = _draw_values(l.values["hazard"], inputs, n)
@@ -577,7 +589,7 @@ def draw_inputs(scn, spec: MarketSpec, start: int, stop: int, *, central: bool =
             if central:
                 starts = np.zeros((n, T), dtype=bool)
             else:
-                starts = (uniforms(scn.seed, spec.mineral, f"outage:{l.name}", start, stop, T) < hz_[:, None]) & window
+                starts = (_uniforms(scn.seed, spec.mineral, f"outage:{l.name}", start, stop, T, shock_draw) < hz_[:, None]) & window
             c = np.concatenate([np.zeros((n, 1), dtype=np.int64), np.cumsum(starts, axis=1)], axis=1)
             tt = np.arange(T)[None, :]
             lo = np.maximum(tt + 1 - dur[:, None], 0)

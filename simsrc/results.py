@@ -14,6 +14,10 @@ Layout of ``results/<scenario>-<UTC time>-<short hash>/``:
 ``draws.parquet``
     per draw, mineral and region: NPVs of the welfare components, peak prices, mean import
     reliance, cumulative fiscal cost, share of periods converged.
+``inputs.parquet``
+    per draw (and side, in a comparison): every uncertain input's drawn value and every
+    event's outcome (``event:<name>:<state>:first_period``, -1 if never, and ``:periods``, the
+    number of periods in that state): ``draw, side, input, value`` (:meth:`Results.inputs`).
 ``flows.parquet``
     per mineral, origin and destination: the reference flows (``baseline``: the dataset for a
     run, the counterfactual for a comparison) and the scenario's flows averaged over draws and
@@ -99,6 +103,26 @@ def run_folder_name(scenario: str, scenario_hash: str, when: datetime | None = N
 def discount_factors(periods: int, period_years: float, rate: float) -> np.ndarray:
     """Discount factor of each period's flow, at the period's start: (1 + r)^(-t dt)."""
     return (1.0 + rate) ** (-np.arange(periods) * period_years)
+
+
+def input_frame(side: str, draw_start: int, inputs: dict, states: dict) -> pd.DataFrame:
+    """Long frame ``draw, side, input, value`` of one chunk's inputs and event outcomes."""
+    parts = []
+    n = len(next(iter(inputs.values()))) if inputs else (next(iter(states.values())).shape[0] if states else 0)
+    draws = np.arange(draw_start, draw_start + n)
+    for name, v in inputs.items():
+        parts.append(pd.DataFrame({"draw": draws, "input": name, "value": np.asarray(v, dtype=np.float64)}))
+    for (ev, st), path in states.items():
+        path = np.asarray(path, dtype=bool)
+        first = np.where(path.any(axis=1), path.argmax(axis=1), -1).astype(np.float64)
+        parts.append(pd.DataFrame({"draw": draws, "input": f"event:{ev}:{st}:first_period", "value": first}))
+        parts.append(pd.DataFrame({"draw": draws, "input": f"event:{ev}:{st}:periods",
+                                   "value": path.sum(axis=1).astype(np.float64)}))
+    if not parts:
+        return pd.DataFrame(columns=["draw", "side", "input", "value"])
+    out = pd.concat(parts, ignore_index=True)
+    out.insert(1, "side", side)
+    return out
 
 
 def draw_scalars(arrays: dict[str, np.ndarray], period_years: float, rate: float) -> dict[str, np.ndarray]:
@@ -188,6 +212,7 @@ class ResultsWriter:
         self.discount_rate = discount_rate
         self._paths_writer = None
         self._draw_frames: list[pd.DataFrame] = []
+        self._input_frames: list[pd.DataFrame] = []
         self._side_frames: dict[str, list[pd.DataFrame]] = {}
         self._budget = summary_budget_bytes
         self._parts: dict[str, list] = {}       # mineral -> chunks kept for its summary
@@ -302,6 +327,10 @@ class ResultsWriter:
                   for out in self.output_names]
         self._summaries[mineral] = pd.concat(frames, ignore_index=True)
 
+    def add_inputs(self, side: str, draw_start: int, inputs: dict, states: dict):
+        """Per-draw inputs of a chunk (``inputs.parquet``): drawn values and event outcomes."""
+        self._input_frames.append(input_frame(side, draw_start, inputs, states))
+
     def add_side_scalars(self, side: str, mineral: str, regions: list[str], draw_start: int,
                          scalars: dict[str, np.ndarray]):
         """Per-draw scalars of one side of a comparison, written to ``draws_<side>.parquet``."""
@@ -319,6 +348,12 @@ class ResultsWriter:
                 draws["region"] = draws["region"].astype("category")
                 draws = draws.sort_values(["mineral", "draw", "region"], kind="stable").reset_index(drop=True)
                 draws.to_parquet(self.tmp / f"{fname}.parquet", index=False)
+        if self._input_frames:
+            inp = pd.concat(self._input_frames, ignore_index=True)
+            inp["side"] = inp["side"].astype("category")
+            inp["input"] = inp["input"].astype("category")
+            inp.sort_values(["side", "draw", "input"], kind="stable").reset_index(drop=True).to_parquet(
+                self.tmp / "inputs.parquet", index=False)
         for m in list(self._parts):
             self.finish_mineral(m)
         rest = [m for m in self._minerals if m not in self._summaries]
@@ -512,6 +547,17 @@ class Results:
     @property
     def draws(self) -> pd.DataFrame:
         return pd.read_parquet(self.path / "draws.parquet")
+
+    def inputs(self, wide: bool = False, side: str | None = None) -> pd.DataFrame:
+        """Every draw's uncertain inputs and event outcomes (``inputs.parquet``): long
+        (``draw, side, input, value``) or, with ``wide=True``, one row per draw (and side) and
+        one column per input."""
+        df = pd.read_parquet(self.path / "inputs.parquet")
+        if side is not None:
+            df = df[df["side"] == side]
+        if not wide:
+            return df
+        return df.pivot_table(index=["side", "draw"], columns="input", values="value", observed=True).reset_index()
 
     def paths(self, columns: list[str] | None = None, mineral: str | None = None,
               region: str | None = None) -> pd.DataFrame:
