@@ -146,3 +146,30 @@ def test_every_run_keeps_its_draws_inputs_whatever_the_chunking(tmp_path):
     assert set(c.inputs()["side"]) == {"scenario", "counterfactual"}
     w = c.inputs(wide=True, side="scenario")
     assert len(w) == 8 and "policies.ndpr_floor_mp.covered_share" in w.columns
+
+
+def test_prim_recovers_a_known_box():
+    """Synthetic check with a known answer: y = 1 where x1 > 0.7 and x2 < 0.3 (uniform inputs,
+    3 irrelevant ones). PRIM's chosen box restricts exactly x1 and x2, near the true limits,
+    with coverage and density above 0.8."""
+    from simsrc.discover import choose, prim
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(size=(4000, 5)), columns=[f"x{i}" for i in range(1, 6)])
+    y = ((X.x1 > 0.7) & (X.x2 < 0.3)).astype(float).to_numpy()
+    traj, boxes, dmin, dmax = prim(X, y, alpha=0.05, min_support=0.02)
+    k = choose(traj)
+    b = boxes[k]
+    assert b.coverage > 0.8 and b.density > 0.8
+    conds = b.conditions(dmin, dmax)
+    assert {c.split()[0] if c.split()[0].startswith("x") else c.split()[2] for c in conds} == {"x1", "x2"}, conds
+    assert abs(b.lower["x1"] - 0.7) < 0.05 and abs(b.upper["x2"] - 0.3) < 0.05
+
+
+def test_discover_on_a_comparison_reads_inputs_and_draws(tmp_path):
+    from simsrc.cli import main
+    from simsrc.compare import compare
+    info = compare("scenarios/ndpr_price_floor.yaml", draws=200, out_dir=tmp_path)
+    res = CliRunner().invoke(main, ["discover", str(info.path), "--output", "npv_floor_fiscal_cost:ndpr_oxide:USA",
+                                    "--where", "> 1.5e9"])
+    assert res.exit_code == 0, res.output
+    assert "coverage" in res.output and list((info.path / "discovery").glob("*-box.json"))
