@@ -404,6 +404,57 @@ def _sensitivity_figures(r: Results) -> list[ReportFigure]:
     return figs
 
 
+def _sensitivity_content(r: Results) -> dict:
+    """The report of a sensitivity folder: the study's facts, then per outcome its indices
+    (95% intervals) and its chart."""
+    m = r.manifest
+    idx = pd.read_parquet(r.path / "indices.parquet")
+    method = m["method"]
+    main = {"sobol": "ST", "morris": "mu_star", "fast": "ST", "delta": "delta", "pawn": "median"}[method]
+    blocks = [Block("heading", "Sensitivity analysis", 1),
+              Block("para", (_scenario_dict(m).get("description") or "").strip() or str(m.get("scenario_name"))),
+              Block("bullets", items=[
+                  f"Method: {method}, N = {m['N']}, {m['rows']} design rows, {m['failed_rows']} failed "
+                  f"({m['rows_dropped']} rows dropped: {m['failure_rule']})",
+                  f"Inputs: {len(m['inputs'])} declared uncertain inputs that can move the outcomes; "
+                  f"{m['held_at_central_value']} held at its mean",
+                  f"Stochastic elements: {m['stochastic_elements']}",
+                  "Intervals: 95% bootstrap; convergence: the main index on half the design against the whole"])]
+    figures = []
+    for lab in m["outcomes"]:
+        chk = m["checks"].get(lab, {})
+        blocks.append(Block("heading", lab, 2))
+        if not chk.get("analysed"):
+            blocks.append(Block("para", f"Not analysed: {chk.get('why')}"))
+            continue
+        part = idx[idx["outcome"] == lab]
+        w = part.pivot_table(index="parameter", columns="index", values=["value", "conf"])
+        w = w.sort_values(("value", main), ascending=False).head(10)
+        cols = [c for c in w["value"].columns]
+        rows = [[p] + [f"{w.loc[p, ('value', c)]:.3g}" + (f" ± {w.loc[p, ('conf', c)]:.2g}"
+                                                         if ('conf', c) in w.columns and w.loc[p, ('conf', c)] == w.loc[p, ('conf', c)] else "")
+                       for c in cols] for p in w.index]
+        sh = (m.get("shocks") or {}).get(lab, {})
+        note = (("converged" if chk.get("converged") else "not converged at this N") + (
+            f"; the stochastic elements add {100 * sh['shock_share']:.0f}% of the variance" if sh else ""))
+        blocks.append(Block("table", table=Table(f"{method} indices (largest {main} first)", ["input"] + cols, rows, note)))
+        mineral, region = part["mineral"].iloc[0], part["region"].iloc[0]
+        output = part["output"].iloc[0]
+        kind = "morris" if method == "morris" else ("sobol" if method in ("sobol", "fast") else None)
+        if kind:
+            table = P.read_table(P.find_table(r, kind))
+            fig = ReportFigure(f"{kind}-{mineral}-{output}-{region}",
+                               lambda c, k=kind, d=table, mi=mineral, re_=region, o=output:
+                               P.table_figure(r, k, d[d["output"] == o].drop(columns="percent", errors="ignore")
+                                              if "percent" in d.columns else d, mineral=mi, region=re_, output=o,
+                                              unit="%" if bool(part["percent"].iloc[0]) else None, ax=c),
+                               max(P.FIG_HEIGHT, 1.4 + 0.3 * min(len(w), 12)))
+            figures.append(fig)
+            blocks.append(Block("figures", items=[fig]))
+    return {"title": f"Sensitivity: {m.get('scenario_name')}", "subtitle": f"{method} indices of the declared uncertain inputs",
+            "blocks": blocks, "figures": figures, "source": P.source_line(m)}
+
+
 def report_content(results, minerals=None) -> dict:
     """Everything a report shows, independent of the output format.
 
@@ -422,6 +473,8 @@ def report_content(results, minerals=None) -> dict:
     """
     r = results if isinstance(results, Results) else Results(results)
     m = r.manifest
+    if m.get("kind") == "sensitivity":
+        return _sensitivity_content(r)
     sc = _scenario_dict(m)
     comparison = P.is_comparison(m)
     title = (P.scenario_title(m) if comparison

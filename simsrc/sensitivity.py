@@ -502,18 +502,19 @@ def write_folder(folder: Path, study: Study, scn, cf, outs, uis, shocks, wall) -
     outputs.to_parquet(tmp / "outputs.parquet", index=False)
     by = {o.label: o for o in outs}
     idx = study.indices.copy()
-    idx["output"] = [by[l].stat + ("%" if by[l].relative else "") for l in idx["outcome"]]
+    idx["output"] = [by[l].stat for l in idx["outcome"]]
+    idx["percent"] = [by[l].relative for l in idx["outcome"]]  # a paired effect in % of the counterfactual
     idx["mineral"] = [by[l].mineral for l in idx["outcome"]]
     idx["region"] = [by[l].region for l in idx["outcome"]]
     idx.to_parquet(tmp / "indices.parquet", index=False)
     idx.to_csv(tmp / "indices.csv", index=False)
     if study.method in ("sobol", "fast") and len(idx):
-        w = idx.pivot_table(index=["output", "mineral", "region", "parameter"], columns="index", values=["value", "conf"])
+        w = idx.pivot_table(index=["output", "percent", "mineral", "region", "parameter"], columns="index", values=["value", "conf"])
         t = pd.DataFrame({"S1": w[("value", "S1")], "S1_conf": w[("conf", "S1")], "ST": w[("value", "ST")],
                           "ST_conf": w[("conf", "ST")]}).reset_index()
         t.to_parquet(sub / "sobol.parquet", index=False)
     if study.method == "morris" and len(idx):
-        w = idx.pivot_table(index=["output", "mineral", "region", "parameter"], columns="index", values=["value", "conf"])
+        w = idx.pivot_table(index=["output", "percent", "mineral", "region", "parameter"], columns="index", values=["value", "conf"])
         t = pd.DataFrame({"mu_star": w[("value", "mu_star")], "sigma": w[("value", "sigma")],
                           "mu_star_conf": w[("conf", "mu_star")]}).reset_index()
         t.to_parquet(sub / "morris.parquet", index=False)

@@ -4,6 +4,7 @@ hook: ``run_study`` evaluates a Python function), failure handling, and the engi
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -173,3 +174,16 @@ def test_discover_on_a_comparison_reads_inputs_and_draws(tmp_path):
                                     "--where", "> 1.5e9"])
     assert res.exit_code == 0, res.output
     assert "coverage" in res.output and list((info.path / "discovery").glob("*-box.json"))
+
+
+def test_report_of_a_sensitivity_folder(tmp_path):
+    from simsrc.cli import main
+    res = CliRunner().invoke(main, ["sensitivity", "scenarios/ndpr_price_floor.yaml", "--against", "counterfactual",
+                                    "--method", "sobol", "-N", "8", "--outcome", "npv_floor_fiscal_cost:ndpr_oxide:USA",
+                                    "--shock-rows", "2", "--shock-replicates", "1", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    folder = next(tmp_path.glob("sensitivity-*"))
+    from simsrc.report import build_report
+    out = build_report(folder)
+    text = Path(out["md"] if isinstance(out, dict) and "md" in out else folder / "report" / "report.md").read_text()
+    assert "Sensitivity analysis" in text and "sobol indices" in text and "npv_floor_fiscal_cost" in text
