@@ -492,11 +492,12 @@ def write_folder(folder: Path, study: Study, scn, cf, outs, uis, shocks, wall) -
     tmp.mkdir(parents=True, exist_ok=False)
     sub = tmp / "sensitivity"
     sub.mkdir()
-    design = pd.DataFrame({"row": np.arange(len(study.U))})
+    cols = {"row": np.arange(len(study.U))}
     for k, n in enumerate(study.problem["names"]):
-        design[f"u:{n}"] = study.U[:, k]
-        design[n] = study.values[n]
-    design["failed"] = study.failed
+        cols[f"u:{n}"] = study.U[:, k]
+        cols[n] = study.values[n]
+    cols["failed"] = study.failed
+    design = pd.DataFrame(cols)
     design.to_parquet(tmp / "design.parquet", index=False)
     outputs = pd.DataFrame({"row": np.arange(len(study.U)), "failed": study.failed, **{k: v for k, v in study.Y.items()}})
     outputs.to_parquet(tmp / "outputs.parquet", index=False)
