@@ -61,19 +61,27 @@ class Outcome:
 
 
 def parse_outcome(text: str) -> Outcome:
-    """``STAT[%]:MINERAL:REGION``, e.g. ``mean_consumer_price%:ndpr_oxide:USA`` (the paired
-    effect in percent) or ``npv_floor_fiscal_cost:ndpr_oxide:USA``."""
+    """``STAT[%]:MINERAL:REGION``: a per-draw statistic, e.g. ``mean_consumer_price%:ndpr_oxide:USA``
+    (the paired effect in percent) or ``npv_floor_fiscal_cost:ndpr_oxide:USA``, or a per-period
+    output in one period, ``OUTPUT@K`` with ``K`` a period index from 0 (``consumer_price@7``)."""
     from .errors import unknown_name_message
-    from .outputs import DRAW_BY_NAME
+    from .outputs import BY_NAME, DRAW_BY_NAME
 
     parts = text.split(":")
     if len(parts) != 3:
-        raise SimsrcError(f"outcome {text!r}: write STAT[%]:MINERAL:REGION, e.g. mean_consumer_price%:ndpr_oxide:USA")
+        raise SimsrcError(f"outcome {text!r}: write STAT[%]:MINERAL:REGION, e.g. mean_consumer_price%:ndpr_oxide:USA "
+                          "or consumer_price@7:ndpr_oxide:USA (period 7)")
     stat, mineral, region = parts
     rel = stat.endswith("%")
     stat = stat.rstrip("%")
-    if stat not in DRAW_BY_NAME:
-        raise SimsrcError(f"outcome {text!r}: " + unknown_name_message("per-draw statistic", stat, DRAW_BY_NAME))
+    if "@" in stat:
+        out, _, k = stat.partition("@")
+        if out not in BY_NAME or not k.isdigit():
+            raise SimsrcError(f"outcome {text!r}: OUTPUT@K needs a per-period output and a period index; "
+                              + unknown_name_message("output", out, BY_NAME))
+    elif stat not in DRAW_BY_NAME:
+        raise SimsrcError(f"outcome {text!r}: " + unknown_name_message("per-draw statistic", stat, DRAW_BY_NAME)
+                          + " (or OUTPUT@K for one period)")
     return Outcome(stat, mineral, region, rel)
 
 
@@ -343,6 +351,13 @@ class EngineEvaluator:
                 return None, np.ones(1, dtype=bool)
             arrays, bad = None, np.ones(n, dtype=bool)
         sc = draw_scalars(arrays, spec.period_years, s.outputs.discount_rate) if arrays is not None else None
+        if sc is not None:  # per-period outcomes (OUTPUT@K)
+            for o in self.outcomes:
+                if "@" in o.stat:
+                    out, _, k = o.stat.partition("@")
+                    if int(k) >= arrays[out].shape[1]:
+                        raise SimsrcError(f"outcome {o.label}: period {k} is beyond the horizon ({arrays[out].shape[1]} periods)")
+                    sc[o.stat] = arrays[out][:, int(k), :].astype(np.float64)
         if bad.any() and tol is None:
             k = np.nonzero(bad)[0]
             if arrays is None:  # row by row, so one bad row does not fail its neighbours

@@ -118,7 +118,8 @@ def test_engine_sensitivity_of_the_floor_writes_a_folder_the_plots_read(tmp_path
     from simsrc.cli import main
     res = CliRunner().invoke(main, ["sensitivity", "scenarios/ndpr_price_floor.yaml", "--against", "counterfactual",
                                     "--method", "morris", "-N", "4", "--outcome", "mean_consumer_price%:ndpr_oxide:USA",
-                                    "--outcome", "npv_floor_fiscal_cost:ndpr_oxide:USA", "--shock-rows", "2",
+                                    "--outcome", "npv_floor_fiscal_cost:ndpr_oxide:USA",
+                                    "--outcome", "consumer_price@8:ndpr_oxide:USA", "--shock-rows", "2",
                                     "--shock-replicates", "1", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     folder = next(tmp_path.glob("sensitivity-*"))
@@ -126,7 +127,9 @@ def test_engine_sensitivity_of_the_floor_writes_a_folder_the_plots_read(tmp_path
         assert (folder / f).exists(), f
     idx = pd.read_parquet(folder / "indices.parquet")
     assert not idx["value"].isna().any() and set(idx["outcome"]) <= {"mean_consumer_price%:ndpr_oxide:USA",
-                                                                  "npv_floor_fiscal_cost:ndpr_oxide:USA"}
+                                                                  "npv_floor_fiscal_cost:ndpr_oxide:USA",
+                                                                  "consumer_price@8:ndpr_oxide:USA"}
+    assert "consumer_price@8:ndpr_oxide:USA" in set(idx["outcome"])
     res = CliRunner().invoke(main, ["plot", str(folder), "--kind", "morris", "--mineral", "ndpr_oxide", "--region", "USA",
                                     "--output", "npv_floor_fiscal_cost", "--out", str(tmp_path / "figs")])
     assert res.exit_code == 0, res.output
