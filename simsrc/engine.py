@@ -130,9 +130,10 @@ def _dask_client(executor):
     return Client(processes=True, n_workers=2, threads_per_worker=1), True
 
 
-def _chunk_task(path, draws, seed, mineral, start, stop):
-    """A chunk computed in a Dask worker: reload the scenario there (no pickling of models)."""
-    scn = load_scenario(path)
+def _chunk_task(path, draws, seed, mineral, start, stop, sets=()):
+    """A chunk computed in a Dask worker: reload the scenario there (no pickling of models),
+    with the same ``--set`` overrides."""
+    scn = load_scenario(path, sets=list(sets))
     scn = _with_overrides(scn, draws, seed)
     spec = compile_market(scn, mineral)
     return simulate_chunk(scn, spec, start, stop)
@@ -182,6 +183,9 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
     if not hasattr(scenario, "horizon"):
         scn_path = Path(scenario)
         scenario = load_scenario(scn_path)
+    elif getattr(scenario, "_source", None) is not None:
+        scn_path = Path(scenario._source)  # a loaded scenario: workers reload it with its --set overrides
+    sets = tuple(getattr(scenario, "_sets", ()) or ())
     scn = _with_overrides(scenario, draws, seed)
     minerals = scn.mineral_codes()
     specs = {m: compile_market(scn, m) for m in minerals}
@@ -215,7 +219,7 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
                 if nxt is not None:
                     m_, a_, b_ = nxt
                     pending.append(client.submit(_chunk_task, str(scn_path), scn.draws, scn.seed,
-                                                 m_, a_, b_, pure=False))
+                                                 m_, a_, b_, sets, pure=False))
 
             if client is not None:  # a bounded window of tasks in flight bounds memory
                 for _ in range(MAX_IN_FLIGHT):

@@ -30,6 +30,21 @@ class _Group(click.Group):
             sys.exit(1)
 
 
+#: ``--set KEY=VALUE`` (repeatable), shared by run, compare, solve and sensitivity.
+set_option = click.option(
+    "--set", "sets", multiple=True, metavar="KEY=VALUE",
+    help="Override a scenario value: a dotted path, list elements by name, the value as YAML "
+         "(policies.s232_tariff.rate=0.4, events.section232.success_probability.mode=0.3, draws=500). Repeatable.")
+
+
+def load_with_sets(path, sets, **kwargs):
+    """The scenario at ``path`` with its ``--set`` overrides (a plain path when there are none)."""
+    if not sets:
+        return path
+    from ..scenario import load_scenario
+    return load_scenario(path, sets=list(sets), **kwargs)
+
+
 class Progress:
     """A progress callback ``(done, total, label)`` drawing a click progress bar on stderr.
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from . import Progress, main
+from . import Progress, load_with_sets, main, set_option
 
 #: Regions shown as columns of the headline table (others are in the results folder).
 HEADLINE_REGIONS = ("USA", "CHN", "EU", "JPN")
@@ -57,13 +57,14 @@ def effects_text(path, regions=HEADLINE_REGIONS) -> str:
 @click.option("--seed", "-s", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True)
 @click.option("--chunk-size", type=click.IntRange(min=1), default=1000, show_default=True)
-def compare_cmd(scenario, against, draws, seed, out_dir, chunk_size):
+@set_option
+def compare_cmd(scenario, against, draws, seed, out_dir, chunk_size, sets):
     """Run SCENARIO and a counterfactual on the same draws; write and print paired effects."""
     from ..compare import compare
 
     progress = Progress("simulating both:")
     try:
-        info = compare(scenario, against, draws=draws, seed=seed, out_dir=out_dir, chunk_size=chunk_size, progress=progress)
+        info = compare(load_with_sets(scenario, sets), against, draws=draws, seed=seed, out_dir=out_dir, chunk_size=chunk_size, progress=progress)
     finally:
         progress.close()
     click.echo(f"\nwrote {info.path}  ({info.wall_time:.1f} s)")

@@ -8,7 +8,7 @@ import click
 import numpy as np
 import pandas as pd
 
-from . import Progress, main
+from . import Progress, load_with_sets, main, set_option
 
 
 def headline_table(path: Path, region: str = "USA") -> pd.DataFrame:
@@ -56,13 +56,14 @@ def headline_table(path: Path, region: str = "USA") -> pd.DataFrame:
 @click.option("--executor", default="local", show_default=True,
               help="'local' (numba threads), 'dask' (a local Dask cluster) or dask://HOST:PORT (a running scheduler).")
 @click.option("--region", default="USA", show_default=True, help="Region of the headline table.")
-def run_cmd(scenario, draws, seed, out_dir, chunk_size, executor, region):
+@set_option
+def run_cmd(scenario, draws, seed, out_dir, chunk_size, executor, region, sets):
     """Run SCENARIO's Monte Carlo and write results/<scenario>-<UTC time>-<hash>/."""
     from ..engine import run
 
     progress = Progress("simulating")
     try:
-        info = run(scenario, draws=draws, seed=seed, out_dir=out_dir, chunk_size=chunk_size,
+        info = run(load_with_sets(scenario, sets), draws=draws, seed=seed, out_dir=out_dir, chunk_size=chunk_size,
                    executor=executor, progress=progress)
     finally:
         progress.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from . import main
+from . import load_with_sets, main, set_option
 
 
 @main.command("sensitivity")
@@ -30,13 +30,14 @@ from . import main
               help="Design rows re-run under other shock draws to measure the variance the shocks add.")
 @click.option("--shock-replicates", type=click.IntRange(min=0), default=4, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True)
-def sensitivity_cmd(scenario, against, method, n, outcomes, all_headlines, groups, seed, shock_rows, shock_replicates, out_dir):
+@set_option
+def sensitivity_cmd(scenario, against, method, n, outcomes, all_headlines, groups, seed, shock_rows, shock_replicates, out_dir, sets):
     """Global sensitivity of outcomes of SCENARIO (or of its paired effect against a counterfactual)
     to its declared uncertain inputs; writes a sensitivity folder (manifest, design, outputs per
     row, tidy indices with 95% bootstrap intervals, chart tables for `simsrc plot --kind sobol|morris`)."""
     from ..sensitivity import run_sensitivity
 
-    res = run_sensitivity(scenario, against, outcomes=list(outcomes), all_headlines=all_headlines, method=method, N=n,
+    res = run_sensitivity(load_with_sets(scenario, sets), against, outcomes=list(outcomes), all_headlines=all_headlines, method=method, N=n,
                           seed=seed, group_patterns=list(groups), shock_rows=shock_rows,
                           shock_replicates=shock_replicates, out_dir=out_dir)
     st = res["study"]

@@ -10,7 +10,7 @@ import click
 import pandas as pd
 
 from ..errors import SimsrcError, unknown_name_message
-from . import main
+from . import load_with_sets, main, set_option
 
 
 def _fmt(v, spec):
@@ -47,7 +47,8 @@ def _table(res) -> str:
               help="Mineral code (repeatable); default every mineral of the scenario's dataset.")
 @click.option("--dataset", "-d", default=None, help="Use this dataset instead of the scenario's.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
-def solve_cmd(scenario, minerals, dataset, as_json):
+@set_option
+def solve_cmd(scenario, minerals, dataset, as_json, sets):
     """Solve SCENARIO's first period once per mineral at the central values of its inputs.
 
     Policies in force in the first period are applied (a policy conditional on an event is on
@@ -60,7 +61,7 @@ def solve_cmd(scenario, minerals, dataset, as_json):
     from ..equilibrium import solve_scenario
     from ..scenario import load_scenario
 
-    scn = load_scenario(scenario, dataset=dataset)
+    scn = load_scenario(scenario, dataset=dataset, sets=list(sets))
     known = list(scn.data.minerals)
     for m in minerals:
         if m not in known:

@@ -419,7 +419,68 @@ def _display(path: Path) -> str:
     return s
 
 
-def load_scenario(path: Union[str, Path], *, dataset: Union[str, Path, None] = None) -> Scenario:
+def apply_sets(data: dict, locs: dict, sets, problems: list) -> None:
+    """Apply ``--set KEY=VALUE`` overrides to merged scenario data (before validation).
+
+    ``KEY`` is a dotted path; list elements (policies, events, parameters) are addressed by
+    name; ``VALUE`` is read as YAML (``0.4``, ``[USA, EU]``, ``{dist: pert, low: 0, mode: 1,
+    high: 2}``). Each set value is located as ``--set KEY`` in error messages, so a bad value is
+    reported with the key and what is allowed, like a value in the file.
+    """
+    import yaml
+
+    from ..errors import unknown_name_message
+    from .yamlio import Loc
+
+    for text in sets or ():
+        key, sep, raw = str(text).partition("=")
+        key = key.strip()
+        where = f"--set {key}" if key else "--set"
+        if not sep or not key:
+            problems.append(Problem("--set", f"{text!r}: write KEY=VALUE, e.g. policies.s232_tariff.rate=0.4 or draws=500"))
+            continue
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError as exc:
+            problems.append(Problem(where, f"the value {raw!r} is not valid YAML: {exc}"))
+            continue
+        parts = key.split(".")
+        node, path, ok = data, (), True
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if isinstance(node, list):
+                names = [el.get("name") for el in node if isinstance(el, dict)]
+                if part not in names:
+                    problems.append(Problem(where, unknown_name_message(f"element of {'.'.join(parts[:i])}", part, names)
+                                            + " (list elements are addressed by name)"))
+                    ok = False
+                    break
+                k = names.index(part)
+                if last:
+                    problems.append(Problem(where, f"{key} is a whole {'.'.join(parts[:i])} element; set one of its keys"))
+                    ok = False
+                    break
+                node, path = node[k], path + (k,)
+            elif isinstance(node, dict):
+                if last:
+                    node[part] = value
+                    path = path + (part,)
+                    break
+                if part not in node or node[part] is None:
+                    node[part] = {}  # an optional block the file leaves out (e.g. trade)
+                node, path = node[part], path + (part,)
+            else:
+                problems.append(Problem(where, f"{'.'.join(parts[:i])} is a single value, not a block; "
+                                        f"set {'.'.join(parts[:i])}=VALUE instead"))
+                ok = False
+                break
+        if ok:
+            locs[path] = Loc(where, None, path)
+            for k in [p_ for p_ in locs if len(p_) > len(path) and p_[:len(path)] == path]:
+                locs.pop(k)  # the file's lines below a replaced value no longer describe it
+
+
+def load_scenario(path: Union[str, Path], *, dataset: Union[str, Path, None] = None, sets=None) -> Scenario:
     """Load, merge (extends), validate and cross-check a scenario file.
 
     Parameters
@@ -429,6 +490,8 @@ def load_scenario(path: Union[str, Path], *, dataset: Union[str, Path, None] = N
     dataset : str or Path, optional
         Use this dataset (built-in name or folder, relative to the working directory) instead of
         the scenario's own ``dataset``.
+    sets : list of str, optional
+        ``KEY=VALUE`` overrides (``--set``), applied after ``extends`` (see :func:`apply_sets`).
 
     Returns
     -------
@@ -452,6 +515,7 @@ def load_scenario(path: Union[str, Path], *, dataset: Union[str, Path, None] = N
     if data is None:
         raise InputError(problems)
     _resolve_paths(data, locs, files, display, problems)
+    apply_sets(data, locs, sets, problems)
     if dataset is not None:
         data["dataset"] = str(resolve_dataset_path(dataset, Path.cwd()))
         locs.pop(("dataset",), None)
@@ -461,6 +525,7 @@ def load_scenario(path: Union[str, Path], *, dataset: Union[str, Path, None] = N
         problems.sort(key=lambda p: (order.get(p.file, len(order)), p.line or 0))
         raise InputError(problems)
     sc._source = path.resolve()
+    sc._sets = tuple(sets or ())  # the --set overrides, so a Dask worker can reload the same scenario
     sc._source_files = tuple(files.values())
     sc._data = ds
     return sc

@@ -794,6 +794,7 @@ class Scenario(_Model):
 
     _source: Any = PrivateAttr(None)
     _source_files: tuple = PrivateAttr(())
+    _sets: tuple = PrivateAttr(())
     _data: Any = PrivateAttr(None)
 
     # -- accessors -----------------------------------------------------------------------------
