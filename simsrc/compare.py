@@ -44,7 +44,7 @@ def _load(x):
 
 
 def compare(scenario, against=None, *, draws: int | None = None, seed: int | None = None, out_dir="results",
-            chunk_size: int = DEFAULT_CHUNK, progress=None) -> CompareInfo:
+            chunk_size: int = DEFAULT_CHUNK, progress=None, folder_name: str | None = None) -> CompareInfo:
     """Run ``scenario`` and its counterfactual on common random numbers; write paired differences.
 
     Parameters
@@ -81,7 +81,7 @@ def compare(scenario, against=None, *, draws: int | None = None, seed: int | Non
     names_b = set(output_names(specs[minerals[0]][1]))
     names = [k for k in names_a if k in names_b]
     h = scenario_hash(scn)[:8] + scenario_hash(cf)[:8]
-    folder = run_folder_name(f"{scn.name}-vs-{cf.name}", h)
+    folder = folder_name or run_folder_name(f"{scn.name}-vs-{cf.name}", h)
     parts = chunks(scn.draws, chunk_size)
     total, done = len(parts) * len(minerals), 0
     nonconv = {}

@@ -34,7 +34,10 @@ _FORMATS = ("png", "svg", "pdf")
 @click.option("--format", "formats", default="png,svg", show_default=True,
               help="Comma-separated formats: png (300 dpi), svg, pdf.")
 @click.option("--dpi", default=300, show_default=True, type=click.IntRange(50, 1200), help="PNG resolution.")
-def plot(results, kind, mineral, region, output, period, input_file, unit, out_dir, formats, dpi):
+@click.option("--sweep", default=None, help="Batch folders, --kind sweep: the sweep to draw (default: the first).")
+@click.option("--measure", default="consumer price", show_default=True,
+              help="Batch folders, --kind sweep: the headline measure (e.g. 'net welfare NPV').")
+def plot(results, kind, mineral, region, output, period, input_file, unit, out_dir, formats, dpi, sweep, measure):
     """Draw one kind of figure from a results or comparison folder, at publication size.
 
     Writes one file per format (and per mineral when --mineral is not given) and prints the
@@ -47,6 +50,20 @@ def plot(results, kind, mineral, region, output, period, input_file, unit, out_d
     from ..plots import figures_for, save_figure
 
     fmts = _formats(formats)
+    if (Path(results) / "batch.json").exists():  # a batch folder: sweep charts from its catalogue
+        from ..batch import Batch, sweep_figure
+        if kind != "sweep":
+            raise click.UsageError("a batch folder draws --kind sweep; other kinds are drawn from a member's folder "
+                                   "(RESULTS/members/<id>)")
+        b = Batch(results)
+        sweeps = [s for s in dict.fromkeys(b.catalogue["sweep"]) if s]
+        sweeps = [sweep] if sweep else sweeps[:1]
+        out = Path(out_dir) if out_dir else Path(results) / "figures"
+        for s in sweeps:
+            fig = sweep_figure(b, s, measure, mineral, region or "USA")
+            for p in save_figure(fig, out / f"sweep-{s}-{measure.replace(' ', '_')}", fmts, dpi=dpi):
+                click.echo(str(p))
+        return
     regions = [r.strip() for r in region.split(",") if r.strip()] if region else None
     out = Path(out_dir) if out_dir else Path(results) / "figures"
     for stem, fig in figures_for(results, kind, mineral=mineral, regions=regions, output=output,

@@ -1,0 +1,353 @@
+"""Batches of paired comparisons: library members and sweeps over ``--set`` paths.
+
+A batch file (YAML) lists ``members`` (a scenario against its counterfactual, or ``against``)
+and ``sweeps`` (one scenario, its counterfactual, and points of ``--set`` overrides: a ``grid``
+(cross product of value lists), explicit ``points``, or a Latin hypercube ``lhs`` over ranges).
+Every member is a paired comparison on the scenario's seed and draws (or the batch's), so all
+members share common random numbers.
+
+The batch folder ``<out>/batch-<name>-<hash of the file>/`` holds ``members/<id>/`` (each a
+comparison results folder, written atomically), ``catalogue.parquet`` / ``.csv`` (members x
+minerals x regions x headline measures: median, 5-95% interval, mean and its tail share, with
+the swept values as columns) and ``batch.json``. Running the same command again resumes: a
+finished member (its folder exists) is not recomputed, and results are bit-identical. A lock
+file keeps two processes from writing into one batch folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError, Problem, SimsrcError
+
+SWEEP_KINDS = ("grid", "points", "lhs")
+
+
+@dataclass
+class Member:
+    id: str
+    scenario: Path
+    against: Path | None
+    sets: list = field(default_factory=list)
+    sweep: str | None = None
+    values: dict = field(default_factory=dict)
+
+
+@dataclass
+class BatchSpec:
+    name: str
+    description: str
+    path: Path
+    members: list
+    draws: int | None
+    seed: int | None
+    regions: list
+    digest: str
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", text).strip("_")[:80]
+
+
+def load_batch(path, sets=None) -> BatchSpec:
+    """Read and check a batch file; every member's scenario and --set paths are validated (by
+    loading it) before anything runs, so a bad file writes nothing."""
+    from .scenario import load_scenario
+    from .scenario.yamlio import locate, read_yaml
+
+    path = Path(path)
+    display = str(path)
+    if not path.is_file():
+        raise InputError([Problem(display, "batch file not found")])
+    data, locs, problems = read_yaml(path, display)
+    if problems:
+        raise InputError(problems)
+
+    def bad(keypath, msg):
+        f, line, shown = locate(locs, keypath, display)
+        problems.append(Problem(f, msg, path=shown, line=line))
+
+    if not isinstance(data, dict):
+        raise InputError([Problem(display, "a batch file is a mapping with name, members and/or sweeps")])
+    allowed = {"name", "description", "members", "sweeps", "draws", "seed", "regions"}
+    for k in data:
+        if k not in allowed:
+            from .errors import did_you_mean
+            bad((k,), f"unknown key {k!r}; allowed: {', '.join(sorted(allowed))}" + did_you_mean(k, allowed))
+    name = data.get("name")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name or ""):
+        bad(("name",), "name is required: letters, digits, '_', '-', '.'")
+    for key in ("draws", "seed"):
+        v = data.get(key)
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < (1 if key == "draws" else 0)):
+            bad((key,), f"{key} must be a whole number {'>= 1' if key == 'draws' else '>= 0'}; got {v!r}")
+    regions = data.get("regions", ["USA"])
+    if not isinstance(regions, list) or not all(isinstance(r, str) for r in regions):
+        bad(("regions",), "regions is a list of region codes, e.g. [USA, EU, JPN, CHN]")
+        regions = ["USA"]
+    members: list[Member] = []
+
+    def scenario_at(v, keypath):
+        if not isinstance(v, str):
+            bad(keypath, "a scenario file path (relative to the batch file)")
+            return None
+        p = (path.parent / v).resolve()
+        if not p.is_file():
+            bad(keypath, f"scenario file {v!r} not found (relative to {path.parent})")
+            return None
+        return p
+
+    for k, m in enumerate(data.get("members") or []):
+        if not isinstance(m, dict) or "scenario" not in m:
+            bad(("members", k), "a member is {scenario: FILE[, against: FILE][, set: [KEY=VALUE, ...]]}")
+            continue
+        unknown = set(m) - {"scenario", "against", "set", "id"}
+        if unknown:
+            bad(("members", k), f"unknown key(s) {sorted(unknown)}; allowed: scenario, against, set, id")
+        s = scenario_at(m["scenario"], ("members", k, "scenario"))
+        a = scenario_at(m["against"], ("members", k, "against")) if m.get("against") else None
+        if s is not None:
+            members.append(Member(m.get("id") or Path(m["scenario"]).stem, s, a, list(m.get("set") or [])))
+    for k, sw in enumerate(data.get("sweeps") or []):
+        if not isinstance(sw, dict) or "scenario" not in sw or "name" not in sw:
+            bad(("sweeps", k), "a sweep is {name: NAME, scenario: FILE[, against: FILE], grid|points|lhs: ...}")
+            continue
+        kinds = [x for x in SWEEP_KINDS if x in sw]
+        unknown = set(sw) - {"name", "scenario", "against", "set", *SWEEP_KINDS}
+        if unknown:
+            bad(("sweeps", k), f"unknown key(s) {sorted(unknown)}; allowed: name, scenario, against, set, grid, points, lhs")
+        if len(kinds) != 1:
+            bad(("sweeps", k), f"give exactly one of {', '.join(SWEEP_KINDS)}; got {kinds or 'none'}")
+            continue
+        s = scenario_at(sw["scenario"], ("sweeps", k, "scenario"))
+        a = scenario_at(sw["against"], ("sweeps", k, "against")) if sw.get("against") else None
+        if s is None:
+            continue
+        kind = kinds[0]
+        spec = sw[kind]
+        points: list[dict] = []
+        if kind == "grid":
+            if not isinstance(spec, dict) or not spec or not all(isinstance(v, list) and v for v in spec.values()):
+                bad(("sweeps", k, "grid"), "grid maps each --set path to a list of values; every combination is run")
+                continue
+            keys = list(spec)
+            points = [dict(zip(keys, combo)) for combo in itertools.product(*(spec[x] for x in keys))]
+        elif kind == "points":
+            if not isinstance(spec, list) or not all(isinstance(p, dict) and p for p in spec):
+                bad(("sweeps", k, "points"), "points is a list of mappings {PATH: VALUE, ...}")
+                continue
+            points = spec
+        else:
+            n, rng_seed, ranges = spec.get("n"), spec.get("seed", 0), spec.get("ranges")
+            if not isinstance(n, int) or n < 2 or not isinstance(ranges, dict) or not ranges or not all(
+                    isinstance(r, list) and len(r) == 2 and all(isinstance(x, (int, float)) for x in r) and r[0] < r[1]
+                    for r in ranges.values()):
+                bad(("sweeps", k, "lhs"), "lhs is {n: ROWS >= 2, seed: S, ranges: {PATH: [LOW, HIGH], ...}} with LOW < HIGH")
+                continue
+            from scipy.stats import qmc
+            u = qmc.LatinHypercube(d=len(ranges), seed=rng_seed).random(n)
+            keys = list(ranges)
+            points = [{kk: float(ranges[kk][0] + (ranges[kk][1] - ranges[kk][0]) * u[i, j]) for j, kk in enumerate(keys)}
+                      for i in range(n)]
+        base = list(sw.get("set") or [])
+        for i, pt in enumerate(points):
+            sets_ = base + [f"{kk}={json.dumps(v) if not isinstance(v, str) else v}" for kk, v in pt.items()]
+            mid = f"{sw['name']}-{i:03d}-" + _slug("_".join(f"{kk.split('.')[-1]}={v:g}" if isinstance(v, (int, float)) else f"{kk.split('.')[-1]}={v}"
+                                                        for kk, v in pt.items()))
+            members.append(Member(mid, s, a, sets_, sweep=sw["name"], values=dict(pt)))
+    if not members and not problems:
+        bad((), "the batch has no members and no sweeps")
+    ids = [m.id for m in members]
+    for d in sorted({i for i in ids if ids.count(i) > 1}):
+        bad(("members",), f"member id {d!r} appears twice; give members an `id`")
+    if problems:
+        raise InputError(problems)
+    # every member's scenario, counterfactual and --set overrides are checked before running
+    for m in members:
+        try:
+            scn = load_scenario(m.scenario, sets=(sets or []) + m.sets)
+            if m.against is None and not scn.counterfactual:
+                problems.append(Problem(display, f"member {m.id}: scenario {m.scenario.name} has no counterfactual; give `against`"))
+        except InputError as exc:
+            problems.append(Problem(display, f"member {m.id}: {len(exc.problems)} problem(s) in its scenario or --set",
+                                    path=m.id))
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    h = hashlib.sha256(path.read_bytes() + json.dumps(sets or []).encode()).hexdigest()[:10]
+    return BatchSpec(name, data.get("description", ""), path, members, data.get("draws"), data.get("seed"), regions, h)
+
+
+class _Lock:
+    def __init__(self, folder: Path):
+        self.path = folder / ".lock"
+
+    def __enter__(self):
+        try:
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            pid = self.path.read_text().strip() if self.path.exists() else "?"
+            alive = pid.isdigit() and _alive(int(pid))
+            if alive:
+                raise SimsrcError(f"{self.path.parent} is in use by process {pid}; two batches never write into one folder")
+            self.path.unlink(missing_ok=True)  # a stale lock of a killed batch
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        return self
+
+    def __exit__(self, *exc):
+        self.path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+
+
+def member_effects(path, member: Member, regions) -> pd.DataFrame:
+    from .compare import paired_effects
+
+    e = paired_effects(path, regions=regions)
+    e.insert(0, "member", member.id)
+    e.insert(1, "sweep", member.sweep or "")
+    for k, v in member.values.items():
+        e[f"set:{k}"] = v
+    return e
+
+
+def run_batch(path, *, out_dir="results", sets=None, draws=None, seed=None, progress=None, echo=print) -> dict:
+    """Run (or resume) a batch; returns ``{"folder", "catalogue", "ran", "skipped"}``."""
+    from .compare import compare
+    from .scenario import load_scenario
+
+    spec = load_batch(path, sets)
+    folder = Path(out_dir) / f"batch-{spec.name}-{spec.digest}"
+    (folder / "members").mkdir(parents=True, exist_ok=True)
+    ran, skipped = [], []
+    with _Lock(folder):
+        (folder / "batch.yaml").write_bytes(spec.path.read_bytes())
+        frames = []
+        for k, m in enumerate(spec.members):
+            target = folder / "members" / m.id
+            if (target / "manifest.json").exists():
+                skipped.append(m.id)
+            else:
+                echo(f"[{k + 1}/{len(spec.members)}] {m.id}")
+                scn = load_scenario(m.scenario, sets=(sets or []) + m.sets)
+                compare(scn, m.against, draws=draws or spec.draws, seed=seed if seed is not None else spec.seed,
+                        out_dir=folder / "members", folder_name=m.id, progress=progress)
+                ran.append(m.id)
+            frames.append(member_effects(target, m, spec.regions))
+        cat = pd.concat(frames, ignore_index=True)
+        cat.to_parquet(folder / "catalogue.parquet", index=False)
+        cat.to_csv(folder / "catalogue.csv", index=False)
+        (folder / "batch.json").write_text(json.dumps({
+            "kind": "batch", "name": spec.name, "description": spec.description, "batch_file": str(spec.path),
+            "digest": spec.digest, "regions": spec.regions, "draws": draws or spec.draws, "seed": seed if seed is not None else spec.seed,
+            "members": [{"id": m.id, "scenario": str(m.scenario), "against": str(m.against) if m.against else None,
+                         "set": m.sets, "sweep": m.sweep, "values": m.values} for m in spec.members]}, indent=1, default=str))
+    return {"folder": folder, "catalogue": cat, "ran": ran, "skipped": skipped, "spec": spec}
+
+
+class Batch:
+    """A batch folder opened for reading: ``catalogue`` and each member's ``Results``."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        if not (self.path / "batch.json").exists():
+            raise SimsrcError(f"{self.path} is not a simsrc batch folder (no batch.json)")
+        self.manifest = json.loads((self.path / "batch.json").read_text())
+
+    @property
+    def catalogue(self) -> pd.DataFrame:
+        return pd.read_parquet(self.path / "catalogue.parquet")
+
+    def member(self, member_id: str):
+        from .results import Results
+        return Results(self.path / "members" / member_id)
+
+    def sweep_table(self, sweep: str, measure: str, mineral: str, region: str) -> pd.DataFrame:
+        """One sweep's rows of the catalogue for a measure, mineral and region, with its swept
+        columns (``set:PATH``)."""
+        c = self.catalogue
+        t = c[(c["sweep"] == sweep) & (c["measure"] == measure) & (c["mineral"] == mineral) & (c["region"] == region)]
+        if t.empty:
+            from .errors import unknown_name_message
+            raise SimsrcError(unknown_name_message("sweep/measure/mineral/region", f"{sweep}/{measure}/{mineral}/{region}",
+                                                   sorted(set(c["sweep"]) - {""})))
+        cols = [x for x in t.columns if x.startswith("set:") and t[x].notna().any()]
+        return t.dropna(axis=1, how="all")[cols + ["median", "p_lo", "p_hi", "mean", "tail_share"]]
+
+
+def _set_unit(batch: Batch, path: str) -> str:
+    """Unit of a swept --set path, for the axis: a rate or share is a fraction; a floor or
+    minimum-import-price level is in its policy's unit; otherwise as the scenario states it."""
+    last = path.split(".")[-1]
+    if last in ("rate", "cap_share", "covered_share", "share", "upside_share", "probability", "success_probability",
+                "mode", "low", "high", "latent_link_weight", "leakage", "cost", "capacity"):
+        return "fraction"
+    if last == "level":
+        for m in batch.manifest["members"]:
+            if any(s.startswith(path + "=") for s in m["set"]):
+                man = json.loads((batch.path / "members" / m["id"] / "manifest.json").read_text())
+                parts = path.split(".")
+                for p in man["scenario"].get(parts[0], []):
+                    if p.get("name") == parts[1] and p.get("unit"):
+                        return p["unit"]
+    return "as in the scenario"
+
+
+def sweep_figure(batch, sweep: str, measure: str = "consumer price", mineral: str | None = None, region: str = "USA"):
+    """A swept parameter against a headline measure: the median with its 5-95% band for one
+    parameter, a heatmap of the median for two."""
+    import matplotlib.pyplot as plt
+
+    from .outputs import HEADLINES
+    from .plots import sweep_heatmap
+
+    b = batch if isinstance(batch, Batch) else Batch(batch)
+    cat = b.catalogue
+    sw = cat[cat["sweep"] == sweep]
+    if sw.empty:
+        from .errors import unknown_name_message
+        raise SimsrcError(unknown_name_message("sweep", sweep, sorted(set(cat["sweep"]) - {""})))
+    mineral = mineral or str(sw["mineral"].iloc[0])
+    t = b.sweep_table(sweep, measure, mineral, region)
+    cols = [c for c in t.columns if c.startswith("set:")]
+    unit = {lab: u for lab, _, _, u, _ in HEADLINES}.get(measure, "")
+    ylab = f"{measure}, {region}, {mineral} ({unit}; median, 5-95%)"
+    if len(cols) == 1:
+        c = cols[0]
+        t = t.sort_values(c)
+        fig, ax = plt.subplots(figsize=(7.0, 4.0))
+        ax.fill_between(t[c], t["p_lo"], t["p_hi"], alpha=0.25, color="#4C72B0", label="5-95% of draws")
+        ax.plot(t[c], t["median"], marker="o", color="#4C72B0", label="median")
+        ax.set_xlabel(f"{c[4:]} ({_set_unit(b, c[4:])})")
+        ax.set_ylabel(ylab)
+        ax.axhline(0, color="0.6", lw=0.8)
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+        ax.set_title(f"Sweep {sweep}: {measure} effect against {c[4:]}")
+        fig.tight_layout()
+        return fig
+    if len(cols) == 2:
+        a, c = cols
+        piv = t.pivot_table(index=a, columns=c, values="median")
+        piv.index.name = f"{a[4:]} ({_set_unit(b, a[4:])})"
+        piv.columns.name = f"{c[4:]} ({_set_unit(b, c[4:])})"
+        return sweep_heatmap(piv, unit=unit, outcome=f"{measure}, {region}, {mineral} (median)",
+                             title=f"Sweep {sweep}: two-way, {measure}")
+    raise SimsrcError(f"sweep {sweep!r} varies {len(cols)} parameters; a chart shows one (line) or two (heatmap)")
