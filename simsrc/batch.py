@@ -228,35 +228,56 @@ def member_effects(path, member: Member, regions) -> pd.DataFrame:
     return e
 
 
-def run_batch(path, *, out_dir="results", sets=None, draws=None, seed=None, progress=None, echo=print) -> dict:
-    """Run (or resume) a batch; returns ``{"folder", "catalogue", "ran", "skipped"}``."""
+def _member_task(scenario, sets, against, draws, seed, out_dir, folder_name, progress=None):
+    """One member: a paired comparison written atomically into ``out_dir/folder_name`` (run
+    here or in a Dask worker, which reloads the scenario with its overrides)."""
     from .compare import compare
     from .scenario import load_scenario
 
+    scn = load_scenario(scenario, sets=list(sets))
+    info = compare(scn, against, draws=draws, seed=seed, out_dir=out_dir, folder_name=folder_name, progress=progress)
+    return str(info.path)
+
+
+def run_batch(path, *, out_dir="results", sets=None, draws=None, seed=None, progress=None, echo=print,
+              executor="local") -> dict:
+    """Run (or resume) a batch; returns ``{"folder", "catalogue", "ran", "skipped"}``. Members are
+    distributed over ``executor`` ("local", "dask" or "dask://HOST:PORT",
+    :func:`simsrc.executors.get_executor`); the catalogue is the same whatever the executor."""
+    from .executors import get_executor
+
     spec = load_batch(path, sets)
-    folder = Path(out_dir) / f"batch-{spec.name}-{spec.digest}"
+    # the folder is named by the batch file, its --set overrides and the draws/seed overrides, so
+    # resuming finds the same members and a different batch never writes into it
+    key = hashlib.sha256(f"{spec.digest}|{draws}|{seed}".encode()).hexdigest()[:10]
+    folder = Path(out_dir) / f"batch-{spec.name}-{key}"
     (folder / "members").mkdir(parents=True, exist_ok=True)
     ran, skipped = [], []
     with _Lock(folder):
         (folder / "batch.yaml").write_bytes(spec.path.read_bytes())
-        frames = []
-        for k, m in enumerate(spec.members):
-            target = folder / "members" / m.id
-            if (target / "manifest.json").exists():
-                skipped.append(m.id)
+        todo = []
+        for m in spec.members:
+            if (folder / "members" / m.id / "manifest.json").exists():
+                skipped.append(m.id)  # finished before: not recomputed
             else:
-                echo(f"[{k + 1}/{len(spec.members)}] {m.id}")
-                scn = load_scenario(m.scenario, sets=(sets or []) + m.sets)
-                compare(scn, m.against, draws=draws or spec.draws, seed=seed if seed is not None else spec.seed,
-                        out_dir=folder / "members", folder_name=m.id, progress=progress)
+                todo.append(m)
+        ex = get_executor(executor)
+        try:
+            tasks = [(str(m.scenario), tuple((sets or []) + m.sets), str(m.against) if m.against else None,
+                      draws or spec.draws, seed if seed is not None else spec.seed, str(folder / "members"), m.id,
+                      progress if ex.name == "local" else None) for m in todo]
+            for k, (m, _) in enumerate(zip(todo, ex.map(_member_task, tasks))):
+                echo(f"[{len(skipped) + k + 1}/{len(spec.members)}] {m.id}")
                 ran.append(m.id)
-            frames.append(member_effects(target, m, spec.regions))
+        finally:
+            ex.close()
+        frames = [member_effects(folder / "members" / m.id, m, spec.regions) for m in spec.members]
         cat = pd.concat(frames, ignore_index=True)
         cat.to_parquet(folder / "catalogue.parquet", index=False)
         cat.to_csv(folder / "catalogue.csv", index=False)
         (folder / "batch.json").write_text(json.dumps({
             "kind": "batch", "name": spec.name, "description": spec.description, "batch_file": str(spec.path),
-            "digest": spec.digest, "regions": spec.regions, "draws": draws or spec.draws, "seed": seed if seed is not None else spec.seed,
+            "digest": spec.digest, "regions": spec.regions, "executor": executor if isinstance(executor, str) else "dask", "draws": draws or spec.draws, "seed": seed if seed is not None else spec.seed,
             "members": [{"id": m.id, "scenario": str(m.scenario), "against": str(m.against) if m.against else None,
                          "set": m.sets, "sweep": m.sweep, "values": m.values} for m in spec.members]}, indent=1, default=str))
     return {"folder": folder, "catalogue": cat, "ran": ran, "skipped": skipped, "spec": spec}
@@ -351,3 +372,50 @@ def sweep_figure(batch, sweep: str, measure: str = "consumer price", mineral: st
         return sweep_heatmap(piv, unit=unit, outcome=f"{measure}, {region}, {mineral} (median)",
                              title=f"Sweep {sweep}: two-way, {measure}")
     raise SimsrcError(f"sweep {sweep!r} varies {len(cols)} parameters; a chart shows one (line) or two (heatmap)")
+
+
+def batch_report(batch, out_dir=None, dpi: int = 150) -> dict:
+    """``report.md`` of a batch: its members, the catalogue's headline table (consumer price and
+    net welfare of each member's region of interest, median and 5-95%) and the sweep charts."""
+    import matplotlib.pyplot as plt
+
+    b = batch if isinstance(batch, Batch) else Batch(batch)
+    out = Path(out_dir) if out_dir else b.path / "report"
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    cat = b.catalogue
+    man = b.manifest
+    lines = [f"# Batch {man['name']}", "", man.get("description") or "", "",
+             f"{len(man['members'])} members, each a paired comparison on common random numbers "
+             f"(draws: {man.get('draws') or 'those of each scenario'}; seed: "
+             f"{man.get('seed') if man.get('seed') is not None else 'that of each scenario'}).", ""]
+    for region in man["regions"]:
+        rows = cat[(cat["region"] == region) & cat["measure"].isin(["consumer price", "net welfare NPV"])]
+        rows = rows[rows[["median", "p_lo", "p_hi"]].abs().sum(axis=1) > 0]
+        if rows.empty:
+            continue
+        lines += [f"## {region}: consumer price (%) and net welfare NPV (USD m), median [5%, 95%]", "",
+                  "| member | mineral | consumer price, % | net welfare NPV, USD m |", "|---|---|---|---|"]
+        for (mem, mineral), g in rows.groupby(["member", "mineral"], sort=False):
+            cells = []
+            for meas in ("consumer price", "net welfare NPV"):
+                r = g[g["measure"] == meas]
+                cells.append(f"{r['median'].iloc[0]:+,.1f} [{r['p_lo'].iloc[0]:+,.1f}, {r['p_hi'].iloc[0]:+,.1f}]" if len(r) else "")
+            lines.append(f"| {mem} | {mineral} | {cells[0]} | {cells[1]} |")
+        lines.append("")
+    figs = []
+    for sweep in [s for s in dict.fromkeys(cat["sweep"]) if s]:
+        sw = cat[(cat["sweep"] == sweep) & (cat["measure"] == "consumer price") & (cat["region"] == man["regions"][0])]
+        moved = sw.groupby("mineral")["median"].apply(lambda s: s.abs().max())
+        mineral = moved.idxmax()
+        fig = sweep_figure(b, sweep, "consumer price", mineral, man["regions"][0])
+        f = out / "figures" / f"sweep-{sweep}-{mineral}.png"
+        fig.savefig(f, dpi=dpi, bbox_inches="tight")
+        plt.close(fig)
+        figs.append(f)
+        lines += [f"## Sweep {sweep}", "", f"![sweep {sweep}](figures/{f.name})", "",
+                  f"*Consumer price effect of {mineral} in {man['regions'][0]} against the swept value(s); "
+                  "median and 5-95% of draws.*", ""]
+    lines += ["The full catalogue (every member, mineral, region and headline measure, with the mean and its "
+              "tail diagnostic) is `catalogue.csv` in the batch folder.", ""]
+    (out / "report.md").write_text("\n".join(lines))
+    return {"md": out / "report.md", "figures": figs}

@@ -61,23 +61,35 @@ def demo(scenarios_dir="scenarios", out_dir="results/demo", draws: int = 1000, d
             for stem, fig in figures_for(info.path, "fan", regions=DEMO_REGIONS, output=output):
                 out["figures"].append(_save(fig, info.path / "figures" / f"{stem}.png", dpi))
     rows = []
-    for p in policy_scenarios(scenarios_dir):
-        echo(f"{p.stem} vs its counterfactual: {draws} draws each, common random numbers")
-        info = compare(p, draws=draws, out_dir=out_dir, progress=progress)
-        out["comparisons"].append(info.path)
+    batch_file = scenarios_dir / "batches" / "library.yaml"
+    if batch_file.exists():
+        # the library as a batch: its catalogue (every member, mineral, region and headline
+        # measure) stays on disk, and a demo run again resumes instead of recomputing
+        from .batch import run_batch
+        res = run_batch(batch_file, out_dir=out_dir, draws=draws, progress=progress, echo=echo)
+        out["batch"] = res["folder"]
+        members = [(m.id, res["folder"] / "members" / m.id) for m in res["spec"].members]
+    else:
+        members = []
+        for p in policy_scenarios(scenarios_dir):
+            echo(f"{p.stem} vs its counterfactual: {draws} draws each, common random numbers")
+            members.append((p.stem, compare(p, draws=draws, out_dir=out_dir, progress=progress).path))
+    for name, path in members:
+        path = Path(path)
+        out["comparisons"].append(path)
         # effect figures only for the minerals the policy touches (an untouched market's effects
         # are exactly zero: common random numbers and identical policies)
-        touched = paired_effects(info.path, regions=DEMO_REGIONS)
+        touched = paired_effects(path, regions=DEMO_REGIONS)
         touched = [m for m, g in touched.groupby("mineral", sort=False)
                    if np.any(g[["mean", "p_lo", "p_hi"]].to_numpy())]
         for m in touched:
-            for stem, fig in figures_for(info.path, "effects", mineral=m, regions=DEMO_REGIONS, output="consumer_price"):
-                out["figures"].append(_save(fig, info.path / "figures" / f"{stem}.png", dpi))
-        eff = paired_effects(info.path, regions=["USA"])
+            for stem, fig in figures_for(path, "effects", mineral=m, regions=DEMO_REGIONS, output="consumer_price"):
+                out["figures"].append(_save(fig, path / "figures" / f"{stem}.png", dpi))
+        eff = paired_effects(path, regions=["USA"])
         for m, g in eff.groupby("mineral", sort=False):
             if not np.any(g[["mean", "p_lo", "p_hi"]].to_numpy()):
                 continue  # the policy does not touch this mineral
-            row = {"scenario": p.stem, "mineral": m}
+            row = {"scenario": name, "mineral": m}
             for measure, col in (("consumer price", "USA consumer price %"), ("net welfare NPV", "USA net welfare NPV, USD m"),
                                  ("floor fiscal cost NPV", "USA floor cost NPV, USD m"),
                                  ("tariff revenue NPV", "USA tariff revenue NPV, USD m")):

@@ -119,17 +119,6 @@ class RunInfo:
     wall_time: float
 
 
-def _dask_client(executor):
-    from distributed import Client
-
-    if isinstance(executor, Client):
-        return executor, False
-    address = executor[len("dask://"):] if isinstance(executor, str) and executor.startswith("dask://") else None
-    if address:
-        return Client(address), True
-    return Client(processes=True, n_workers=2, threads_per_worker=1), True
-
-
 def _chunk_task(path, draws, seed, mineral, start, stop, sets=()):
     """A chunk computed in a Dask worker: reload the scenario there (no pickling of models),
     with the same ``--set`` overrides."""
@@ -197,11 +186,12 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
     nonconv: dict[str, int] = {}
     flags: dict[str, int] = {}  # region-periods whose welfare change exceeds baseline consumption
     iters_sum: dict[str, int] = {}
-    client, own = (None, False)
-    if executor != "local":
-        if scn_path is None:
-            raise ValueError("the Dask executor needs a scenario file path (workers reload it)")
-        client, own = _dask_client(executor)
+    from .executors import get_executor
+
+    ex = get_executor(executor)
+    if ex.name == "dask" and scn_path is None:
+        ex.close()
+        raise ValueError("the Dask executor needs a scenario file path (workers reload it)")
     try:
         with ResultsWriter(out_dir, scn.name, h, names, specs[minerals[0]].period_years,
                            scn.outputs.discount_rate, folder_name=folder_name) as writer, \
@@ -211,20 +201,14 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
                 iters_sum[m] = 0
             writes = deque()
             flow_sum = {}
-            pending = deque()
-            tasks = iter([(m, a, b) for m in minerals for a, b in parts])
-
-            def submit_next():
-                nxt = next(tasks, None)
-                if nxt is not None:
-                    m_, a_, b_ = nxt
-                    pending.append(client.submit(_chunk_task, str(scn_path), scn.draws, scn.seed,
-                                                 m_, a_, b_, sets, pure=False))
-
-            if client is not None:  # a bounded window of tasks in flight bounds memory
-                for _ in range(MAX_IN_FLIGHT):
-                    submit_next()
             shared = {}
+            order = [(m, a, b) for m in minerals for a, b in parts]
+            if ex.name == "dask":  # workers reload the scenario (with its --set overrides)
+                results = ex.map(_chunk_task, [(str(scn_path), scn.draws, scn.seed, m, a, b, sets) for m, a, b in order],
+                                 MAX_IN_FLIGHT)
+            else:  # lazily, after the loop below has drawn the chunk's shared inputs
+                results = ex.map(lambda m, a, b: simulate_chunk(scn, specs[m], a, b, inputs=shared[a][0],
+                                                                states=shared[a][1]), order)
             for m in minerals:
                 spec = specs[m]
                 for a, b in parts:
@@ -232,11 +216,7 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
                         inputs = sample_inputs(scn, a, b)
                         shared[a] = (inputs, event_states(scn, a, b, inputs))
                         writer.add_inputs("scenario", a, *shared[a])
-                    if client is not None:
-                        arrays, iters = pending.popleft().result()
-                        submit_next()
-                    else:
-                        arrays, iters = simulate_chunk(scn, spec, a, b, inputs=shared[a][0], states=shared[a][1])
+                    arrays, iters = next(results)
                     nonconv[m] += int((arrays["converged"][:, :, 0] < 0.5).sum())
                     flags[m] = flags.get(m, 0) + int((arrays["welfare_flag"] > 0.5).sum())
                     iters_sum[m] += int(iters.sum())
@@ -278,12 +258,11 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
                 "solves": {m: scn.draws * scn.horizon.periods for m in minerals},
                 "newton_iterations": iters_sum,
                 "chunk_size": chunk_size,
-                "executor": "local" if client is None else "dask",
+                "executor": ex.name,
                 "discount_rate": scn.outputs.discount_rate,
                 "package_version": __version__,
             }
             path = writer.finish(manifest)
     finally:
-        if own and client is not None:
-            client.close()
+        ex.close()
     return RunInfo(path=path, nonconverged=nonconv, wall_time=time.time() - t0)

@@ -91,3 +91,13 @@ def test_sweep_chart_and_library_batch_files_validate(tmp_path):
     r = CliRunner().invoke(main, ["plot", str(res["folder"]), "--kind", "sweep", "--mineral", "gallium", "--format", "png"])
     assert r.exit_code == 0, r.output
     assert list((res["folder"] / "figures").glob("sweep-rate-*.png"))
+
+
+def test_local_and_dask_executors_give_identical_catalogues(tmp_path):
+    f = small_sweep(tmp_path, (0.2, 0.4))
+    local = run_batch(f, out_dir=tmp_path / "local", echo=lambda *_: None)
+    dask = run_batch(f, out_dir=tmp_path / "dask", echo=lambda *_: None, executor="dask")
+    pd.testing.assert_frame_equal(local["catalogue"], dask["catalogue"])
+    for m in ("rate-000-rate=0.2", "rate-001-rate=0.4"):
+        pd.testing.assert_frame_equal(pd.read_parquet(local["folder"] / "members" / m / "paths.parquet"),
+                                      pd.read_parquet(dask["folder"] / "members" / m / "paths.parquet"))

@@ -15,8 +15,11 @@ from . import Progress, main, set_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True)
 @click.option("--draws", "-n", type=click.IntRange(min=1), default=None, help="Draws of every member (default: the batch's, else each scenario's).")
 @click.option("--seed", "-s", type=click.IntRange(min=0), default=None, help="Seed of every member (default: the batch's, else each scenario's).")
+@click.option("--executor", default="local", show_default=True,
+              help="Where members run: local, dask (a local cluster of 2 workers) or dask://HOST:PORT (a scheduler, "
+                   "e.g. started by dask-jobqueue on SLURM).")
 @set_option
-def batch_cmd(batch_file, out_dir, draws, seed, sets):
+def batch_cmd(batch_file, out_dir, draws, seed, sets, executor):
     """Run a batch: each member a paired comparison (common random numbers), sweeps over --set
     paths (grid, points, Latin hypercube). Resumes where it stopped: finished members are not run
     again. Writes members/, catalogue.parquet/.csv (members x minerals x regions x headline
@@ -25,7 +28,8 @@ def batch_cmd(batch_file, out_dir, draws, seed, sets):
 
     progress = Progress("  simulating")
     try:
-        res = run_batch(batch_file, out_dir=out_dir, sets=list(sets), draws=draws, seed=seed, progress=progress, echo=click.echo)
+        res = run_batch(batch_file, out_dir=out_dir, sets=list(sets), draws=draws, seed=seed, progress=progress,
+                        echo=click.echo, executor=executor)
     finally:
         progress.close()
     cat = res["catalogue"]

@@ -40,4 +40,6 @@ def demo_cmd(scenarios_dir, out_dir, draws, dpi):
     for p in res["runs"] + res["comparisons"]:
         click.echo(f"  {p}")
     click.echo(f"figures: {len(res['figures'])} PNG files under each folder's figures/, e.g. {res['figures'][0] if res['figures'] else '-'}")
-    click.echo("next: simsrc report RESULTS_FOLDER  (Markdown, HTML and PDF report of one folder)")
+    if res.get("batch"):
+        click.echo(f"catalogue (every member, mineral, region and headline measure): {res['batch'] / 'catalogue.csv'}")
+    click.echo("next: simsrc report RESULTS_FOLDER  (Markdown, HTML and PDF report of one folder, or a batch summary)")

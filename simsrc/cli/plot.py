@@ -89,6 +89,13 @@ def report(results, out_dir, minerals, dpi):
     """
     from ..report import build_report
 
+    if (Path(results) / "batch.json").exists():  # a batch folder: its catalogue and sweep charts
+        from ..batch import batch_report
+        written = batch_report(Path(results), Path(out_dir) if out_dir else None)
+        click.echo(str(written["md"]))
+        for f in written["figures"]:
+            click.echo(str(f))
+        return
     written = build_report(Path(results), Path(out_dir) if out_dir else None, dpi=dpi,
                            minerals=list(minerals) or None)
     for p in written.values():
