@@ -419,3 +419,43 @@ def batch_report(batch, out_dir=None, dpi: int = 150) -> dict:
               "tail diagnostic) is `catalogue.csv` in the batch folder.", ""]
     (out / "report.md").write_text("\n".join(lines))
     return {"md": out / "report.md", "figures": figs}
+
+
+#: JSON Schema of batch files (``simsrc schema --batch``); :func:`load_batch` enforces it with
+#: file/line/key messages.
+BATCH_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "simsrc batch file",
+    "type": "object",
+    "required": ["name"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "pattern": "^[A-Za-z0-9_.-]+$", "description": "Batch name (the folder's)."},
+        "description": {"type": "string"},
+        "draws": {"type": "integer", "minimum": 1, "description": "Draws of every member (default: each scenario's)."},
+        "seed": {"type": "integer", "minimum": 0, "description": "Seed of every member (default: each scenario's)."},
+        "regions": {"type": "array", "items": {"type": "string"}, "default": ["USA"],
+                    "description": "Regions of the catalogue."},
+        "members": {"type": "array", "description": "Scenarios, each against its counterfactual (or `against`).",
+                    "items": {"type": "object", "required": ["scenario"], "additionalProperties": False, "properties": {
+                        "scenario": {"type": "string", "description": "Scenario file, relative to the batch file."},
+                        "against": {"type": "string", "description": "Counterfactual file (default: the scenario's)."},
+                        "set": {"type": "array", "items": {"type": "string"}, "description": "--set KEY=VALUE overrides."},
+                        "id": {"type": "string", "description": "Member id (default: the scenario file's stem)."}}}},
+        "sweeps": {"type": "array", "description": "One scenario over points of --set overrides.",
+                   "items": {"type": "object", "required": ["name", "scenario"], "additionalProperties": False,
+                             "properties": {
+                                 "name": {"type": "string"}, "scenario": {"type": "string"}, "against": {"type": "string"},
+                                 "set": {"type": "array", "items": {"type": "string"}},
+                                 "grid": {"type": "object", "additionalProperties": {"type": "array", "minItems": 1},
+                                          "description": "PATH: [values]; every combination is a member."},
+                                 "points": {"type": "array", "items": {"type": "object", "minProperties": 1},
+                                            "description": "Explicit points {PATH: value, ...}."},
+                                 "lhs": {"type": "object", "required": ["n", "ranges"], "properties": {
+                                     "n": {"type": "integer", "minimum": 2}, "seed": {"type": "integer"},
+                                     "ranges": {"type": "object", "additionalProperties": {
+                                         "type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}}},
+                                     "description": "A Latin hypercube of n points over [low, high] per path."}},
+                             "oneOf": [{"required": ["grid"]}, {"required": ["points"]}, {"required": ["lhs"]}]}},
+    },
+}

@@ -43,8 +43,30 @@ def _load(x):
     return x if hasattr(x, "horizon") else load_scenario(Path(x))
 
 
+def _pair(scn, cf, sa, sb, a, b, shared_a):
+    """Both sides of one chunk of one mineral: (scenario arrays, counterfactual arrays)."""
+    args_a = draw_inputs(scn, sa, a, b, **shared_a[0])
+    args_b = draw_inputs(cf, sb, a, b, **shared_a[1])
+    xa, _ = simulate_chunk(scn, sa, a, b, args=args_a)
+    # a market the policy does not touch has identical inputs on both sides (common random
+    # numbers): the deterministic kernel would return the same arrays
+    xb = xa if same_inputs(args_a, args_b) else simulate_chunk(cf, sb, a, b, args=args_b)[0]
+    return xa, xb
+
+
+def _pair_task(scn_path, sets, cf_path, draws, seed, mineral, a, b):
+    """A chunk of a comparison in a Dask worker: both scenarios reloaded there."""
+    from .policies import compile_market
+    scn = _with_overrides(load_scenario(Path(scn_path), sets=list(sets)), draws, seed)
+    cf = _with_overrides(load_scenario(Path(cf_path)), draws, seed)
+    ia, ib = sample_inputs(scn, a, b), sample_inputs(cf, a, b)
+    shared_a = (dict(inputs=ia, states=event_states(scn, a, b, ia)), dict(inputs=ib, states=event_states(cf, a, b, ib)))
+    return _pair(scn, cf, compile_market(scn, mineral), compile_market(cf, mineral), a, b, shared_a)
+
+
 def compare(scenario, against=None, *, draws: int | None = None, seed: int | None = None, out_dir="results",
-            chunk_size: int = DEFAULT_CHUNK, progress=None, folder_name: str | None = None) -> CompareInfo:
+            chunk_size: int = DEFAULT_CHUNK, progress=None, folder_name: str | None = None,
+            executor="local") -> CompareInfo:
     """Run ``scenario`` and its counterfactual on common random numbers; write paired differences.
 
     Parameters
@@ -88,8 +110,20 @@ def compare(scenario, against=None, *, draws: int | None = None, seed: int | Non
     flags = {}
     period_years = specs[minerals[0]][0].period_years
     rate = scn.outputs.discount_rate
+    from .executors import get_executor
+
+    ex = get_executor(executor)
+    if ex.name == "dask" and (getattr(scn, "_source", None) is None or getattr(cf, "_source", None) is None):
+        ex.close()
+        raise SimsrcError("the Dask executor needs scenario files (workers reload them)")
     with ResultsWriter(out_dir, scn.name, h, names, period_years, rate, folder_name=folder) as w:
         shared = {}
+        order = [(m, a, b) for m in minerals for a, b in parts]
+        if ex.name == "dask":  # workers reload both scenarios (with the scenario's --set overrides)
+            results = ex.map(_pair_task, [(str(scn._source), tuple(getattr(scn, "_sets", ()) or ()), str(cf._source),
+                                           scn.draws, scn.seed, m, a, b) for m, a, b in order])
+        else:  # lazily, after the loop below has drawn the chunk's shared inputs
+            results = ex.map(lambda m, a, b: _pair(scn, cf, specs[m][0], specs[m][1], a, b, shared[a]), order)
         for m in minerals:
             sa, sb = specs[m]
             nonconv[m] = {"scenario": 0, "counterfactual": 0}
@@ -101,12 +135,7 @@ def compare(scenario, against=None, *, draws: int | None = None, seed: int | Non
                                  dict(inputs=ib, states=event_states(cf, a, b, ib)))
                     w.add_inputs("scenario", a, shared[a][0]["inputs"], shared[a][0]["states"])
                     w.add_inputs("counterfactual", a, shared[a][1]["inputs"], shared[a][1]["states"])
-                args_a = draw_inputs(scn, sa, a, b, **shared[a][0])
-                args_b = draw_inputs(cf, sb, a, b, **shared[a][1])
-                xa, _ = simulate_chunk(scn, sa, a, b, args=args_a)
-                # a market the policy does not touch has identical inputs on both sides (common
-                # random numbers): the deterministic kernel would return the same arrays
-                xb = xa if same_inputs(args_a, args_b) else simulate_chunk(cf, sb, a, b, args=args_b)[0]
+                xa, xb = next(results)
                 fa = fa + xa[FLOWS_KEY].sum(axis=0)
                 fb = fb + xb[FLOWS_KEY].sum(axis=0)
                 nonconv[m]["scenario"] += int((xa["converged"][:, :, 0] < 0.5).sum())
@@ -152,10 +181,12 @@ def compare(scenario, against=None, *, draws: int | None = None, seed: int | Non
             "nonconverged_solves": nonconv,
             "welfare_flags": flags,
             "chunk_size": chunk_size,
+            "executor": ex.name,
             "discount_rate": rate,
             "package_version": __version__,
             "difference": "scenario - counterfactual, paired by draw (common random numbers)",
         }
+        ex.close()
         path = w.finish(manifest)
     return CompareInfo(path=path, nonconverged=nonconv, wall_time=time.time() - t0)
 

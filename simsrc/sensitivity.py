@@ -316,10 +316,11 @@ def study_inputs(scn, cf, minerals) -> list:
 class EngineEvaluator:
     """Evaluates design rows with the engine: one run per row chunk serves every outcome."""
 
-    def __init__(self, scn, cf, outcomes: list[Outcome], chunk: int = 512, shock_draw: int = 0):
+    def __init__(self, scn, cf, outcomes: list[Outcome], chunk: int = 512, shock_draw: int = 0, executor=None):
         from .policies import compile_market
 
         self.scn, self.cf, self.outcomes, self.chunk, self.shock_draw = scn, cf, outcomes, chunk, shock_draw
+        self.executor = executor
         self.minerals = list(dict.fromkeys(o.mineral for o in outcomes))
         self.specs = {m: (compile_market(scn, m), compile_market(cf, m) if cf is not None else None) for m in self.minerals}
         self.names = {id(scn): {u.name for u in self._all(scn)}}
@@ -380,6 +381,16 @@ class EngineEvaluator:
     def __call__(self, values: dict, shock_draw: int | None = None):
         shock_draw = self.shock_draw if shock_draw is None else shock_draw
         n = len(next(iter(values.values())))
+        if self.executor is not None and self.executor.name == "dask":
+            # chunks of rows on the cluster; each worker reloads the scenarios (with --set)
+            cuts = list(range(0, n, self.chunk)) + [n]
+            tasks = [(str(self.scn._source), tuple(getattr(self.scn, "_sets", ()) or ()),
+                      str(self.cf._source) if self.cf is not None else None, [o.label for o in self.outcomes],
+                      {k: v[a:b] for k, v in values.items()}, shock_draw, self.chunk)
+                     for a, b in zip(cuts[:-1], cuts[1:])]
+            parts = list(self.executor.map(_eval_task, tasks))
+            Y = {o.label: np.concatenate([p[0][o.label] for p in parts]) for o in self.outcomes}
+            return Y, np.concatenate([p[1] for p in parts])
         Y = {o.label: np.full(n, np.nan) for o in self.outcomes}
         failed = np.zeros(n, dtype=bool)
         for m in self.minerals:
@@ -408,6 +419,16 @@ class EngineEvaluator:
                         with np.errstate(invalid="ignore", divide="ignore"):
                             Y[o.label][a:b] = 100.0 * (va / vb - 1.0) if o.relative else va - vb
         return Y, failed
+
+
+def _eval_task(scn_path, sets, cf_path, labels, values, shock_draw, chunk):
+    """Design rows evaluated in a Dask worker (the scenarios reloaded there)."""
+    from .scenario import load_scenario
+
+    scn = load_scenario(scn_path, sets=list(sets))
+    cf = load_scenario(cf_path) if cf_path else None
+    ev = EngineEvaluator(scn, cf, [parse_outcome(l) for l in labels], chunk=chunk, shock_draw=shock_draw)
+    return ev(values, shock_draw=shock_draw)
 
 
 def shock_share(evaluate, values: dict, outcomes: list[str], rows: int, replicates: int, design_Y: dict,
@@ -439,7 +460,7 @@ def shock_share(evaluate, values: dict, outcomes: list[str], rows: int, replicat
 def run_sensitivity(scenario, against=None, *, outcomes: list[str] | None = None, all_headlines: bool = False,
                     method: str = "sobol", N: int = 256, seed: int | None = None, groups: dict | None = None,
                     group_patterns: list[str] | None = None, shock_rows: int = 16, shock_replicates: int = 4,
-                    out_dir="results", chunk: int = 512, progress=None) -> dict:
+                    out_dir="results", chunk: int = 512, progress=None, executor="local") -> dict:
     """A sensitivity study of a scenario (or of the paired effect against ``against``); writes
     a sensitivity folder and returns ``{"path", "study", "shocks"}``."""
     from .results import run_folder_name
@@ -488,11 +509,20 @@ def run_sensitivity(scenario, against=None, *, outcomes: list[str] | None = None
             if not members:
                 raise SimsrcError(f"--group {spec!r} matches no input; inputs: {', '.join(names)}")
             groups.setdefault(g, []).extend(m for m in members if m not in groups.get(g, []))
-    evaluator = EngineEvaluator(scn, cf, outs, chunk=chunk)
-    labels = [o.label for o in outs]
-    study = run_study(names, [u.ppf for u in uis], evaluator, labels, method=method, N=N, seed=seed, groups=groups)
-    keep = ~study.failed
-    shocks = shock_share(evaluator, study.values, labels, shock_rows, shock_replicates, study.Y, keep)
+    from .executors import get_executor
+
+    ex = get_executor(executor)
+    if ex.name == "dask" and (getattr(scn, "_source", None) is None or (cf is not None and getattr(cf, "_source", None) is None)):
+        ex.close()
+        raise SimsrcError("the Dask executor needs scenario files (workers reload them)")
+    try:
+        evaluator = EngineEvaluator(scn, cf, outs, chunk=chunk, executor=ex)
+        labels = [o.label for o in outs]
+        study = run_study(names, [u.ppf for u in uis], evaluator, labels, method=method, N=N, seed=seed, groups=groups)
+        keep = ~study.failed
+        shocks = shock_share(evaluator, study.values, labels, shock_rows, shock_replicates, study.Y, keep)
+    finally:
+        ex.close()
     wall = time.time() - t0
     h = scenario_hash(scn)[:8] + (scenario_hash(cf)[:8] if cf is not None else "")
     name = f"sensitivity-{scn.name}" + (f"-vs-{cf.name}" if cf is not None else "") + f"-{method}"

@@ -101,3 +101,28 @@ def test_local_and_dask_executors_give_identical_catalogues(tmp_path):
     for m in ("rate-000-rate=0.2", "rate-001-rate=0.4"):
         pd.testing.assert_frame_equal(pd.read_parquet(local["folder"] / "members" / m / "paths.parquet"),
                                       pd.read_parquet(dask["folder"] / "members" / m / "paths.parquet"))
+
+
+def test_compare_on_a_dask_cluster_equals_local(tmp_path):
+    from simsrc.compare import compare
+    from simsrc.scenario import load_scenario
+    scn = ROOT / "scenarios" / "ndpr_price_floor.yaml"
+    a = compare(scn, draws=24, out_dir=tmp_path / "a", chunk_size=10)
+    b = compare(load_scenario(scn, sets=[]), draws=24, out_dir=tmp_path / "b", chunk_size=10, executor="dask")
+    for f in ("paths.parquet", "draws.parquet", "inputs.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(a.path / f), pd.read_parquet(b.path / f))
+
+
+def test_batch_schema_is_printed_and_names_every_key_the_loader_allows():
+    import json
+
+    import yaml
+    res = CliRunner().invoke(main, ["schema", "--batch"])
+    assert res.exit_code == 0
+    schema = json.loads(res.output)
+    assert (ROOT / "simsrc" / "schema" / "batch.schema.json").read_text() == res.output
+    for name in ("library", "s232_rate", "floor_grid"):
+        data = yaml.safe_load((ROOT / "scenarios" / "batches" / f"{name}.yaml").read_text())
+        assert set(data) <= set(schema["properties"])
+        for sw in data.get("sweeps", []):
+            assert set(sw) <= set(schema["properties"]["sweeps"]["items"]["properties"])

@@ -190,3 +190,13 @@ def test_report_of_a_sensitivity_folder(tmp_path):
     out = build_report(folder)
     text = Path(out["md"] if isinstance(out, dict) and "md" in out else folder / "report" / "report.md").read_text()
     assert "Sensitivity analysis" in text and "sobol indices" in text and "npv_floor_fiscal_cost" in text
+
+
+def test_sensitivity_on_a_dask_cluster_equals_local(tmp_path):
+    from simsrc.sensitivity import run_sensitivity
+    kw = dict(method="morris", N=4, outcomes=["npv_floor_fiscal_cost:ndpr_oxide:USA"], shock_rows=2, shock_replicates=1,
+              chunk=16)
+    a = run_sensitivity("scenarios/ndpr_price_floor.yaml", "counterfactual", out_dir=tmp_path / "a", **kw)
+    b = run_sensitivity("scenarios/ndpr_price_floor.yaml", "counterfactual", out_dir=tmp_path / "b", executor="dask", **kw)
+    pd.testing.assert_frame_equal(pd.read_parquet(a["path"] / "outputs.parquet"), pd.read_parquet(b["path"] / "outputs.parquet"))
+    pd.testing.assert_frame_equal(a["study"].indices, b["study"].indices)

@@ -57,14 +57,17 @@ def effects_text(path, regions=HEADLINE_REGIONS) -> str:
 @click.option("--seed", "-s", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True)
 @click.option("--chunk-size", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--executor", default="local", show_default=True,
+              help="Where chunks run: local, dask (a local cluster of 2 workers) or dask://HOST:PORT.")
 @set_option
-def compare_cmd(scenario, against, draws, seed, out_dir, chunk_size, sets):
+def compare_cmd(scenario, against, draws, seed, out_dir, chunk_size, sets, executor):
     """Run SCENARIO and a counterfactual on the same draws; write and print paired effects."""
     from ..compare import compare
 
     progress = Progress("simulating both:")
     try:
-        info = compare(load_with_sets(scenario, sets), against, draws=draws, seed=seed, out_dir=out_dir, chunk_size=chunk_size, progress=progress)
+        info = compare(load_with_sets(scenario, sets), against, draws=draws, seed=seed, out_dir=out_dir, chunk_size=chunk_size, progress=progress,
+                       executor=executor)
     finally:
         progress.close()
     click.echo(f"\nwrote {info.path}  ({info.wall_time:.1f} s)")

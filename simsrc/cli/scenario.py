@@ -38,12 +38,18 @@ def validate(files, dataset):
 
 
 @main.command("schema")
-def schema():
-    """Print the JSON Schema of scenario files (generated from the pydantic models).
+@click.option("--batch", is_flag=True, help="The schema of batch files (simsrc batch) instead.")
+def schema(batch):
+    """Print the JSON Schema of scenario files (generated from the pydantic models), or with
+    --batch of batch files.
 
     The committed copy lives at simsrc/schema/scenario.schema.json; regenerate it with
     `simsrc schema > simsrc/schema/scenario.schema.json`.
     """
+    if batch:
+        from ..batch import BATCH_SCHEMA
+        click.echo(schema_text(BATCH_SCHEMA), nl=False)
+        return
     from ..scenario import scenario_json_schema
 
     click.echo(schema_text(scenario_json_schema()), nl=False)

@@ -30,8 +30,11 @@ from . import load_with_sets, main, set_option
               help="Design rows re-run under other shock draws to measure the variance the shocks add.")
 @click.option("--shock-replicates", type=click.IntRange(min=0), default=4, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True)
+@click.option("--executor", default="local", show_default=True,
+              help="Where design rows run: local, dask (a local cluster of 2 workers) or dask://HOST:PORT.")
 @set_option
-def sensitivity_cmd(scenario, against, method, n, outcomes, all_headlines, groups, seed, shock_rows, shock_replicates, out_dir, sets):
+def sensitivity_cmd(scenario, against, method, n, outcomes, all_headlines, groups, seed, shock_rows, shock_replicates, out_dir,
+                    sets, executor):
     """Global sensitivity of outcomes of SCENARIO (or of its paired effect against a counterfactual)
     to its declared uncertain inputs; writes a sensitivity folder (manifest, design, outputs per
     row, tidy indices with 95% bootstrap intervals, chart tables for `simsrc plot --kind sobol|morris`)."""
@@ -39,7 +42,7 @@ def sensitivity_cmd(scenario, against, method, n, outcomes, all_headlines, group
 
     res = run_sensitivity(load_with_sets(scenario, sets), against, outcomes=list(outcomes), all_headlines=all_headlines, method=method, N=n,
                           seed=seed, group_patterns=list(groups), shock_rows=shock_rows,
-                          shock_replicates=shock_replicates, out_dir=out_dir)
+                          shock_replicates=shock_replicates, out_dir=out_dir, executor=executor)
     st = res["study"]
     click.echo(f"{method}: {st.meta['rows']} rows x {len(st.problem['names'])} inputs, {st.meta['failed_rows']} failed "
                f"(dropped {st.meta['rows_dropped']} rows as documented), {res['wall_time']:.1f} s")
