@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -100,12 +101,12 @@ def _periods_of(date: str, horizon: dict) -> list[int]:
     return [k for k, st in enumerate(starts) if st <= d < (starts[k + 1] if k + 1 < len(starts) else st + pd.DateOffset(years=1))][:1]
 
 
-class _H:
-    def __init__(self, h: dict):
-        self.start, self.periods, self.period = parse_time(h["start"]), h["periods"], h["period"]
+def _H(h: dict) -> SimpleNamespace:
+    """A manifest's horizon as the object the timeline functions take."""
+    return SimpleNamespace(start=parse_time(h["start"]), periods=h["periods"], period=h["period"])
 
 
-def compare_targets(results_path, episode: Episode, targets: pd.DataFrame) -> pd.DataFrame:
+def compare_targets(results_path, episode: Episode, targets: pd.DataFrame, paths: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per target: the model's median and 5-95% band in the target's period and unit,
     whether the observation is inside, in- or out-of-sample, or why it is not compared."""
     from .results import Results
@@ -114,7 +115,8 @@ def compare_targets(results_path, episode: Episode, targets: pd.DataFrame) -> pd
     man = res.manifest
     horizon = man["horizon"]
     dt = {"quarter": 0.25, "year": 1.0, "month": 1 / 12}[horizon["period"]]
-    paths = pd.read_parquet(Path(results_path) / "paths.parquet")
+    if paths is None:
+        paths = pd.read_parquet(Path(results_path) / "paths.parquet")
     units = man.get("units", {})
     rows = []
     for t in targets.itertuples(index=False):
@@ -184,7 +186,7 @@ def summary_counts(table: pd.DataFrame) -> dict:
     return out
 
 
-def backtest_figures(results_path, table: pd.DataFrame) -> list[tuple[str, object]]:
+def backtest_figures(results_path, table: pd.DataFrame, paths: pd.DataFrame | None = None) -> list[tuple[str, object]]:
     """One figure per (mineral, series, region) with compared price targets: the model's median
     and 5-95% band per period, observed points (filled: in-sample; open: out-of-sample)."""
     import matplotlib.pyplot as plt
@@ -194,7 +196,8 @@ def backtest_figures(results_path, table: pd.DataFrame) -> list[tuple[str, objec
     res = Results(results_path)
     horizon = res.manifest["horizon"]
     starts = [pd.Timestamp(period_start(_H(horizon), k)) for k in range(horizon["periods"])]
-    paths = pd.read_parquet(Path(results_path) / "paths.parquet")
+    if paths is None:
+        paths = pd.read_parquet(Path(results_path) / "paths.parquet")
     units = res.manifest.get("units", {})
     figs = []
     comp = table[(table["status"] == "compared") & table["series"].isin(["fob_price", "domestic_price", "price_outside_china"])]
@@ -238,11 +241,12 @@ def run_backtest(name: str, *, episodes_file=EPISODES_FILE, draws: int | None = 
     ep = episodes[name]
     targets = read_targets(ep.targets)
     info = run(ep.scenario, draws=draws, seed=seed, out_dir=out_dir, progress=progress)
-    table = compare_targets(info.path, ep, targets)
+    paths = pd.read_parquet(Path(info.path) / "paths.parquet")  # read once for the table and the figures
+    table = compare_targets(info.path, ep, targets, paths)
     table.to_csv(Path(info.path) / "backtest.csv", index=False)
     figures = []
     import matplotlib.pyplot as plt
-    for stem, fig in backtest_figures(info.path, table):
+    for stem, fig in backtest_figures(info.path, table, paths):
         p = Path(info.path) / "figures" / f"{stem}.png"
         p.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(p, dpi=150, bbox_inches="tight")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .data import baseline_export_taxes
 from .errors import SimsrcError
 from .units import convert_price
 
@@ -170,18 +171,14 @@ class Calibration:
             calibrated baseline flows it covers: 1 where it binds (the baseline replicates with
             it binding at wedge ``lam0``), ``quota / baseline flows`` (>= 1) where it does not.
         """
-        R = self.n_regions
-        etax = np.zeros((R, R))
         quotas = []
         for k, r in enumerate(self.restrictions):
             cols = r.dest == 1
-            if r.kind == "export_tax":
-                etax[r.origin, cols] += r.value
-            elif r.kind == "quota":
+            if r.kind == "quota":
                 data = float(self.X0_data[r.origin, cols].sum())
                 share = 1.0 if r.lam0 > 0 else (r.value / data if data > 0 else np.inf)
                 quotas.append((f"dataset_quota_{self.regions[r.origin]}_{k}", r.origin, r.dest.copy(), share))
-        return etax, quotas
+        return baseline_export_taxes(self.restrictions, self.n_regions), quotas
 
     def supply_segments(self, phi=None, capacity=None):
         """Supply shifters and capacities of the two supply segments.
@@ -264,15 +261,11 @@ def baseline_border_factors(tariff0: np.ndarray, restrictions) -> np.ndarray:
     """``(1 + tariff) (1 + e0) prod (1 + lam0)``: the baseline border factors with the dataset's
     export taxes and binding quotas in force (docs/model.md sec. 1.3)."""
     R = tariff0.shape[0]
-    etax = np.zeros((R, R))
     wedge = np.ones((R, R))
     for r in restrictions:
-        cols = r.dest == 1
-        if r.kind == "export_tax":
-            etax[r.origin, cols] += r.value
-        elif r.kind == "quota":
-            wedge[r.origin, cols] *= 1.0 + r.lam0
-    return tariff0 * (1.0 + etax) * wedge
+        if r.kind == "quota":
+            wedge[r.origin, r.dest == 1] *= 1.0 + r.lam0
+    return tariff0 * (1.0 + baseline_export_taxes(restrictions, R)) * wedge
 
 
 def calibrate(mineral, params: dict | None = None, *,

@@ -23,9 +23,8 @@ from . import __version__
 from . import outputs as _registry
 from .engine import (DEFAULT_CHUNK, FLOWS_KEY, _with_overrides, chunks, output_names, same_inputs, scenario_hash,
                      simulate_chunk)
-from .policies import draw_inputs, event_states, sample_inputs
 from .errors import SimsrcError
-from .policies import compile_market
+from .policies import compile_market, draw_inputs, event_states, sample_inputs
 from .results import ResultsWriter, draw_scalars, run_folder_name
 from .data import citation
 from .scenario import load_scenario
@@ -56,7 +55,6 @@ def _pair(scn, cf, sa, sb, a, b, shared_a):
 
 def _pair_task(scn_path, sets, cf_path, draws, seed, mineral, a, b):
     """A chunk of a comparison in a Dask worker: both scenarios reloaded there."""
-    from .policies import compile_market
     scn = _with_overrides(load_scenario(Path(scn_path), sets=list(sets)), draws, seed)
     cf = _with_overrides(load_scenario(Path(cf_path)), draws, seed)
     ia, ib = sample_inputs(scn, a, b), sample_inputs(cf, a, b)

@@ -318,59 +318,59 @@ class EngineEvaluator:
 
     def __init__(self, scn, cf, outcomes: list[Outcome], chunk: int = 512, shock_draw: int = 0, executor=None):
         from .policies import compile_market
+        from .scenario import uncertain_inputs
 
         self.scn, self.cf, self.outcomes, self.chunk, self.shock_draw = scn, cf, outcomes, chunk, shock_draw
         self.executor = executor
         self.minerals = list(dict.fromkeys(o.mineral for o in outcomes))
         self.specs = {m: (compile_market(scn, m), compile_market(cf, m) if cf is not None else None) for m in self.minerals}
-        self.names = {id(scn): {u.name for u in self._all(scn)}}
-        if cf is not None:
-            self.names[id(cf)] = {u.name for u in self._all(cf)}
+        # every uncertain input of each side, walked once (a design value or the input's mean)
+        self.inputs = {id(s): uncertain_inputs(s) for s in (scn, cf) if s is not None}
 
-    @staticmethod
-    def _all(s):
-        from .scenario import uncertain_inputs
-        return uncertain_inputs(s)
-
-    def _side(self, s, spec, values, rows, shock_draw, tol=None, max_iter=None):
-        """Per-draw scalars of one side for the design rows ``rows`` (failed rows flagged); a
-        failed row is re-run once with a more robust setting (tolerance 1e-8, 4x iterations)."""
-        from .engine import DEFAULT_MAX_ITER, DEFAULT_TOL, simulate_chunk
-        from .policies import draw_inputs, event_states, sample_inputs
+    def _scalars(self, s, spec, arrays) -> dict:
+        """Per-draw statistics of a chunk, plus the per-period outcomes (``OUTPUT@K``)."""
         from .results import draw_scalars
 
+        sc = draw_scalars(arrays, spec.period_years, s.outputs.discount_rate)
+        for o in self.outcomes:
+            if "@" in o.stat:
+                out, _, k = o.stat.partition("@")
+                if int(k) >= arrays[out].shape[1]:
+                    raise SimsrcError(f"outcome {o.label}: period {k} is beyond the horizon ({arrays[out].shape[1]} periods)")
+                sc[o.stat] = arrays[out][:, int(k), :].astype(np.float64)
+        return sc
+
+    def _side(self, s, spec, values, rows, shock_draw, robust=False):
+        """Per-draw statistics of one side for the design rows ``rows`` and the rows that
+        failed. A failed row is re-run once with a more robust setting (tolerance 1e-8, 4x the
+        iterations); a chunk the kernel cannot take at all is re-run row by row that way, so one
+        bad row does not fail its neighbours. Statistics are None when no row could be solved."""
+        from .engine import DEFAULT_MAX_ITER, DEFAULT_TOL, simulate_chunk
+        from .policies import draw_inputs, event_states, sample_inputs
+
         n = len(rows)
-        ov = {u.name: (values[u.name][rows] if u.name in values else np.full(n, u.central())) for u in self._all(s)}
+        ov = {u.name: (values[u.name][rows] if u.name in values else np.full(n, u.central())) for u in self.inputs[id(s)]}
         inputs = sample_inputs(s, 0, n, overrides=ov)
         states = event_states(s, 0, n, inputs, shock_draw=shock_draw)
         args = draw_inputs(s, spec, 0, n, inputs=inputs, states=states, shock_draw=shock_draw)
+        tol, max_iter = (1e-8, 4 * DEFAULT_MAX_ITER) if robust else (DEFAULT_TOL, DEFAULT_MAX_ITER)
         try:
-            arrays, _ = simulate_chunk(s, spec, 0, n, args=args, tol=tol or DEFAULT_TOL, max_iter=max_iter or DEFAULT_MAX_ITER)
-            bad = (arrays["converged"][:, :, 0] < 0.5).any(axis=1)
-        except Exception:  # inputs the kernel cannot take at all: every row of the chunk fails
-            if n == 1:
-                return None, np.ones(1, dtype=bool)
-            arrays, bad = None, np.ones(n, dtype=bool)
-        sc = draw_scalars(arrays, spec.period_years, s.outputs.discount_rate) if arrays is not None else None
-        if sc is not None:  # per-period outcomes (OUTPUT@K)
-            for o in self.outcomes:
-                if "@" in o.stat:
-                    out, _, k = o.stat.partition("@")
-                    if int(k) >= arrays[out].shape[1]:
-                        raise SimsrcError(f"outcome {o.label}: period {k} is beyond the horizon ({arrays[out].shape[1]} periods)")
-                    sc[o.stat] = arrays[out][:, int(k), :].astype(np.float64)
-        if bad.any() and tol is None:
+            arrays, _ = simulate_chunk(s, spec, 0, n, args=args, tol=tol, max_iter=max_iter)
+        except Exception:
+            if robust:
+                return None, np.ones(n, dtype=bool)
+            parts = [self._side(s, spec, values, rows[[i]], shock_draw, robust=True) for i in range(n)]
+            done = [sc for sc, _ in parts if sc is not None]
+            bad = np.concatenate([b for _, b in parts])
+            if not done:
+                return None, bad
+            nan = {key: np.full((1,) + v.shape[1:], np.nan) for key, v in done[0].items()}
+            return {key: np.concatenate([(sc or nan)[key] for sc, _ in parts]) for key in nan}, bad
+        sc = self._scalars(s, spec, arrays)
+        bad = (arrays["converged"][:, :, 0] < 0.5).any(axis=1)
+        if bad.any() and not robust:
             k = np.nonzero(bad)[0]
-            if arrays is None:  # row by row, so one bad row does not fail its neighbours
-                parts = [self._side(s, spec, values, rows[[i]], shock_draw, 1e-8, 4 * DEFAULT_MAX_ITER) for i in range(n)]
-                sc = {key: np.concatenate([p[0][key] if p[0] is not None else np.full((1, len(spec.regions)), np.nan)
-                                           for p in parts]) for key in next(p[0] for p in parts if p[0] is not None)} \
-                    if any(p[0] is not None for p in parts) else None
-                bad = np.concatenate([p[1] for p in parts])
-                if sc is None:
-                    return None, bad
-                return sc, bad
-            again, bad2 = self._side(s, spec, values, rows[k], shock_draw, 1e-8, 4 * DEFAULT_MAX_ITER)
+            again, bad2 = self._side(s, spec, values, rows[k], shock_draw, robust=True)
             if again is not None:
                 ok = ~bad2
                 for key in sc:

@@ -549,6 +549,15 @@ def _load_dataset_cached(folder_s: str) -> Dataset:
     )
 
 
+def baseline_export_taxes(restrictions, R: int) -> np.ndarray:
+    """Export tax rates (R, R) of a mineral's baseline restrictions (taxes on a flow add up)."""
+    etax = np.zeros((R, R))
+    for r in restrictions:
+        if r.kind == "export_tax":
+            etax[r.origin, r.dest == 1] += r.value
+    return etax
+
+
 def _baseline_restrictions(df, path, minerals_meta, regions, groups, flows, out, problems) -> None:
     """Read ``restrictions.csv`` into ``out[mineral]`` (a list of :class:`BaselineRestriction`).
 
@@ -609,11 +618,10 @@ def _baseline_restrictions(df, path, minerals_meta, regions, groups, flows, out,
             continue
         pending.append((m, kind, o, dest, v, rho, line))
     # export taxes first: a quota's wedge is the observed ratio net of the tax on its flows
-    etax = {m: np.zeros((R, R)) for m in minerals_meta}
     for m, kind, o, dest, v, rho, line in pending:
         if kind == "export_tax":
-            etax[m][o, dest == 1] += v
             out[m].append(BaselineRestriction(kind, o, dest, v, rho, 0.0, line))
+    etax = {m: baseline_export_taxes(out[m], R) for m in minerals_meta}
     for m, kind, o, dest, v, rho, line in pending:
         if kind != "quota":
             continue
