@@ -284,9 +284,13 @@ def parameters_markdown(raw: dict[str, pd.DataFrame], minerals: list[str]) -> st
            "S secondary source, D derived here, A assumption of this dataset (reasoning in the note). Horizon: the",
            "time over which the source's estimate applies; the model reads `supply_elasticity` and",
            "`demand_elasticity` as long-run (5-10 year) elasticities, the short run following from",
-           "`adjustment_speed` (docs/model.md). Source ids are those of `raw/sources.csv`.", ""]
+           "`adjustment_speed` (docs/model.md). Source ids are those of `raw/sources.csv`.",
+           "Units: elasticities are dimensionless (demand and backstop elasticities negative); `adjustment_speed` is",
+           "the share of the demand gap closed per year; `backstop` is a multiple of the baseline consumer price;",
+           "`capex` is USD per t/yr of new capacity of the mineral's product (the unit of its flows, named in",
+           "each heading); `blank` means no figure (no investment cost is charged).", ""]
     for m in minerals:
-        out += [f"## {m}: {info.loc[m, 'name']}", "",
+        out += [f"## {m}: {info.loc[m, 'name']}", "", f"Flows in t/yr of: {info.loc[m, 'stage']}.", "",
                 "| parameter | central [low, high] | horizon | status | source | note |", "|---|---|---|---|---|---|"]
         for k in PARAMETERS:
             r = par[(par["mineral"] == m) & (par["parameter"] == k)].iloc[0]
