@@ -188,15 +188,20 @@ DEFAULT_MAX_ITER = 100
 # Open flows are kept in per-destination lists: entry (j, c) is the c-th open flow into j, from
 # origin dv[j, c]. The Newton system has n = (solved origins) + (restriction wedges) +
 # (bounded routes) unknowns; ol[q] is the index in z of unknown q.
-# (N, N) float blocks, N = R + 3 NC
-(_M_TT, _M_LTT, _M_WTS, _M_X0M, _M_E, _M_X, _M_MB, _M_SH, _M_H, _M_JAC, _M_LW, _M_LM) = range(12)
-_N_MAT = 12
+# (R, R) float blocks indexed by flow: [origin, destination] or [destination, list position]
+(_M_TT, _M_LTT, _M_WTS, _M_X0M, _M_E, _M_X, _M_MB, _M_SH, _M_LW) = range(9)
+_N_MAT = 9
+# (N, N) float blocks of the Newton system, N = R + 3 NC: the dense price rows H (R x n; the
+# Gauss-Newton matrix in Levenberg-Marquardt), the Jacobian and the damped system
+(_J_H, _J_JAC, _J_LM) = range(3)
+_N_JMAT = 3
 # (N,) float vectors
 (_V_P, _V_PS, _V_PM, _V_LOGP, _V_DM, _V_DSR, _V_CAPE, _V_LK0, _V_WN, _V_FEPS, _V_CS, _V_CH,
  _V_E0, _V_MC, _V_LB, _V_E, _V_B, _V_F, _V_DZ, _V_ZT, _V_FT, _V_TMP, _V_LSC, _V_B2,
  _V_TCE, _V_C0) = range(26)
 _N_VEC = 26
-# (N, N) int blocks
+# (max(R, NC), R) int blocks: flow lists [origin or destination, position] (R rows) and the
+# restrictions' flow lists [restriction, position] (NC rows)
 (_IM_OPEN, _IM_DV, _IM_POS, _IM_FKN, _IM_OV, _IM_OC, _IM_SPEC, _IM_CJ, _IM_CC) = range(9)
 _N_IMAT = 9
 # (N,) int vectors
@@ -214,15 +219,18 @@ def make_workspace(R, NC):
     Returns
     -------
     tuple
-        ``(wm, wv, im, iv, fk)``: float64 ``(12, N, N)``, float64 ``(26, N)``, int64
-        ``(9, N, N)``, int64 ``(12, N)`` and int64 ``(N, N, max(NC, 1))`` arrays with
-        ``N = R + 3 NC`` (``fk[j, c]`` lists the restrictions covering open flow ``(j, c)``).
-        Nothing is carried between calls.
+        ``(wm, wv, im, iv, fk, wj)``: float64 ``(9, R, R)`` (per flow), float64 ``(26, N)``,
+        int64 ``(9, max(R, NC), R)`` (flow lists), int64 ``(12, N)``, int64
+        ``(R, R, max(NC, 1))`` (``fk[j, c]`` lists the restrictions covering open flow
+        ``(j, c)``) and float64 ``(3, N, N)`` (the Newton system) arrays with ``N = R + 3 NC``.
+        Blocks indexed by flow are R x R whatever the number of restrictions, so the
+        evaluation's working set stays in cache. Nothing is carried between calls.
     """
     N = R + 3 * NC
-    return (np.zeros((_N_MAT, N, N)), np.zeros((_N_VEC, N)),
-            np.zeros((_N_IMAT, N, N), dtype=np.int64), np.zeros((_N_IVEC, N), dtype=np.int64),
-            np.zeros((N, N, max(NC, 1)), dtype=np.int64))
+    M = max(R, NC)
+    return (np.zeros((_N_MAT, R, R)), np.zeros((_N_VEC, N)),
+            np.zeros((_N_IMAT, M, R), dtype=np.int64), np.zeros((_N_IVEC, N), dtype=np.int64),
+            np.zeros((R, R, max(NC, 1)), dtype=np.int64), np.zeros((_N_JMAT, N, N)))
 
 
 @njit(cache=True)
@@ -247,7 +255,7 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
     solved origins, of origins plus wedges, of destinations with demand, and 1 if the
     Armington elasticity is the same in every destination with demand.
     """
-    wm, wv, im, iv, fk = ws
+    wm, wv, im, iv, fk, wj = ws
     rk_orig, rk_dest, rk_on, cap, tcost, tcap = rst
     R = X0.shape[0]
     NC = cap.shape[0]
@@ -555,7 +563,7 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
     finite), an upper bound ``max |r| (1 + |r|)`` of the max relative excess supply
     ``|expm1(r)|`` over the log residuals ``r``, and the max |complementarity residual|.
     """
-    wm, wv, im, iv, fk = ws
+    wm, wv, im, iv, fk, wj = ws
     rk_orig, rk_dest, rk_on, cap, tcost, tcap = rst
     R = X0.shape[0]
     NC = cap.shape[0]
@@ -801,15 +809,15 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd):
     clearing rows add ``dS / S``; restriction rows are then mapped through the
     generalised derivative of their FB or mid function.
     """
-    wm, wv, im, iv, fk = ws
+    wm, wv, im, iv, fk, wj = ws
     rk_orig, rk_dest, rk_on, cap, tcost, tcap = rst
     R = ostat.shape[0]
     NC = cap.shape[0]
     XL = wm[_M_X]
     mb = wm[_M_MB]
     sh = wm[_M_SH]
-    H = wm[_M_H]
-    Jac = wm[_M_JAC]
+    H = wj[_J_H]
+    Jac = wj[_J_JAC]
     pos = im[_IM_POS]
     fkn = im[_IM_FKN]
     ov = im[_IM_OV]
@@ -1062,13 +1070,13 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_s
 def _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor, stock,
             purchases, z, ostat, ws, tol, max_iter, n, no, nm, nd, uniform):
     """Semismooth Newton iterations with backtracking (after :func:`_setup`)."""
-    wm, wv, im, iv, fk = ws
+    wm, wv, im, iv, fk, wj = ws
     F = wv[_V_F]
     dz = wv[_V_DZ]
     zt = wv[_V_ZT]
     Ft = wv[_V_FT]
     rhs = wv[_V_TMP]
-    Jac = wm[_M_JAC]
+    Jac = wj[_J_JAC]
     piv = iv[_I_PIV]
     ol = iv[_I_OL]
     N = z.shape[0]
@@ -1155,15 +1163,15 @@ def _levenberg_marquardt(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_
     lam x 4, at most ``min(max_iter, LM_MAX_ITER)`` steps. Robust where the Newton matrix is
     (nearly) singular. Returns (status, iterations).
     """
-    wm, wv, im, iv, fk = ws
+    wm, wv, im, iv, fk, wj = ws
     F = wv[_V_F]
     dz = wv[_V_DZ]
     zt = wv[_V_ZT]
     Ft = wv[_V_FT]
     gr = wv[_V_TMP]
-    Jac = wm[_M_JAC]
-    JTJ = wm[_M_H]
-    A = wm[_M_LM]
+    Jac = wj[_J_JAC]
+    JTJ = wj[_J_H]
+    A = wj[_J_LM]
     piv = iv[_I_PIV]
     ol = iv[_I_OL]
     N = z.shape[0]
@@ -1301,7 +1309,7 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, 
     max_rel_excess : float
         Max relative excess supply at ``z`` (the convergence measure).
     """
-    wm, wv, im, iv, fk = ws
+    wm, wv, im, iv, fk, wj = ws
     rk_orig, rk_dest, rk_on, cap, tcost, tcap = rst
     R = X0.shape[0]
     NC = cap.shape[0]
