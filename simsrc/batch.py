@@ -235,6 +235,11 @@ def _member_task(scenario, sets, against, draws, seed, out_dir, folder_name, pro
     from .scenario import load_scenario
 
     scn = load_scenario(scenario, sets=list(sets))
+    if "paths" not in scn.outputs.model_fields_set:
+        # members write summaries and per-draw outputs only, unless the scenario, the member
+        # or the batch chooses paths (outputs.paths): a batch of dozens of members would
+        # otherwise write gigabytes that the catalogue never reads
+        scn.outputs.paths = "none"
     info = compare(scn, against, draws=draws, seed=seed, out_dir=out_dir, folder_name=folder_name, progress=progress)
     return str(info.path)
 

@@ -21,8 +21,8 @@ import pandas as pd
 
 from . import __version__
 from . import outputs as _registry
-from .engine import (DEFAULT_CHUNK, FLOWS_KEY, _with_overrides, chunks, output_names, same_inputs, scenario_hash,
-                     simulate_chunk)
+from .engine import (DEFAULT_CHUNK, FLOWS_KEY, _with_overrides, chunks, output_names, paths_selection, same_inputs,
+                     scenario_hash, simulate_chunk)
 from .errors import SimsrcError
 from .policies import compile_market, draw_inputs, event_states, sample_inputs
 from .results import ResultsWriter, draw_scalars, run_folder_name
@@ -114,7 +114,8 @@ def compare(scenario, against=None, *, draws: int | None = None, seed: int | Non
     if ex.name == "dask" and (getattr(scn, "_source", None) is None or getattr(cf, "_source", None) is None):
         ex.close()
         raise SimsrcError("the Dask executor needs scenario files (workers reload them)")
-    with ResultsWriter(out_dir, scn.name, h, names, period_years, rate, folder_name=folder) as w:
+    with ResultsWriter(out_dir, scn.name, h, names, period_years, rate, folder_name=folder,
+                       paths=paths_selection(scn)) as w:
         shared = {}
         order = [(m, a, b) for m in minerals for a, b in parts]
         if ex.name == "dask":  # workers reload both scenarios (with the scenario's --set overrides)

@@ -66,7 +66,10 @@ def demo(scenarios_dir="scenarios", out_dir="results/demo", draws: int = 1000, d
         # the library as a batch: its catalogue (every member, mineral, region and headline
         # measure) stays on disk, and a demo run again resumes instead of recomputing
         from .batch import run_batch
-        res = run_batch(batch_file, out_dir=out_dir, draws=draws, progress=progress, echo=echo)
+        # members keep the paths the demo's figures read (consumer prices of its regions),
+        # not every output (batch members write none by default)
+        keep = f"outputs.paths={{outputs: [consumer_price], regions: [{', '.join(DEMO_REGIONS)}]}}"
+        res = run_batch(batch_file, out_dir=out_dir, sets=[keep], draws=draws, progress=progress, echo=echo)
         out["batch"] = res["folder"]
         members = [(m.id, res["folder"] / "members" / m.id) for m in res["spec"].members]
     else:

@@ -24,7 +24,7 @@ from . import __version__
 from .kernels.dynamics import N_BASE_OUTPUTS, simulate
 from .kernels.equilibrium import DEFAULT_MAX_ITER, DEFAULT_TOL
 from .policies import compile_market, draw_inputs, event_states, sample_inputs
-from .results import OUTPUTS, ResultsWriter
+from .results import OUTPUTS, PathSelection, ResultsWriter
 from .data import citation
 from .scenario import load_scenario
 from .scenario.timeline import period_label
@@ -46,6 +46,18 @@ def output_names(spec_or_watched) -> list[str]:
     """Output columns: docs/model.md sec. 5 outputs, then ``share_<ORIGIN>`` per watched origin."""
     watched = spec_or_watched if isinstance(spec_or_watched, list) else spec_or_watched.watched_names
     return list(OUTPUTS) + [f"share_{w}" for w in watched]
+
+
+def paths_selection(scn) -> PathSelection:
+    """The scenario's ``outputs.paths`` with groups expanded into regions."""
+    sel = scn.outputs.paths
+    if isinstance(sel, str):
+        return PathSelection.from_spec(sel)
+    from .policies import scenario_groups
+    from .scenario.checks import expand_groups
+
+    regions = "all" if sel.regions == "all" else expand_groups(sel.regions, list(scn.data.regions), scenario_groups(scn))
+    return PathSelection.from_spec({"outputs": sel.outputs, "regions": regions, "minerals": sel.minerals})
 
 
 def scenario_hash(scn) -> str:
@@ -194,7 +206,8 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
         raise ValueError("the Dask executor needs a scenario file path (workers reload it)")
     try:
         with ResultsWriter(out_dir, scn.name, h, names, specs[minerals[0]].period_years,
-                           scn.outputs.discount_rate, folder_name=folder_name) as writer, \
+                           scn.outputs.discount_rate, folder_name=folder_name,
+                           paths=paths_selection(scn)) as writer, \
                 ThreadPoolExecutor(max_workers=1, thread_name_prefix="simsrc-writer") as io:
             for m in minerals:
                 nonconv[m] = 0

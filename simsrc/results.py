@@ -5,9 +5,14 @@ Layout of ``results/<scenario>-<UTC time>-<short hash>/``:
 ``manifest.json``
     package version, git commit, scenario hash and the fully resolved scenario, seed
     entropy, draws, periods, wall time, non-converged solve counts, machine, units.
-``paths.parquet``
-    tidy: ``draw, period, region, mineral`` and one float32 column per output of docs/model.md
-    section 5 (:data:`OUTPUTS`; plus ``share_<ORIGIN>`` for each watched origin).
+``paths.parquet/``
+    a Parquet dataset (a folder of part files, one per mineral and chunk of draws, written by
+    several threads at once; read it whole with ``pandas.read_parquet`` or
+    :meth:`Results.paths`), tidy: ``draw, period, region, mineral`` and one float32 column per
+    output of docs/model.md section 5 (:data:`OUTPUTS`; plus ``share_<ORIGIN>`` for each
+    watched origin) -- the outputs, regions and minerals the scenario's ``outputs.paths``
+    selects (:class:`PathSelection`; absent when it selects none). Summaries and per-draw
+    scalars are always complete.
 ``summary.parquet`` / ``summary.csv``
     mean, sd and the 5/25/50/75/95 percentiles by mineral, period, region and output, over
     the converged draws (``n`` says how many).
@@ -24,9 +29,11 @@ Layout of ``results/<scenario>-<UTC time>-<short hash>/``:
     periods (``scenario``), t/yr -- what ``simsrc plot --kind flows`` draws.
 
 The writer works in a hidden temporary folder beside the final one and renames it at the end,
-so an interrupted run leaves no half-written results folder; ``paths.parquet`` is appended a
-chunk at a time and the summary is computed one column at a time, so memory stays bounded by
-one chunk (draws x periods x regions x outputs) and one column of one mineral.
+so an interrupted run leaves no half-written results folder. Memory is bounded whatever the
+number of draws: the chunks being written (at most :data:`PATH_WRITERS` x 2 tables of one
+chunk), and for each mineral's summary at most :data:`SUMMARY_BUDGET_BYTES` of its chunks in
+memory; beyond that, chunks are spilled to raw scratch files in the temporary folder and the
+summary reads them back one output at a time (one output of one mineral in memory).
 """
 
 from __future__ import annotations
@@ -74,6 +81,66 @@ PERCENTILES = (5, 25, 50, 75, 95)
 #: it, a mineral is summarised at the end by re-reading paths.parquet one column at a time.
 SUMMARY_BUDGET_BYTES = 768 * 2**20
 SUMMARY_STATS = ["mean", "sd"] + [f"p{q}" for q in PERCENTILES] + ["n"]
+
+#: Threads encoding and writing ``paths.parquet`` part files at once (Parquet encoding and
+#: compression release the GIL).
+PATH_WRITERS = 2
+
+#: Name of the paths dataset (a folder of part files) in a results folder.
+PATHS = "paths.parquet"
+
+
+@dataclass(frozen=True)
+class PathSelection:
+    """What goes into ``paths.parquet`` (the scenario's ``outputs.paths``).
+
+    ``outputs``, ``regions`` and ``minerals`` are tuples of names, or None for all;
+    ``none=True`` writes no paths at all. Summaries and per-draw scalars never depend on it.
+    """
+
+    outputs: tuple[str, ...] | None = None
+    regions: tuple[str, ...] | None = None
+    minerals: tuple[str, ...] | None = None
+    none: bool = False
+
+    @classmethod
+    def from_spec(cls, spec) -> "PathSelection":
+        """From ``outputs.paths`` of a scenario: ``"all"``, ``"none"`` or a mapping with
+        ``outputs``, ``regions`` (codes; groups already expanded) and ``minerals``."""
+        if spec is None or spec == "all":
+            return cls()
+        if spec == "none":
+            return cls(none=True)
+        get = spec.get if isinstance(spec, dict) else (lambda k: getattr(spec, k, None))
+
+        def names(v):
+            return None if v is None or v == "all" else tuple(v)
+        return cls(outputs=names(get("outputs")), regions=names(get("regions")), minerals=names(get("minerals")))
+
+    def wants(self, mineral: str) -> bool:
+        return not self.none and (self.minerals is None or mineral in self.minerals)
+
+    def columns(self, names: list[str]) -> list[str]:
+        """Output columns written, in the results' order (``converged`` always, so that
+        non-converged solves stay visible)."""
+        if self.outputs is None:
+            return list(names)
+        keep = set(self.outputs) | {"converged"}
+        return [k for k in names if k in keep]
+
+    def region_index(self, regions: list[str]) -> np.ndarray | None:
+        """Positions of the selected regions in ``regions`` (None: all)."""
+        if self.regions is None:
+            return None
+        keep = set(self.regions)
+        return np.array([q for q, r in enumerate(regions) if r in keep], dtype=np.int64)
+
+    def to_manifest(self):
+        if self.none:
+            return "none"
+        return {"outputs": "all" if self.outputs is None else list(self.outputs),
+                "regions": "all" if self.regions is None else list(self.regions),
+                "minerals": "all" if self.minerals is None else list(self.minerals)}
 
 
 def git_commit(path: Path | None = None) -> str | None:
@@ -167,20 +234,34 @@ def draw_scalars(arrays: dict[str, np.ndarray], period_years: float, rate: float
     return out
 
 
-def _tidy_chunk(mineral: str, draw_start: int, regions: list[str], arrays: dict[str, np.ndarray]) -> pa.Table:
+def _tidy_chunk(mineral: str, draw_start: int, regions: list[str], arrays: dict[str, np.ndarray],
+                columns: list[str] | None = None, region_index: np.ndarray | None = None) -> pa.Table:
+    """One chunk of paths as a tidy table: the given output ``columns`` (default all) of the
+    regions at ``region_index`` (default all; the region dictionary keeps every region, so
+    parts of one run share a schema)."""
     n, T, R = next(iter(arrays.values())).shape
-    draw = np.repeat(np.arange(draw_start, draw_start + n, dtype=np.int32), T * R)
-    period = np.tile(np.repeat(np.arange(T, dtype=np.int16), R), n)
-    region_codes = np.tile(np.arange(R, dtype=np.int8), n * T)
+    rix = np.arange(R) if region_index is None else np.asarray(region_index, dtype=np.int64)
+    Rs = len(rix)
+    draw = np.repeat(np.arange(draw_start, draw_start + n, dtype=np.int32), T * Rs)
+    period = np.tile(np.repeat(np.arange(T, dtype=np.int16), Rs), n)
+    region_codes = np.tile(rix.astype(np.int8), n * T)
     cols = {
         "draw": pa.array(draw),
         "period": pa.array(period),
         "region": pa.DictionaryArray.from_arrays(pa.array(region_codes), pa.array(regions)),
-        "mineral": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n * T * R, dtype=np.int8)), pa.array([mineral])),
+        "mineral": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n * T * Rs, dtype=np.int8)), pa.array([mineral])),
     }
-    for name, a in arrays.items():
+    for name in (columns if columns is not None else list(arrays)):
+        a = arrays[name] if region_index is None else arrays[name][:, :, rix]
         cols[name] = pa.array(np.ascontiguousarray(a, dtype=np.float32).reshape(-1))
     return pa.table(cols)
+
+
+def _write_part(table: pa.Table, path: Path, float_columns: list[str]):
+    """Write one part file of the paths dataset (runs in a writer thread)."""
+    pq.write_table(table, path, compression="lz4", use_dictionary=["region", "mineral"],
+                   write_statistics=["draw", "period", "mineral"],
+                   column_encoding={k: "BYTE_STREAM_SPLIT" for k in float_columns})
 
 
 class ResultsWriter:
@@ -199,24 +280,33 @@ class ResultsWriter:
         Output columns of ``paths.parquet`` (the keys of :data:`OUTPUTS` plus shares).
     period_years, discount_rate : float
         For the per-draw NPVs.
+    paths : PathSelection, optional
+        What goes into ``paths.parquet`` (default: everything).
     """
 
     def __init__(self, out_dir: Path, scenario_name: str, scenario_hash: str, output_names: list[str],
                  period_years: float, discount_rate: float, folder_name: str | None = None,
-                 summary_budget_bytes: int = SUMMARY_BUDGET_BYTES):
+                 summary_budget_bytes: int = SUMMARY_BUDGET_BYTES, paths: PathSelection | None = None,
+                 path_writers: int | None = None):
         self.out_dir = Path(out_dir)
         self.final = self.out_dir / (folder_name or run_folder_name(scenario_name, scenario_hash))
         self.tmp = self.out_dir / f".{self.final.name}.tmp-{os.getpid()}"
         self.output_names = list(output_names)
         self.period_years = period_years
         self.discount_rate = discount_rate
-        self._paths_writer = None
+        self.paths = paths or PathSelection()
+        nw = max(1, int(PATH_WRITERS if path_writers is None else path_writers))
+        self._pool = ThreadPoolExecutor(max_workers=nw, thread_name_prefix="simsrc-paths")
+        self._pending: list = []                 # part files being written
+        self._max_pending = 2 * nw
+        self._n_parts = 0
+        self._schema = None
         self._draw_frames: list[pd.DataFrame] = []
         self._input_frames: list[pd.DataFrame] = []
         self._side_frames: dict[str, list[pd.DataFrame]] = {}
         self._budget = summary_budget_bytes
-        self._parts: dict[str, list] = {}       # mineral -> chunks kept for its summary
-        self._part_bytes: dict[str, int] = {}
+        self._parts: dict[str, list] = {}       # mineral -> [(draw_start, arrays or scratch file)]
+        self._part_bytes: dict[str, int] = {}   # bytes of a mineral's chunks held in memory
         self._summaries: dict[str, pd.DataFrame] = {}
         self._flows: list[pd.DataFrame] = []
         self._minerals: list[str] = []
@@ -250,13 +340,13 @@ class ResultsWriter:
         return False
 
     def abort(self):
-        if self._paths_writer is not None:
-            try:
-                self._paths_writer.close()
-            except Exception:
-                pass
-            self._paths_writer = None
+        self._pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _wait_parts(self, keep: int = 0):
+        """Wait until at most ``keep`` part files are being written (re-raising their errors)."""
+        while len(self._pending) > keep:
+            self._pending.pop(0).result()
 
     def add_chunk(self, mineral: str, regions: list[str], draw_start: int, arrays: dict[str, np.ndarray],
                   scalars: dict[str, np.ndarray] | None = None):
@@ -277,26 +367,35 @@ class ResultsWriter:
         if mineral not in self._regions:
             self._minerals.append(mineral)
             self._regions[mineral] = list(regions)
-        table = _tidy_chunk(mineral, draw_start, list(regions), arrays)
-        if self._paths_writer is None:
-            self._schema = table.schema
-            self._paths_writer = pq.ParquetWriter(
-                self.tmp / "paths.parquet", table.schema, compression="lz4",
-                use_dictionary=["region", "mineral"], write_statistics=["draw", "period", "mineral"],
-                column_encoding={k: "BYTE_STREAM_SPLIT" for k in self.output_names})
-        else:
-            table = table.cast(self._schema)
-        self._paths_writer.write_table(table)
+        if self.paths.wants(mineral):
+            cols = self.paths.columns(self.output_names)
+            table = _tidy_chunk(mineral, draw_start, list(regions), arrays, cols,
+                                self.paths.region_index(list(regions)))
+            if self._schema is None:
+                self._schema = table.schema
+                (self.tmp / PATHS).mkdir()
+            elif table.schema != self._schema:
+                table = table.cast(self._schema)
+            # part files named in write order, so that reading the folder keeps the run's
+            # mineral and draw order; several are encoded and written at once
+            name = f"part-{self._minerals.index(mineral):03d}-{draw_start:09d}.parquet"
+            self._wait_parts(self._max_pending - 1)
+            self._pending.append(self._pool.submit(_write_part, table, self.tmp / PATHS / name, cols))
         sc = scalars if scalars is not None else draw_scalars(arrays, self.period_years, self.discount_rate)
         self._draw_frames.append(_scalar_frame(mineral, regions, draw_start, sc))
-        # chunks kept for the mineral's in-memory summary while within the budget; over it the
-        # mineral is marked (None) and summarised from paths.parquet at the end
+        # chunks kept for the mineral's summary: in memory within the budget, beyond it
+        # spilled to a raw scratch file (read back one output at a time)
         parts = self._parts.setdefault(mineral, [])
-        if parts is not None:
+        size = sum(a.nbytes for a in arrays.values())
+        if self._part_bytes.get(mineral, 0) + size <= self._budget:
             parts.append((draw_start, arrays))
-            self._part_bytes[mineral] = self._part_bytes.get(mineral, 0) + sum(a.nbytes for a in arrays.values())
-            if self._part_bytes[mineral] > self._budget:
-                self._parts[mineral] = None
+            self._part_bytes[mineral] = self._part_bytes.get(mineral, 0) + size
+        else:
+            scratch = self.tmp / ".scratch"
+            scratch.mkdir(exist_ok=True)
+            f = scratch / f"{self._minerals.index(mineral):03d}-{draw_start:09d}.npy"
+            np.save(f, np.stack([np.asarray(arrays[k], dtype=np.float32) for k in self.output_names]))
+            parts.append((draw_start, f))
 
     def set_flows(self, mineral: str, regions: list[str], baseline: np.ndarray, scenario: np.ndarray):
         """Bilateral flows of a mineral for ``flows.parquet`` (origin x destination, t/yr).
@@ -318,14 +417,23 @@ class ResultsWriter:
         the next mineral is simulated; a mineral over budget is summarised at :meth:`finish`.
         """
         parts = self._parts.pop(mineral, None)
+        self._part_bytes.pop(mineral, None)
         if not parts:
             return
         parts.sort(key=lambda x: x[0])
         regions = self._regions[mineral]
-        ok = np.concatenate([a["converged"] for _, a in parts]) > 0.5
-        frames = [_summary_frame(mineral, out, np.concatenate([a[out] for _, a in parts]), ok, regions)
-                  for out in self.output_names]
+        row = {k: q for q, k in enumerate(self.output_names)}
+
+        def column(out):
+            # memory-held chunks directly, spilled ones memory-mapped (one output read back)
+            return np.concatenate([a[out] if isinstance(a, dict) else np.load(a, mmap_mode="r")[row[out]]
+                                   for _, a in parts])
+        ok = column("converged") > 0.5
+        frames = [_summary_frame(mineral, out, column(out), ok, regions) for out in self.output_names]
         self._summaries[mineral] = pd.concat(frames, ignore_index=True)
+        for _, a in parts:
+            if not isinstance(a, dict):
+                a.unlink(missing_ok=True)
 
     def add_inputs(self, side: str, draw_start: int, inputs: dict, states: dict):
         """Per-draw inputs of a chunk (``inputs.parquet``): drawn values and event outcomes."""
@@ -338,9 +446,8 @@ class ResultsWriter:
 
     def finish(self, manifest: dict) -> Path:
         """Write summaries and the manifest, then rename the folder into place."""
-        if self._paths_writer is not None:
-            self._paths_writer.close()
-            self._paths_writer = None
+        self._wait_parts()
+        self._pool.shutdown(wait=True)
         for fname, frames in [("draws", self._draw_frames)] + [(f"draws_{k}", v) for k, v in self._side_frames.items()]:
             if frames:
                 draws = pd.concat(frames, ignore_index=True)
@@ -356,11 +463,7 @@ class ResultsWriter:
                 self.tmp / "inputs.parquet", index=False)
         for m in list(self._parts):
             self.finish_mineral(m)
-        rest = [m for m in self._minerals if m not in self._summaries]
-        if rest:
-            done = summarise_paths(self.tmp / "paths.parquet", self.output_names, minerals=rest)
-            for m, g in done.groupby("mineral", sort=False):
-                self._summaries[m] = g
+        shutil.rmtree(self.tmp / ".scratch", ignore_errors=True)
         summary = (pd.concat([self._summaries[m] for m in self._minerals], ignore_index=True)
                    if self._minerals else pd.DataFrame())
         if len(summary):
@@ -373,6 +476,7 @@ class ResultsWriter:
         manifest.setdefault("package_version", __version__)
         manifest.setdefault("git_commit", git_commit())
         manifest.setdefault("machine", machine_info())
+        manifest["paths"] = self.paths.to_manifest()
         manifest["wall_time_s"] = round(time.time() - self.t0, 3)
         manifest["created_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         manifest["files"] = sorted(p.name for p in self.tmp.iterdir()) + ["manifest.json"]
@@ -422,68 +526,6 @@ def _remove_stale_temporaries(out_dir: Path):
             alive = True
         if not alive:
             shutil.rmtree(p, ignore_errors=True)
-
-
-def summarise_paths(path: Path, outputs: list[str], minerals: list[str] | None = None) -> pd.DataFrame:
-    """Summary statistics by mineral, period, region and output over converged draws.
-
-    Reads one output column of one mineral at a time (only that mineral's row groups), so
-    memory is bounded by draws x periods x regions of one column.
-    """
-    pf = pq.ParquetFile(path)
-    pf_reader = pq.ParquetFile(path)  # a second handle for the reading thread
-    groups: dict[str, list[int]] = {}
-    for i in range(pf.num_row_groups):
-        m = pf.read_row_group(i, columns=["mineral"]).column(0)[0].as_py()
-        if minerals is None or m in minerals:
-            groups.setdefault(m, []).append(i)
-    frames = []
-    io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simsrc-reader")
-    for m, rgs in groups.items():
-        keys = pf.read_row_groups(rgs, columns=["draw", "period", "region", "converged"])
-        draws = keys.column("draw").to_numpy()
-        period = keys.column("period").to_numpy()
-        region = keys.column("region").combine_chunks()
-        region_codes = region.indices.to_numpy()
-        region_names = region.dictionary.to_pylist()
-        T, R = int(period.max()) + 1, len(region_names)
-        d0 = int(draws.min())
-        n = int(draws.max()) - d0 + 1
-        # rows are normally written in (draw, period, region) order: then a column is the cube
-        in_order = (len(draws) == n * T * R
-                    and np.array_equal(draws, np.repeat(np.arange(d0, d0 + n, dtype=draws.dtype), T * R))
-                    and np.array_equal(period, np.tile(np.repeat(np.arange(T, dtype=period.dtype), R), n))
-                    and np.array_equal(region_codes, np.tile(np.arange(R, dtype=region_codes.dtype), n * T)))
-        if not in_order:
-            d_unique, d_index = np.unique(draws, return_inverse=True)
-            n = len(d_unique)
-            flat = (d_index * T + period.astype(np.int64)) * R + region_codes
-
-        def to_cube(values):
-            if in_order:
-                return np.asarray(values, dtype=np.float32).reshape(n, T, R)
-            cube = np.full(n * T * R, np.nan, dtype=np.float32)
-            cube[flat] = values
-            return cube.reshape(n, T, R)
-
-        ok = to_cube(keys.column("converged").to_numpy()) > 0.5
-        all_ok = bool(ok.all())
-
-        def read(out, rgs=rgs, to_cube=to_cube):
-            return to_cube(pf_reader.read_row_groups(rgs, columns=[out]).column(0).to_numpy())
-
-        # the next column is read (one background thread) while the statistics kernel, which
-        # releases the GIL, works on this one
-        nxt = io.submit(read, outputs[0])
-        for q, out in enumerate(outputs):
-            cube = nxt.result()
-            if q + 1 < len(outputs):
-                nxt = io.submit(read, outputs[q + 1])
-            frames.append(_summary_frame(m, out, cube, None if all_ok else ok, region_names))
-    io.shutdown()
-    df = pd.concat(frames, ignore_index=True)
-    df["n"] = df["n"].astype(np.int64)
-    return df
 
 
 def _summary_frame(mineral: str, output: str, cube: np.ndarray, ok, regions) -> pd.DataFrame:
@@ -568,7 +610,18 @@ class Results:
         if region is not None:
             filters.append(("region", "=", region))
         cols = None if columns is None else ["draw", "period", "region", "mineral"] + [c for c in columns if c not in ("draw", "period", "region", "mineral")]
-        return pq.read_table(self.path / "paths.parquet", columns=cols, filters=filters or None).to_pandas()
+        from .errors import SimsrcError
+        sel = self.manifest.get("paths", "all")
+        f = self.path / PATHS
+        if not f.exists():
+            raise SimsrcError(f"{self.path} has no paths (the scenario's outputs.paths was {sel!r}); its summary "
+                              "and per-draw outputs are complete; rerun with --set outputs.paths=all for paths")
+        if columns is not None and isinstance(sel, dict) and sel.get("outputs") != "all":
+            missing = [c for c in columns if c not in sel["outputs"] and c != "converged"]
+            if missing:
+                raise SimsrcError(f"{self.path} has no paths of {', '.join(missing)} (outputs.paths.outputs was "
+                                  f"{sel['outputs']}); rerun with --set outputs.paths=all")
+        return pq.read_table(f, columns=cols, filters=filters or None).to_pandas()
 
     def __repr__(self):
         m = self.manifest

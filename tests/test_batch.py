@@ -37,7 +37,10 @@ def test_a_sweep_member_equals_the_scenario_run_alone_with_set(tmp_path):
     member = next((res["folder"] / "members").iterdir())
     scn = load_scenario(ROOT / "scenarios" / "section232_negotiation.yaml", sets=["policies.s232_tariff.rate=0.3"])
     alone = compare(scn, draws=12, out_dir=tmp_path / "alone")
-    pd.testing.assert_frame_equal(pd.read_parquet(member / "paths.parquet"), pd.read_parquet(alone.path / "paths.parquet"))
+    # members write no paths by default (outputs.paths: none); summaries and draws are complete
+    assert not (member / "paths.parquet").exists()
+    for f in ("summary.parquet", "draws.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(member / f), pd.read_parquet(alone.path / f))
     cat = Batch(res["folder"]).catalogue
     assert set(cat["set:policies.s232_tariff.rate"]) == {0.3}
     assert {"median", "p_lo", "p_hi", "mean", "tail_share"} <= set(cat.columns)
@@ -59,11 +62,11 @@ def test_killed_batch_resumes_to_the_same_catalogue_without_recomputing(tmp_path
     proc.wait()
     finished = {p.parent.name for p in out.glob("batch-*/members/*/manifest.json")}
     assert 1 <= len(finished) < 3
-    stamps = {n: os.stat(next(out.glob(f"batch-*/members/{n}/paths.parquet"))).st_mtime_ns for n in finished}
+    stamps = {n: os.stat(next(out.glob(f"batch-*/members/{n}/summary.parquet"))).st_mtime_ns for n in finished}
     again = run_batch(f, out_dir=out, echo=lambda *_: None)
     assert set(again["skipped"]) == finished and len(again["ran"]) == 3 - len(finished)
     for n, st in stamps.items():  # finished members were not recomputed
-        assert os.stat(next(out.glob(f"batch-*/members/{n}/paths.parquet"))).st_mtime_ns == st
+        assert os.stat(next(out.glob(f"batch-*/members/{n}/summary.parquet"))).st_mtime_ns == st
     pd.testing.assert_frame_equal(again["catalogue"], full["catalogue"])
 
 
@@ -99,8 +102,9 @@ def test_local_and_dask_executors_give_identical_catalogues(tmp_path):
     dask = run_batch(f, out_dir=tmp_path / "dask", echo=lambda *_: None, executor="dask")
     pd.testing.assert_frame_equal(local["catalogue"], dask["catalogue"])
     for m in ("rate-000-rate=0.2", "rate-001-rate=0.4"):
-        pd.testing.assert_frame_equal(pd.read_parquet(local["folder"] / "members" / m / "paths.parquet"),
-                                      pd.read_parquet(dask["folder"] / "members" / m / "paths.parquet"))
+        for f in ("summary.parquet", "draws.parquet"):
+            pd.testing.assert_frame_equal(pd.read_parquet(local["folder"] / "members" / m / f),
+                                          pd.read_parquet(dask["folder"] / "members" / m / f))
 
 
 def test_compare_on_a_dask_cluster_equals_local(tmp_path):

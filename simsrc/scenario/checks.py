@@ -194,6 +194,7 @@ class Checker:
             for ev, st, sub in condition_refs(p.when):
                 self.check_ref(path + ("when",) + sub, ev, st, events)
         self.region_or_group(("outputs", "watched_origins"), sc.outputs.watched_origins)
+        self.check_paths(sc.outputs.paths)
         for sec in ("policies", "events", "parameters"):
             raw = self._raw_at((sec,))
             if isinstance(raw, list) and sec in self.index:
@@ -206,6 +207,35 @@ class Checker:
         "partners": "group", "regions": "group", "region": "region", "origin": "region",
         "minerals": "mineral", "mineral": "mineral",
     }
+
+    def check_paths(self, sel):
+        """``outputs.paths``: known outputs, regions and the scenario's minerals, no duplicates."""
+        if isinstance(sel, str):
+            return
+        from ..outputs import ROW
+        base = ("outputs", "paths")
+        known = list(ROW) + [f"share_{w}" for w in self.sc.outputs.watched_origins]
+        if sel.outputs != "all":
+            for i, o in enumerate(sel.outputs):
+                if o not in known:
+                    self.report(self._item(base + ("outputs",), i), unknown_name_message("output", o, known))
+        if sel.regions != "all":
+            self.region_or_group(base + ("regions",), sel.regions)
+        if sel.minerals != "all":
+            mine = self.scenario_minerals()
+            for i, m in enumerate(sel.minerals):
+                if m not in mine:
+                    self.report(self._item(base + ("minerals",), i),
+                                f"{m!r} is not a mineral of this scenario; its minerals: {', '.join(mine)}"
+                                f"{did_you_mean(m, mine)}")
+        for key in ("outputs", "regions", "minerals"):
+            vals = getattr(sel, key)
+            if vals != "all":
+                seen = set()
+                for i, v in enumerate(vals):
+                    if v in seen:
+                        self.report(self._item(base + (key,), i), f"{v!r} is listed twice")
+                    seen.add(v)
 
     def check_raw_element(self, path, el, events):
         """Code and `when` checks on an element that failed schema validation (so that all its

@@ -432,8 +432,25 @@ class Trade(_Model):
                           "horizon. E.g. 2014-12-31 when quotas were abolished on 1 January 2015.")
 
 
+class PathsOutputs(_Model):
+    """The part of the per-draw paths written to ``paths.parquet``."""
+
+    outputs: Union[Literal["all"], Annotated[list[str], BeforeValidator(_as_list), MinLen(1)]] = Field(
+        "all", description="Per-period outputs written (names of `simsrc schema --outputs`, or share_<ORIGIN>), "
+                           "or 'all'. `converged` is always written.")
+    regions: Union[Literal["all"], CodeList] = Field("all", description="Regions (or groups) written, or 'all'.")
+    minerals: Union[Literal["all"], Annotated[list[str], BeforeValidator(_as_list), MinLen(1)]] = Field(
+        "all", description="Minerals written (of the scenario's), or 'all'.")
+
+
 class Outputs(_Model):
     """What is reported besides the standard outputs."""
+
+    paths: Union[Literal["all", "none"], PathsOutputs] = Field(
+        "all", description="What goes into paths.parquet (every draw x period x region: the largest file of a run): "
+                           "'all' (default for run and compare), 'none' (default for batch members; summaries and "
+                           "per-draw outputs are always complete), or a selection {outputs, regions, minerals}. "
+                           "E.g. --set outputs.paths=none, or --set 'outputs.paths={outputs: [consumer_price], regions: [USA]}'.")
 
     watched_origins: CodeList = Field(["CHN"], description="Origins (regions or groups) whose share of each region's consumption is reported. Default [CHN].")
     discount_rate: float = Field(0.03, ge=0, lt=1, description="Annual discount rate for net present values of welfare (fraction per year). Default 0.03.")
