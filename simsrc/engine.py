@@ -90,7 +90,7 @@ def same_inputs(a: dict, b: dict) -> bool:
 
 def simulate_chunk(scn, spec, start: int, stop: int, *, central: bool = False, overrides: dict | None = None,
                    inputs: dict | None = None, states: dict | None = None, args: dict | None = None,
-                   tol: float = DEFAULT_TOL, max_iter: int = DEFAULT_MAX_ITER) -> tuple[dict, np.ndarray]:
+                   tol: float = DEFAULT_TOL, max_iter: int = DEFAULT_MAX_ITER, times=None) -> tuple[dict, np.ndarray]:
     """Run the dynamics kernel for draws [start, stop) of one mineral.
 
     ``inputs`` and ``states`` (from :func:`simsrc.policies.sample_inputs` and
@@ -105,6 +105,7 @@ def simulate_chunk(scn, spec, start: int, stop: int, *, central: bool = False, o
     iters : ndarray (n, periods) int32
         Newton iterations per solve.
     """
+    t0 = time.perf_counter()
     if args is None:  # ``args``: the kernel arguments from draw_inputs, when the caller has them
         args = draw_inputs(scn, spec, start, stop, central=central, overrides=overrides, inputs=inputs, states=states)
     n, T, R = stop - start, spec.periods, len(spec.regions)
@@ -112,7 +113,11 @@ def simulate_chunk(scn, spec, start: int, stop: int, *, central: bool = False, o
     out = np.empty((len(names), n, T, R), dtype=np.float32)
     iters = np.zeros((n, T), dtype=np.int32)
     flows = np.zeros((n, R, R))
+    t1 = time.perf_counter()
     simulate(**args, tol=tol, max_iter=max_iter, out=out, iters=iters, flows=flows)
+    if times is not None:  # simsrc.results.StageTimes
+        times.add("inputs", t1 - t0)
+        times.add("kernel", time.perf_counter() - t1)
     assert out.shape[0] == N_BASE_OUTPUTS + len(spec.watched_names)
     arrays = {k: out[q] for q, k in enumerate(names)}
     arrays[FLOWS_KEY] = flows
@@ -129,6 +134,7 @@ class RunInfo:
     path: Path
     nonconverged: dict
     wall_time: float
+    timings: dict | None = None   # seconds per stage (simsrc.results.StageTimes; stages overlap)
 
 
 def _chunk_task(path, draws, seed, mineral, start, stop, sets=()):
@@ -221,14 +227,15 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
                                  MAX_IN_FLIGHT)
             else:  # lazily, after the loop below has drawn the chunk's shared inputs
                 results = ex.map(lambda m, a, b: simulate_chunk(scn, specs[m], a, b, inputs=shared[a][0],
-                                                                states=shared[a][1]), order)
+                                                                states=shared[a][1], times=writer.times), order)
             for m in minerals:
                 spec = specs[m]
                 for a, b in parts:
                     if a not in shared:  # inputs and event paths are shared by all minerals
-                        inputs = sample_inputs(scn, a, b)
-                        shared[a] = (inputs, event_states(scn, a, b, inputs))
-                        writer.add_inputs("scenario", a, *shared[a])
+                        with writer.times.stage("inputs"):
+                            inputs = sample_inputs(scn, a, b)
+                            shared[a] = (inputs, event_states(scn, a, b, inputs))
+                            writer.add_inputs("scenario", a, *shared[a])
                     arrays, iters = next(results)
                     nonconv[m] += int((arrays["converged"][:, :, 0] < 0.5).sum())
                     flags[m] = flags.get(m, 0) + int((arrays["welfare_flag"] > 0.5).sum())
@@ -278,4 +285,4 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
             path = writer.finish(manifest)
     finally:
         ex.close()
-    return RunInfo(path=path, nonconverged=nonconv, wall_time=time.time() - t0)
+    return RunInfo(path=path, nonconverged=nonconv, wall_time=time.time() - t0, timings=writer.times.to_dict())

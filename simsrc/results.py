@@ -90,6 +90,36 @@ PATH_WRITERS = 2
 PATHS = "paths.parquet"
 
 
+class StageTimes:
+    """Seconds spent per stage of a run (summed over threads; stages overlap in time), for
+    the manifest's ``timings_s`` and ``benchmarks/bench_batch.py``."""
+
+    def __init__(self):
+        import threading
+
+        self._lock = threading.Lock()
+        self.seconds: dict[str, float] = {}
+
+    def add(self, stage: str, seconds: float):
+        with self._lock:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+
+    def stage(self, name: str):
+        from contextlib import contextmanager
+
+        @contextmanager
+        def timed():
+            t = time.perf_counter()
+            try:
+                yield
+            finally:
+                self.add(name, time.perf_counter() - t)
+        return timed()
+
+    def to_dict(self) -> dict[str, float]:
+        return {k: round(v, 3) for k, v in self.seconds.items()}
+
+
 @dataclass(frozen=True)
 class PathSelection:
     """What goes into ``paths.parquet`` (the scenario's ``outputs.paths``).
@@ -257,8 +287,18 @@ def _tidy_chunk(mineral: str, draw_start: int, regions: list[str], arrays: dict[
     return pa.table(cols)
 
 
-def _write_part(table: pa.Table, path: Path, float_columns: list[str]):
+def _write_part(table: pa.Table, path: Path, float_columns: list[str], times: StageTimes | None = None):
     """Write one part file of the paths dataset (runs in a writer thread)."""
+    with times.stage("paths_write") if times is not None else _nullcontext():
+        _write_part_file(table, path, float_columns)
+
+
+def _nullcontext():
+    from contextlib import nullcontext
+    return nullcontext()
+
+
+def _write_part_file(table: pa.Table, path: Path, float_columns: list[str]):
     pq.write_table(table, path, compression="lz4", use_dictionary=["region", "mineral"],
                    write_statistics=["draw", "period", "mineral"],
                    column_encoding={k: "BYTE_STREAM_SPLIT" for k in float_columns})
@@ -295,6 +335,7 @@ class ResultsWriter:
         self.period_years = period_years
         self.discount_rate = discount_rate
         self.paths = paths or PathSelection()
+        self.times = StageTimes()
         nw = max(1, int(PATH_WRITERS if path_writers is None else path_writers))
         self._pool = ThreadPoolExecutor(max_workers=nw, thread_name_prefix="simsrc-paths")
         self._pending: list = []                 # part files being written
@@ -367,6 +408,7 @@ class ResultsWriter:
         if mineral not in self._regions:
             self._minerals.append(mineral)
             self._regions[mineral] = list(regions)
+        t0 = time.perf_counter()
         if self.paths.wants(mineral):
             cols = self.paths.columns(self.output_names)
             table = _tidy_chunk(mineral, draw_start, list(regions), arrays, cols,
@@ -379,10 +421,13 @@ class ResultsWriter:
             # part files named in write order, so that reading the folder keeps the run's
             # mineral and draw order; several are encoded and written at once
             name = f"part-{self._minerals.index(mineral):03d}-{draw_start:09d}.parquet"
-            self._wait_parts(self._max_pending - 1)
-            self._pending.append(self._pool.submit(_write_part, table, self.tmp / PATHS / name, cols))
-        sc = scalars if scalars is not None else draw_scalars(arrays, self.period_years, self.discount_rate)
-        self._draw_frames.append(_scalar_frame(mineral, regions, draw_start, sc))
+            self.times.add("paths_table", time.perf_counter() - t0)
+            with self.times.stage("paths_wait"):
+                self._wait_parts(self._max_pending - 1)
+            self._pending.append(self._pool.submit(_write_part, table, self.tmp / PATHS / name, cols, self.times))
+        with self.times.stage("draw_scalars"):
+            sc = scalars if scalars is not None else draw_scalars(arrays, self.period_years, self.discount_rate)
+            self._draw_frames.append(_scalar_frame(mineral, regions, draw_start, sc))
         # chunks kept for the mineral's summary: in memory within the budget, beyond it
         # spilled to a raw scratch file (read back one output at a time)
         parts = self._parts.setdefault(mineral, [])
@@ -394,7 +439,8 @@ class ResultsWriter:
             scratch = self.tmp / ".scratch"
             scratch.mkdir(exist_ok=True)
             f = scratch / f"{self._minerals.index(mineral):03d}-{draw_start:09d}.npy"
-            np.save(f, np.stack([np.asarray(arrays[k], dtype=np.float32) for k in self.output_names]))
+            with self.times.stage("summary_spill"):
+                np.save(f, np.stack([np.asarray(arrays[k], dtype=np.float32) for k in self.output_names]))
             parts.append((draw_start, f))
 
     def set_flows(self, mineral: str, regions: list[str], baseline: np.ndarray, scenario: np.ndarray):
@@ -416,6 +462,10 @@ class ResultsWriter:
         Called by the engine as soon as a mineral is done, so its summary is computed while
         the next mineral is simulated; a mineral over budget is summarised at :meth:`finish`.
         """
+        with self.times.stage("summary"):
+            self._summarise(mineral)
+
+    def _summarise(self, mineral: str):
         parts = self._parts.pop(mineral, None)
         self._part_bytes.pop(mineral, None)
         if not parts:
@@ -446,8 +496,10 @@ class ResultsWriter:
 
     def finish(self, manifest: dict) -> Path:
         """Write summaries and the manifest, then rename the folder into place."""
-        self._wait_parts()
-        self._pool.shutdown(wait=True)
+        with self.times.stage("paths_wait"):
+            self._wait_parts()
+            self._pool.shutdown(wait=True)
+        t_finish = time.perf_counter()
         for fname, frames in [("draws", self._draw_frames)] + [(f"draws_{k}", v) for k, v in self._side_frames.items()]:
             if frames:
                 draws = pd.concat(frames, ignore_index=True)
@@ -477,6 +529,8 @@ class ResultsWriter:
         manifest.setdefault("git_commit", git_commit())
         manifest.setdefault("machine", machine_info())
         manifest["paths"] = self.paths.to_manifest()
+        self.times.add("finish", time.perf_counter() - t_finish)
+        manifest["timings_s"] = {**manifest.get("timings_s", {}), **self.times.to_dict()}
         manifest["wall_time_s"] = round(time.time() - self.t0, 3)
         manifest["created_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         manifest["files"] = sorted(p.name for p in self.tmp.iterdir()) + ["manifest.json"]

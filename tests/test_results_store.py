@@ -60,7 +60,7 @@ def test_failure_leaves_no_folder(tmp_path):
 
 
 def test_column_stats_match_numpy_with_ties_and_nan():
-    from simsrc.kernels.summary import column_stats
+    from simsrc.kernels.summary import column_stats_parallel, column_stats_serial
     from simsrc.results import PERCENTILES
 
     rng = np.random.default_rng(3)
@@ -71,7 +71,8 @@ def test_column_stats_match_numpy_with_ties_and_nan():
         x[:, 10] = 2.0                        # constant cell
         if n > 3:
             x[::3, 11] = np.nan               # failed solves are skipped
-        out = column_stats(x, qs)
+        out = column_stats_parallel(x, qs)
+        assert np.array_equal(out, column_stats_serial(x, qs), equal_nan=True)  # same on one thread
         xd = x.astype(np.float64)
         with np.errstate(all="ignore"):
             np.testing.assert_allclose(out[:5], np.nanpercentile(xd, qs, axis=0), rtol=0, atol=1e-12)

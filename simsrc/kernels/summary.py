@@ -9,8 +9,22 @@ from numba import njit, prange
 _BLOCK = 32
 
 
-@njit(cache=True, parallel=True, nogil=True)
+#: Below this many values a cube is summarised on one thread (parallel start-up and thread
+#: synchronisation cost more than they save; a run summarises ~30 outputs per mineral).
+PARALLEL_MIN_VALUES = 2_000_000
+
+
 def column_stats(cube, qs):
+    """Mean, sd, percentiles and count of each column of ``cube``, ignoring NaN: see
+    :func:`column_stats_parallel` (used for large cubes; small ones run the same code on one
+    thread, with identical results)."""
+    if cube.size >= PARALLEL_MIN_VALUES:
+        return column_stats_parallel(cube, qs)
+    return column_stats_serial(cube, qs)
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def column_stats_parallel(cube, qs):
     """Mean, sd, percentiles and count of each column of ``cube``, ignoring NaN.
 
     Parameters
@@ -31,19 +45,37 @@ def column_stats(cube, qs):
     out = np.full((nq + 3, m), np.nan)
     n_blocks = (m + _BLOCK - 1) // _BLOCK
     for blk in prange(n_blocks):
-        i0 = blk * _BLOCK
-        i1 = min(i0 + _BLOCK, m)
-        bufs = np.empty((i1 - i0, n))
-        counts = np.zeros(i1 - i0, dtype=np.int64)
-        for d in range(n):  # row by row: contiguous reads; NaN dropped
-            for c in range(i1 - i0):
-                v = cube[d, i0 + c]
-                if v == v:
-                    bufs[c, counts[c]] = v
-                    counts[c] += 1
-        for c in range(i1 - i0):
-            _cell_stats(bufs[c, :counts[c]], qs, out, i0 + c)
+        _block_stats(cube, qs, out, blk)
     return out
+
+
+@njit(cache=True, nogil=True)
+def column_stats_serial(cube, qs):
+    """:func:`column_stats_parallel` on one thread."""
+    n, m = cube.shape
+    nq = qs.shape[0]
+    out = np.full((nq + 3, m), np.nan)
+    for blk in range((m + _BLOCK - 1) // _BLOCK):
+        _block_stats(cube, qs, out, blk)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _block_stats(cube, qs, out, blk):
+    """Statistics of the columns of block ``blk`` (``_BLOCK`` columns gathered draw by draw)."""
+    n, m = cube.shape
+    i0 = blk * _BLOCK
+    i1 = min(i0 + _BLOCK, m)
+    bufs = np.empty((i1 - i0, n))
+    counts = np.zeros(i1 - i0, dtype=np.int64)
+    for d in range(n):  # row by row: contiguous reads; NaN dropped
+        for c in range(i1 - i0):
+            v = cube[d, i0 + c]
+            if v == v:
+                bufs[c, counts[c]] = v
+                counts[c] += 1
+    for c in range(i1 - i0):
+        _cell_stats(bufs[c, :counts[c]], qs, out, i0 + c)
 
 
 @njit(cache=True)
