@@ -106,6 +106,13 @@ def _mask(codes, regions, groups) -> np.ndarray:
     return np.array([1 if r in sel else 0 for r in regions], dtype=np.uint8)
 
 
+def default_watched(watched, regions) -> list:
+    """Watched origins: the scenario's, or by default CHN when the dataset has it (none otherwise)."""
+    if watched is not None:
+        return list(watched)
+    return ["CHN"] if "CHN" in regions else []
+
+
 def _applies(policy, mineral: str) -> bool:
     ms = getattr(policy, "minerals", None)
     if ms is not None:
@@ -304,7 +311,7 @@ def compile_market(scn, mineral: str) -> MarketSpec:
             continue
         params[par.parameter].append((_mask(par.regions, regions, groups), _value(par, "value", f"parameters.{par.name}")))
 
-    watched_names = list(scn.outputs.watched_origins)
+    watched_names = default_watched(scn.outputs.watched_origins, regions)
     watched = np.array([_mask([w], regions, groups) for w in watched_names], dtype=np.uint8).reshape(len(watched_names), R)
     return MarketSpec(mineral=mineral, cal=cal, regions=regions, periods=hz.periods,
                       period_years=period_years(scn), layers=layers, params=params,

@@ -193,7 +193,8 @@ class Checker:
             self.check_policy(path, p, floors)
             for ev, st, sub in condition_refs(p.when):
                 self.check_ref(path + ("when",) + sub, ev, st, events)
-        self.region_or_group(("outputs", "watched_origins"), sc.outputs.watched_origins)
+        if sc.outputs.watched_origins is not None:
+            self.region_or_group(("outputs", "watched_origins"), sc.outputs.watched_origins)
         for sec in ("policies", "events", "parameters"):
             raw = self._raw_at((sec,))
             if isinstance(raw, list) and sec in self.index:

@@ -18,6 +18,9 @@ from .yamlio import format_path, locate, read_yaml
 
 __all__ = ["load_scenario", "validate_data", "NAMED_LISTS"]
 
+#: Most files in one extends chain (a scenario, its parent, its parent's parent, ...).
+MAX_EXTENDS = 16
+
 #: List sections merged by element name in extends chains.
 NAMED_LISTS = ("policies", "events", "parameters")
 _SINGULAR = {"policies": "policy", "events": "event", "parameters": "parameter"}
@@ -172,6 +175,10 @@ def _read_chain(path: Path, display: str, problems: list, stack: list, files: di
     ppath = (path.parent / ext).resolve()
     pdisplay = os.path.normpath(os.path.join(os.path.dirname(display), ext))
     chain = stack + [(path.resolve(), display)]
+    if len(chain) >= MAX_EXTENDS:
+        problems.append(Problem(display, f"extends chain longer than {MAX_EXTENDS} files "
+                                f"({chain[0][1]} -> ... -> {display} -> {pdisplay}); flatten it", path="extends", line=eline))
+        return None, None
     if any(p == ppath for p, _ in chain):
         names = [d for _, d in chain] + [pdisplay]
         problems.append(Problem(display, f"extends cycle: {' -> '.join(names)}", path="extends", line=eline))
@@ -524,6 +531,9 @@ def load_scenario(path: Union[str, Path], *, dataset: Union[str, Path, None] = N
         order = {d: k for k, d in enumerate(files)}
         problems.sort(key=lambda p: (order.get(p.file, len(order)), p.line or 0))
         raise InputError(problems)
+    if sc.outputs.watched_origins is None:  # the default, resolved against the dataset
+        from ..policies import default_watched
+        sc.outputs.watched_origins = default_watched(None, list(ds.regions))
     sc._source = path.resolve()
     sc._sets = tuple(sets or ())  # the --set overrides, so a Dask worker can reload the same scenario
     sc._source_files = tuple(files.values())
