@@ -250,7 +250,8 @@ def run_batch(path, *, out_dir="results", sets=None, draws=None, seed=None, prog
     # the folder is named by the batch file, its --set overrides and the draws/seed overrides, so
     # resuming finds the same members and a different batch never writes into it
     key = hashlib.sha256(f"{spec.digest}|{draws}|{seed}".encode()).hexdigest()[:10]
-    folder = Path(out_dir) / f"batch-{spec.name}-{key}"
+    from .results import safe_child
+    folder = safe_child(out_dir, f"batch-{spec.name}-{key}")
     (folder / "members").mkdir(parents=True, exist_ok=True)
     ran, skipped = [], []
     with _Lock(folder):

@@ -119,11 +119,12 @@ class RunInfo:
     wall_time: float
 
 
-def _chunk_task(path, draws, seed, mineral, start, stop, sets=()):
-    """A chunk computed in a Dask worker: reload the scenario there (no pickling of models),
-    with the same ``--set`` overrides."""
-    scn = load_scenario(path, sets=list(sets))
-    scn = _with_overrides(scn, draws, seed)
+def _chunk_task(payload, mineral, start, stop):
+    """A chunk computed in a Dask worker from the resolved scenario (its data and hash,
+    :func:`simsrc.scenario.loader.resolved_payload`), never from the scenario file."""
+    from .scenario.loader import from_payload
+
+    scn = from_payload(*payload)
     spec = compile_market(scn, mineral)
     return simulate_chunk(scn, spec, start, stop)
 
@@ -173,8 +174,7 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
         scn_path = Path(scenario)
         scenario = load_scenario(scn_path)
     elif getattr(scenario, "_source", None) is not None:
-        scn_path = Path(scenario._source)  # a loaded scenario: workers reload it with its --set overrides
-    sets = tuple(getattr(scenario, "_sets", ()) or ())
+        scn_path = Path(scenario._source)
     scn = _with_overrides(scenario, draws, seed)
     minerals = scn.mineral_codes()
     specs = {m: compile_market(scn, m) for m in minerals}
@@ -189,9 +189,6 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
     from .executors import get_executor
 
     ex = get_executor(executor)
-    if ex.name == "dask" and scn_path is None:
-        ex.close()
-        raise ValueError("the Dask executor needs a scenario file path (workers reload it)")
     try:
         with ResultsWriter(out_dir, scn.name, h, names, specs[minerals[0]].period_years,
                            scn.outputs.discount_rate, folder_name=folder_name) as writer, \
@@ -203,9 +200,10 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
             flow_sum = {}
             shared = {}
             order = [(m, a, b) for m in minerals for a, b in parts]
-            if ex.name == "dask":  # workers reload the scenario (with its --set overrides)
-                results = ex.map(_chunk_task, [(str(scn_path), scn.draws, scn.seed, m, a, b, sets) for m, a, b in order],
-                                 MAX_IN_FLIGHT)
+            if ex.name == "dask":  # workers rebuild the resolved scenario (checked by its hash)
+                from .scenario.loader import resolved_payload
+                payload = resolved_payload(scn, h)
+                results = ex.map(_chunk_task, [(payload, m, a, b) for m, a, b in order], MAX_IN_FLIGHT)
             else:  # lazily, after the loop below has drawn the chunk's shared inputs
                 results = ex.map(lambda m, a, b: simulate_chunk(scn, specs[m], a, b, inputs=shared[a][0],
                                                                 states=shared[a][1]), order)

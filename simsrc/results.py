@@ -31,10 +31,14 @@ one chunk (draws x periods x regions x outputs) and one column of one mineral.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import platform
+import re
+import secrets
 import shutil
+import socket
 import signal
 import subprocess
 import time
@@ -95,9 +99,125 @@ def machine_info() -> dict:
             "numba_threads": numba.get_num_threads()}
 
 
+#: File inside every temporary folder a writer creates; a folder is removed as a stale
+#: temporary only if it holds this file, naming a process of this host that no longer exists.
+TMP_MARKER = ".simsrc-temporary"
+_TMP_NAME = re.compile(r"^\.(?P<final>.+)\.tmp-(?P<pid>\d+)-(?P<token>[0-9a-f]{8})$")
+#: Longest folder name a writer creates (most file systems allow 255 bytes).
+MAX_FOLDER_NAME = 200
+
+
+def safe_component(text: str, max_len: int = 120) -> str:
+    """``text`` made safe as one component of a folder name: every character outside letters,
+    digits, ``_``, ``-`` and ``.`` becomes ``_``, no leading dot, at most ``max_len`` characters."""
+    s = re.sub(r"[^A-Za-z0-9_.\-]", "_", str(text))[:max_len].lstrip(".")
+    return s or "unnamed"
+
+
+def safe_child(parent, name: str) -> Path:
+    """``parent / name``, checked to lie directly inside ``parent`` once resolved (symbolic links
+    followed): ``name`` is one plain folder name, no separator, NUL, ``.`` or ``..``, at most
+    :data:`MAX_FOLDER_NAME` bytes. Every results writer builds its folder with this.
+
+    Raises
+    ------
+    SimsrcError
+        Naming the parent, the name and what is allowed.
+    """
+    from .errors import SimsrcError
+
+    name = str(name)
+    bad = (not name or name in (".", "..") or any(c in name for c in "/\\\0\n\r")
+           or len(name.encode("utf-8", "surrogateescape")) > MAX_FOLDER_NAME)
+    base = Path(parent).resolve()
+    if not bad:
+        target = (base / name).resolve()
+        bad = target.parent != base
+    if bad:
+        raise SimsrcError(f"refusing to write {name[:80]!r} under {parent}: a results folder name is one plain "
+                          f"folder name inside the output folder (letters, digits, '_', '-', '.'; at most "
+                          f"{MAX_FOLDER_NAME} bytes; no '/', '..' or links leading elsewhere)")
+    return Path(parent) / name
+
+
 def run_folder_name(scenario: str, scenario_hash: str, when: datetime | None = None) -> str:
+    """``<scenario>-<UTC time>-<short hash>``, the scenario part made safe (:func:`safe_component`)."""
     when = when or datetime.now(timezone.utc)
-    return f"{scenario}-{when.strftime('%Y%m%dT%H%M%SZ')}-{scenario_hash[:8]}"
+    return f"{safe_component(scenario)}-{when.strftime('%Y%m%dT%H%M%SZ')}-{safe_component(scenario_hash[:8])}"
+
+
+def make_temporary(parent: Path, final_name: str) -> Path:
+    """Create a marked temporary folder ``.<final_name>.tmp-<pid>-<token>`` in ``parent``.
+
+    The folder is created (exclusively) then the marker file :data:`TMP_MARKER`, naming this
+    process, host and token; :func:`remove_stale_temporaries` removes only folders whose marker
+    matches their name, so a user's own folder is never removed.
+    """
+    token = secrets.token_hex(4)
+    tmp = safe_child(parent, f".{final_name}.tmp-{os.getpid()}-{token}")
+    tmp.mkdir()
+    with open(tmp / TMP_MARKER, "x") as f:
+        json.dump({"pid": os.getpid(), "host": socket.gethostname(), "token": token,
+                   "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}, f)
+    return tmp
+
+
+def _is_ours(p: Path) -> tuple[bool, int | None]:
+    """(True, pid) if ``p`` is a temporary folder created by a simsrc writer on this host."""
+    m = _TMP_NAME.match(p.name)
+    if m is None or p.is_symlink() or not p.is_dir():
+        return False, None
+    try:
+        with open(p / TMP_MARKER) as f:
+            mark = json.load(f)
+    except (OSError, ValueError):
+        return False, None
+    if not isinstance(mark, dict) or mark.get("token") != m["token"] or str(mark.get("pid")) != m["pid"] \
+            or mark.get("host") != socket.gethostname():
+        return False, None
+    return True, int(m["pid"])
+
+
+def remove_stale_temporaries(out_dir: Path) -> list[Path]:
+    """Remove the temporary folders of simsrc writers of this host whose process no longer
+    exists (a run killed with SIGKILL); only folders holding a matching marker are touched."""
+    removed = []
+    try:
+        entries = list(Path(out_dir).glob(".*.tmp-*"))
+    except OSError:
+        return removed
+    for p in entries:
+        ours, pid = _is_ours(p)
+        if not ours:
+            continue
+        try:
+            os.kill(pid, 0)
+            alive = True
+        except ProcessLookupError:
+            alive = False
+        except (PermissionError, OverflowError, OSError):
+            alive = True
+        if not alive:
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
+
+
+def rename_into_place(tmp: Path, final: Path, unique: bool = True) -> Path:
+    """Rename the finished ``tmp`` folder to ``final`` (or, with ``unique``, ``final-2``,
+    ``final-3``, ... when another run took the name first); never replaces an existing folder."""
+    for k in range(1, 1000):
+        target = final if k == 1 else final.with_name(f"{final.name}-{k}")
+        if not target.exists() and not target.is_symlink():
+            try:
+                os.rename(tmp, target)
+                return target
+            except OSError as exc:
+                if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise
+        if not unique:
+            break
+    raise FileExistsError(errno.EEXIST, "results folder already exists", str(final))
 
 
 def discount_factors(periods: int, period_years: float, rate: float) -> np.ndarray:
@@ -205,8 +325,10 @@ class ResultsWriter:
                  period_years: float, discount_rate: float, folder_name: str | None = None,
                  summary_budget_bytes: int = SUMMARY_BUDGET_BYTES):
         self.out_dir = Path(out_dir)
-        self.final = self.out_dir / (folder_name or run_folder_name(scenario_name, scenario_hash))
-        self.tmp = self.out_dir / f".{self.final.name}.tmp-{os.getpid()}"
+        self.unique = folder_name is None  # an explicit name (a batch member) is never renamed
+        self.final = safe_child(self.out_dir, folder_name or run_folder_name(scenario_name, scenario_hash))
+        self.tmp = None
+        self._created_dirs: list[Path] = []
         self.output_names = list(output_names)
         self.period_years = period_years
         self.discount_rate = discount_rate
@@ -226,11 +348,17 @@ class ResultsWriter:
 
     # context management: clean up on failure or termination
     def __enter__(self):
+        missing = [p for p in [self.out_dir, *self.out_dir.parents] if not p.exists()]
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        _remove_stale_temporaries(self.out_dir)
-        if self.final.exists():
-            raise FileExistsError(f"results folder {self.final} already exists")
-        self.tmp.mkdir(parents=True)
+        self._created_dirs = missing  # removed again if the run fails and they are empty
+        remove_stale_temporaries(self.out_dir)
+        if not self.unique and self.final.exists():
+            raise FileExistsError(errno.EEXIST, "results folder already exists", str(self.final))
+        try:
+            self.tmp = make_temporary(self.out_dir, self.final.name)
+        except BaseException:
+            self._remove_created()
+            raise
         for sig in (signal.SIGTERM, signal.SIGINT):
             try:
                 self._old_handlers[sig] = signal.signal(sig, self._on_signal)
@@ -256,7 +384,16 @@ class ResultsWriter:
             except Exception:
                 pass
             self._paths_writer = None
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        self._remove_created()
+
+    def _remove_created(self):
+        for d in self._created_dirs:  # folders this writer created, deepest first, if still empty
+            try:
+                d.rmdir()
+            except OSError:
+                pass
 
     def add_chunk(self, mineral: str, regions: list[str], draw_start: int, arrays: dict[str, np.ndarray],
                   scalars: dict[str, np.ndarray] | None = None):
@@ -375,10 +512,12 @@ class ResultsWriter:
         manifest.setdefault("machine", machine_info())
         manifest["wall_time_s"] = round(time.time() - self.t0, 3)
         manifest["created_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        manifest["files"] = sorted(p.name for p in self.tmp.iterdir()) + ["manifest.json"]
+        manifest["files"] = sorted(p.name for p in self.tmp.iterdir() if p.name != TMP_MARKER) + ["manifest.json"]
         with open(self.tmp / "manifest.json", "w") as f:
             json.dump(manifest, f, indent=2, default=_json_default)
-        os.replace(self.tmp, self.final)
+        self.final = rename_into_place(self.tmp, self.final, unique=self.unique)
+        self.tmp = None
+        (self.final / TMP_MARKER).unlink(missing_ok=True)
         return self.final
 
 
@@ -404,24 +543,6 @@ def _json_default(o):
     if isinstance(o, Path):
         return str(o)
     return str(o)
-
-
-def _remove_stale_temporaries(out_dir: Path):
-    """Remove temporary folders of runs whose process no longer exists."""
-    for p in out_dir.glob(".*.tmp-*"):
-        try:
-            pid = int(p.name.rsplit("-", 1)[1])
-        except ValueError:
-            continue
-        try:
-            os.kill(pid, 0)
-            alive = True
-        except ProcessLookupError:
-            alive = False
-        except PermissionError:
-            alive = True
-        if not alive:
-            shutil.rmtree(p, ignore_errors=True)
 
 
 def summarise_paths(path: Path, outputs: list[str], minerals: list[str] | None = None) -> pd.DataFrame:

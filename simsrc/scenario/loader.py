@@ -539,3 +539,40 @@ def load_scenario(path: Union[str, Path], *, dataset: Union[str, Path, None] = N
     sc._source_files = tuple(files.values())
     sc._data = ds
     return sc
+
+
+# ----------------------------------------------------------------------------------------------
+# a resolved scenario sent to workers (never a path they would re-read)
+# ----------------------------------------------------------------------------------------------
+
+#: Resolved scenarios rebuilt in this process (a Dask worker), by hash.
+_RESOLVED: dict = {}
+
+
+def resolved_payload(sc: Scenario, scenario_hash: str) -> tuple[dict, str]:
+    """What a worker needs to rebuild ``sc`` exactly: its resolved data (``to_dict``, extends
+    merged, ``--set`` applied, paths absolute) and its hash (:func:`simsrc.engine.scenario_hash`:
+    the data and the dataset's files). Workers never re-read the scenario file, so editing it
+    during a run cannot change the run."""
+    return sc.to_dict(), scenario_hash
+
+
+def from_payload(data: dict, scenario_hash: str) -> Scenario:
+    """The scenario of :func:`resolved_payload`, rebuilt (once per process) and checked against
+    its hash, so a dataset changed during the run is an error rather than a mixed result."""
+    sc = _RESOLVED.get(scenario_hash)
+    if sc is not None:
+        return sc
+    from ..engine import scenario_hash as _hash
+    from ..errors import SimsrcError
+
+    sc = Scenario.model_validate(data)
+    sc._data = load_dataset(resolve_dataset_path(sc.dataset))
+    got = _hash(sc)
+    if got != scenario_hash:
+        raise SimsrcError(f"scenario {sc.name!r}: its dataset ({sc._data.path}) changed during the run "
+                          f"(hash {got[:8]}, expected {scenario_hash[:8]}); run again")
+    if len(_RESOLVED) > 16:
+        _RESOLVED.clear()
+    _RESOLVED[scenario_hash] = sc
+    return sc
