@@ -102,9 +102,43 @@ def simulate_chunk(scn, spec, start: int, stop: int, *, central: bool = False, o
     flows = np.zeros((n, R, R))
     simulate(**args, tol=tol, max_iter=max_iter, out=out, iters=iters, flows=flows)
     assert out.shape[0] == N_BASE_OUTPUTS + len(spec.watched_names)
+    flag_nonfinite(out, names, flows)
     arrays = {k: out[q] for q, k in enumerate(names)}
     arrays[FLOWS_KEY] = flows
     return arrays, iters
+
+
+#: Outputs that are NaN by construction somewhere (a region without production, consumption,
+#: exports or a capacity limit); every other output is finite in a valid solve.
+NAN_ALLOWED = ("origin_price", "consumer_price", "fob_price", "capacity", "net_import_reliance")
+
+
+def flag_nonfinite(out: np.ndarray, names: list[str], flows: np.ndarray | None = None) -> np.ndarray:
+    """Treat solves with non-finite outputs as failed, in place: a solve (draw, period) with an
+    infinite value anywhere (including a float64 value beyond the float32 range of the outputs),
+    a NaN in an output that is never NaN, or a NaN price where the region produces or consumes,
+    gets ``converged = 0`` in every region, its infinite values become NaN and the draw's mean
+    flows NaN; it is then counted and excluded like a non-converged solve.
+
+    Returns the (draws, periods) mask of solves flagged here.
+    """
+    idx = {k: q for q, k in enumerate(names)}
+    with np.errstate(invalid="ignore"):
+        inf = np.isinf(out)
+        bad = inf.any(axis=(0, 3))
+        strict = [q for k, q in idx.items() if k not in NAN_ALLOWED and not k.startswith("share_")]
+        bad |= np.isnan(out[strict]).any(axis=(0, 3))
+        for price, qty in (("origin_price", "production"), ("consumer_price", "consumption")):
+            if price in idx and qty in idx:
+                bad |= (np.isnan(out[idx[price]]) & (out[idx[qty]] > 0)).any(axis=2)
+    conv = out[idx["converged"]]
+    newly = bad & (conv > 0.5).any(axis=2)
+    if bad.any():
+        out[inf] = np.nan
+        conv[bad] = 0.0
+        if flows is not None:
+            flows[bad.any(axis=1)] = np.nan
+    return newly
 
 
 def chunks(draws: int, chunk_size: int) -> list[tuple[int, int]]:

@@ -53,7 +53,13 @@ DYNAMICS_KINDS = ("demand_growth", "demand_volatility", "depreciation", "investm
 
 
 class CompileError(SimsrcError):
-    """A scenario element the engine cannot represent (named, with the reason)."""
+    """A scenario element the engine cannot represent (named, with the reason).
+
+    ``items`` lists each problem as ``policies.NAME: reason``."""
+
+    def __init__(self, message: str, items=()):
+        super().__init__(message)
+        self.items = list(items)
 
 
 @dataclass
@@ -294,7 +300,7 @@ def compile_market(scn, mineral: str) -> MarketSpec:
         else:  # pragma: no cover - every schema type is handled above
             problems.append(f"{pre}: policy type {pol.type!r} is not supported by the engine")
     if problems:
-        raise CompileError("cannot run scenario " + repr(scn.name) + ":\n  - " + "\n  - ".join(problems))
+        raise CompileError("cannot run scenario " + repr(scn.name) + ":\n  - " + "\n  - ".join(problems), problems)
 
     # parameters: defaults from dynamics and the dataset, then overrides in order
     params: dict = {}

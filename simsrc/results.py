@@ -649,12 +649,32 @@ class Results:
     path: Path
 
     def __init__(self, path):
+        from .errors import SimsrcError
+
         self.path = Path(path)
-        if not (self.path / "manifest.json").exists():
-            from .errors import SimsrcError
+        if not (self.path / "manifest.json").is_file():
             raise SimsrcError(f"{self.path} is not a simsrc results folder (no manifest.json)")
-        with open(self.path / "manifest.json") as f:
-            self.manifest = json.load(f)
+        try:
+            with open(self.path / "manifest.json", encoding="utf-8") as f:
+                self.manifest = json.load(f)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise SimsrcError(f"{self.path / 'manifest.json'} is damaged (not valid JSON: {exc}); the results "
+                              "folder cannot be read") from None
+        if not isinstance(self.manifest, dict):
+            raise SimsrcError(f"{self.path / 'manifest.json'} is damaged (not a JSON object)")
+
+    def check(self) -> "Results":
+        """Open every Parquet file of the folder (its footer), so a truncated or damaged file is
+        reported, naming it, before anything is drawn or written."""
+        from .errors import SimsrcError
+
+        for f in sorted(self.path.glob("*.parquet")):
+            try:
+                pq.read_metadata(f)
+            except (pa.ArrowException, OSError) as exc:
+                raise SimsrcError(f"{f} is damaged or truncated ({str(exc).splitlines()[0] if str(exc) else 'unreadable'}); "
+                                  "run the simulation again") from None
+        return self
 
     @property
     def scenario(self) -> dict:

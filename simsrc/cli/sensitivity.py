@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from . import load_with_sets, main, set_option
+from . import ExecutorType, load_with_sets, main, set_option
 
 
 @main.command("sensitivity")
@@ -30,7 +30,7 @@ from . import load_with_sets, main, set_option
               help="Design rows re-run under other shock draws to measure the variance the shocks add.")
 @click.option("--shock-replicates", type=click.IntRange(min=0), default=4, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True)
-@click.option("--executor", default="local", show_default=True,
+@click.option("--executor", type=ExecutorType(), default="local", show_default=True,
               help="Where design rows run: local, dask (a local cluster of 2 workers) or dask://HOST:PORT.")
 @set_option
 def sensitivity_cmd(scenario, against, method, n, outcomes, all_headlines, groups, seed, shock_rows, shock_replicates, out_dir,

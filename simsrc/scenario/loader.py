@@ -411,7 +411,37 @@ def validate_data(data: dict, locs: dict, display: str, files: dict | None = Non
                 problems.extend(exc.problems)
         if ds is not None:
             Checker(sc, ds, report, data, index=index, check_dates=flags["dates"]).run()
+            if not problems:
+                _compile_check(sc, ds, data, report)
     return sc, ds, problems
+
+
+def _compile_check(sc, ds, data, report) -> None:
+    """Compile every simulated mineral as `run` will, so whatever the engine refuses (a rule the
+    checks above do not know yet) is refused here, with the policy's file and line."""
+    from ..errors import SimsrcError
+    from ..policies import CompileError, compile_market
+
+    names = {el.get("name"): i for i, el in enumerate(data.get("policies") or []) if isinstance(el, dict)}
+    old = sc._data
+    sc._data = ds
+    try:
+        for m in sc.mineral_codes():
+            try:
+                compile_market(sc, m)
+            except CompileError as exc:
+                for item in exc.items or [str(exc)]:
+                    head, _, msg = str(item).partition(": ")
+                    if head.startswith("policies.") and head[len("policies."):] in names:
+                        report(("policies", names[head[len("policies."):]]), msg)
+                    else:
+                        report((), f"{m}: {item}")
+                return
+            except SimsrcError as exc:
+                report((), f"the scenario cannot be compiled for {m}: {exc}")
+                return
+    finally:
+        sc._data = old
 
 
 def _display(path: Path) -> str:
