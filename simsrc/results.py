@@ -478,6 +478,7 @@ class ResultsWriter:
         if self._paths_writer is not None:
             self._paths_writer.close()
             self._paths_writer = None
+        _pause_point("summary", self.tmp)
         for fname, frames in [("draws", self._draw_frames)] + [(f"draws_{k}", v) for k, v in self._side_frames.items()]:
             if frames:
                 draws = pd.concat(frames, ignore_index=True)
@@ -515,10 +516,19 @@ class ResultsWriter:
         manifest["files"] = sorted(p.name for p in self.tmp.iterdir() if p.name != TMP_MARKER) + ["manifest.json"]
         with open(self.tmp / "manifest.json", "w") as f:
             json.dump(manifest, f, indent=2, default=_json_default)
+        _pause_point("rename", self.tmp)
         self.final = rename_into_place(self.tmp, self.final, unique=self.unique)
         self.tmp = None
         (self.final / TMP_MARKER).unlink(missing_ok=True)
         return self.final
+
+
+def _pause_point(name: str, folder: Path) -> None:
+    """A test hook: with ``SIMSRC_TEST_PAUSE=<name>`` the writer stops at that point (touching
+    ``<folder>/.paused-<name>``) so a test can kill it there; a no-op otherwise."""
+    if os.environ.get("SIMSRC_TEST_PAUSE") == name:
+        (folder / f".paused-{name}").touch()
+        time.sleep(600)
 
 
 def _scalar_frame(mineral, regions, draw_start, sc) -> pd.DataFrame:

@@ -505,6 +505,11 @@ def apply_sets(data: dict, locs: dict, sets, problems: list) -> None:
                     node[part] = value
                     path = path + (part,)
                     break
+                if (part not in node or node[part] is None) and path == () and part in NAMED_LISTS:
+                    problems.append(Problem(where, f"the scenario has no {part}, so there is no element "
+                                            f"{parts[i + 1]!r} to set; add it in the file"))
+                    ok = False
+                    break
                 if part not in node or node[part] is None:
                     node[part] = {}  # an optional block the file leaves out (e.g. trade)
                 node, path = node[part], path + (part,)
