@@ -84,8 +84,8 @@ def load_batch(path, sets=None) -> BatchSpec:
             from .errors import did_you_mean
             bad((k,), f"unknown key {k!r}; allowed: {', '.join(sorted(allowed))}" + did_you_mean(k, allowed))
     name = data.get("name")
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name or ""):
-        bad(("name",), "name is required: letters, digits, '_', '-', '.'")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", name or ""):
+        bad(("name",), "name is required: at most 100 letters, digits, '_', '-', '.', starting with a letter or digit")
     for key in ("draws", "seed"):
         v = data.get(key)
         if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < (1 if key == "draws" else 0)):
@@ -115,11 +115,21 @@ def load_batch(path, sets=None) -> BatchSpec:
             bad(("members", k), f"unknown key(s) {sorted(unknown)}; allowed: scenario, against, set, id")
         s = scenario_at(m["scenario"], ("members", k, "scenario"))
         a = scenario_at(m["against"], ("members", k, "against")) if m.get("against") else None
+        mid = m.get("id") if m.get("id") is not None else Path(str(m["scenario"])).stem
+        if not isinstance(mid, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", mid):
+            bad(("members", k, "id") if "id" in m else ("members", k, "scenario"),
+                f"member id {mid!r} (the folder name of its results): at most 100 letters, digits, '_', '-', '.', "
+                "starting with a letter or digit; give a valid id")
+            continue
         if s is not None:
-            members.append(Member(m.get("id") or Path(m["scenario"]).stem, s, a, list(m.get("set") or [])))
+            members.append(Member(mid, s, a, list(m.get("set") or [])))
     for k, sw in enumerate(data.get("sweeps") or []):
         if not isinstance(sw, dict) or "scenario" not in sw or "name" not in sw:
             bad(("sweeps", k), "a sweep is {name: NAME, scenario: FILE[, against: FILE], grid|points|lhs: ...}")
+            continue
+        if not isinstance(sw["name"], str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,59}", sw["name"]):
+            bad(("sweeps", k, "name"), f"sweep name {sw['name']!r} (part of its members' folder names): at most 60 "
+                "letters, digits, '_', '-', '.', starting with a letter or digit")
             continue
         kinds = [x for x in SWEEP_KINDS if x in sw]
         unknown = set(sw) - {"name", "scenario", "against", "set", *SWEEP_KINDS}

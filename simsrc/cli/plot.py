@@ -92,6 +92,8 @@ def plot(results, kind, mineral, region, output, period, input_file, unit, out_d
 
 def _plot(results, kind, mineral, region, output, period, input_file, unit, out_dir, fmts, dpi, sweep, measure,
           figures_for, save_figure):
+    from ..results import safe_component
+
     if (Path(results) / "batch.json").exists():  # a batch folder: sweep charts from its catalogue
         from ..batch import Batch, sweep_figure
         if kind != "sweep":
@@ -103,14 +105,14 @@ def _plot(results, kind, mineral, region, output, period, input_file, unit, out_
         out = Path(out_dir) if out_dir else Path(results) / "figures"
         for s in sweeps:
             fig = sweep_figure(b, s, measure, mineral, region or "USA")
-            for p in save_figure(fig, out / f"sweep-{s}-{measure.replace(' ', '_')}", fmts, dpi=dpi):
+            for p in save_figure(fig, out / safe_component(f"sweep-{s}-{measure.replace(' ', '_')}"), fmts, dpi=dpi):
                 click.echo(str(p))
         return
     regions = [r.strip() for r in region.split(",") if r.strip()] if region else None
     out = Path(out_dir) if out_dir else Path(results) / "figures"
     for stem, fig in figures_for(results, kind, mineral=mineral, regions=regions, output=output,
                                  period=period, input_file=input_file, unit=unit):
-        for p in save_figure(fig, out / stem, fmts, dpi=dpi):
+        for p in save_figure(fig, out / safe_component(stem), fmts, dpi=dpi):
             click.echo(str(p))
 
 

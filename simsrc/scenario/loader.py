@@ -14,7 +14,7 @@ from ..errors import InputError, Problem, did_you_mean
 from .checks import Checker
 from .distributions import DIST_TYPES
 from .model import EVENT_TYPES, POLICY_TYPES, Scenario
-from .yamlio import format_path, locate, read_yaml
+from .yamlio import format_path, locate, parse_value, read_yaml
 
 __all__ = ["load_scenario", "validate_data", "NAMED_LISTS"]
 
@@ -466,7 +466,6 @@ def apply_sets(data: dict, locs: dict, sets, problems: list) -> None:
     high: 2}``). Each set value is located as ``--set KEY`` in error messages, so a bad value is
     reported with the key and what is allowed, like a value in the file.
     """
-    import yaml
 
     from ..errors import unknown_name_message
     from .yamlio import Loc
@@ -479,9 +478,9 @@ def apply_sets(data: dict, locs: dict, sets, problems: list) -> None:
             problems.append(Problem("--set", f"{text!r}: write KEY=VALUE, e.g. policies.s232_tariff.rate=0.4 or draws=500"))
             continue
         try:
-            value = yaml.safe_load(raw) if raw.strip() else None
-        except yaml.YAMLError as exc:
-            problems.append(Problem(where, f"the value {raw!r} is not valid YAML: {exc}"))
+            value = parse_value(raw) if raw.strip() else None
+        except ValueError as exc:
+            problems.append(Problem(where, f"the value {raw[:60]!r} cannot be read as YAML: {exc}"))
             continue
         parts = key.split(".")
         node, path, ok = data, (), True

@@ -145,6 +145,24 @@ def format_path(path) -> str:
     return out
 
 
+def parse_value(text: str):
+    """A YAML value written on the command line (``--set KEY=VALUE``), read with the same bounds
+    as files (depth, alias expansion, dates); raises ValueError with the reason."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node)
+        return loader.construct_document(node)
+    except _Refused as exc:
+        raise ValueError(exc.message) from None
+    except yaml.YAMLError as exc:
+        raise ValueError(str(exc).replace("\n", " ")) from None
+    finally:
+        loader.dispose()
+
+
 def read_yaml(path: Path, display: str | None = None) -> tuple[Any, dict, list[Problem]]:
     """Parse one YAML file.
 

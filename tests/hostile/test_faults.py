@@ -90,6 +90,11 @@ def test_numeric_options_bounded(tmp_path, args, fragment):
     ("draws=true", "boolean"), ("draws=100000000000", "draws"), ("seed=-3", "seed"),
     ("minerals=[gallium, gallium]", "more than once"), ("horizon.periods=1000000", "periods"),
     ("nosuchkey=1", "unknown key 'nosuchkey'"), ("policies.nope.rate=1", "--set policies.nope.rate"),
+    ("description=[&a [1,1,1,1,1,1,1,1,1,1], &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a], &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b], "
+     "&d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c], &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d], &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]]",
+     "aliases"),
+    ("description=" + "[" * 100 + "]" * 100, "nesting deeper"), ("horizon.start=2026-02-30", "invalid date"),
+    ("draws={", "cannot be read as YAML"),
 ])
 def test_set_values_validated_like_the_file(tmp_path, setting, fragment):
     s = scenario(tmp_path)
@@ -98,6 +103,29 @@ def test_set_values_validated_like_the_file(tmp_path, setting, fragment):
         res = cli(*cmd, "--set", setting)
         assert res.exit_code == 1 and fragment in res.output, res.output
     assert listing(tmp_path) == before
+
+
+@pytest.mark.parametrize("member, fragment", [
+    ("{scenario: s.yaml, id: ../../x}", "member id '../../x'"), ("{scenario: s.yaml, id: 'a/b'}", "member id"),
+    ("{scenario: s.yaml, id: 5}", "member id 5"),
+])
+def test_batch_member_ids_are_folder_names(tmp_path, member, fragment):
+    scenario(tmp_path)
+    b = tmp_path / "b.yaml"
+    b.write_text(f"name: b\nmembers:\n  - {member}\n")
+    before = listing(tmp_path)
+    res = cli("batch", b, "--out", tmp_path / "out")
+    assert res.exit_code == 1 and fragment in res.output and "b.yaml:3" in res.output, res.output
+    assert listing(tmp_path) == before
+
+
+def test_batch_sweep_name_is_a_folder_name(tmp_path):
+    scenario(tmp_path)
+    b = tmp_path / "b.yaml"
+    b.write_text("name: b\nsweeps:\n  - {name: ../up, scenario: s.yaml, points: [{draws: 2}]}\n")
+    res = cli("batch", b, "--out", tmp_path / "out")
+    assert res.exit_code == 1 and "sweep name '../up'" in res.output, res.output
+    assert not (tmp_path / "out").exists()
 
 
 def test_scenario_argument_that_is_a_folder_or_missing(tmp_path):
@@ -386,7 +414,8 @@ def test_nonfinite_outputs_are_flagged_and_excluded():
 
     names = output_names(["CHN"])
     out = np.ones((len(names), 3, 2, 4), dtype=np.float32)
-    out[names.index("cs_change"), 1, 0, 2] = np.float32(np.float64(1e300))  # float32 overflow -> inf
+    with np.errstate(over="ignore"):
+        out[names.index("cs_change"), 1, 0, 2] = np.float32(np.float64(1e300))  # float32 overflow -> inf
     out[names.index("production"), 2, 1, 0] = np.nan  # NaN where a value must exist
     out[names.index("fob_price"), 0, 0, 1] = np.nan  # allowed (no exports)
     flows = np.ones((3, 4, 4))
