@@ -407,6 +407,14 @@ def test_a_ban_on_every_origin_is_not_a_converged_result(tmp_path):
     assert not any("inf" in line for line in (folder / "summary.csv").read_text().splitlines())
 
 
+def test_a_ban_on_every_origin_fails_the_static_solve_too(tmp_path):
+    body = ("policies:\n" + "".join(
+        f"  - {{name: b{o}, type: export_restriction, origin: {o}, destinations: all, cap_share: 0, minerals: [gallium]}}\n"
+        for o in ("CHN", "JPN", "KOR")))
+    res = cli("solve", scenario(tmp_path, body), "-m", "gallium")
+    assert res.exit_code == 1 and "no finite value for cs_change in USA" in res.output, res.output
+
+
 def test_nonfinite_outputs_are_flagged_and_excluded():
     import numpy as np
 
