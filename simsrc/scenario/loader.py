@@ -313,7 +313,7 @@ def translate_error(err: dict, data) -> tuple[tuple, str]:
     ops = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
     if typ in ops:
         bound = next(iter(ctx.values())) if ctx else "?"
-        if isinstance(bound, float):
+        if isinstance(bound, float) and abs(bound) >= 1e6:
             bound = f"{bound:g}"
         return path, f"must be {ops[typ]} {bound}{got}"
     if typ in ("too_short", "string_too_short"):
