@@ -251,6 +251,11 @@ def paired_effects(path, regions=None, minerals=None, *, level: float = 0.90, se
             if not len(a):
                 continue
             perm = rng.permutation(len(b))
+            # only draws whose every solve, on both sides, converged to finite values
+            whole = np.ones(len(a), dtype=bool)
+            for side in (a, b):
+                if "converged_share" in side:
+                    whole &= side["converged_share"].to_numpy() >= 1.0 - 1e-9
             for label, col, scale, unit, rel in HEADLINES:
                 va, vb = a[col].to_numpy(), b[col].to_numpy()
                 with np.errstate(invalid="ignore", divide="ignore"):
@@ -260,10 +265,10 @@ def paired_effects(path, regions=None, minerals=None, *, level: float = 0.90, se
                     else:
                         d = (va - vb) * scale
                         du = (va - vb[perm]) * scale
-                ok = np.isfinite(d)
+                ok = np.isfinite(d) & whole
                 if ok.sum() < 2 or (np.all(d[ok] == 0) and np.all(va[np.isfinite(va)] == 0)):
                     continue
-                d, du = d[ok], du[np.isfinite(du)]
+                d, du = d[ok], du[np.isfinite(du) & whole & whole[perm]]
                 p5, p50, p95 = np.percentile(d, [lo_q, 50, hi_q])
                 mean = d.mean()
                 half = z * d.std(ddof=1) / np.sqrt(len(d))

@@ -23,6 +23,8 @@ def effects_text(path, regions=HEADLINE_REGIONS) -> str:
     from ..compare import HEADLINES, paired_effects
 
     eff = paired_effects(path, regions=list(regions))
+    if not len(eff):
+        return "\nno headline effects: no draw converged to finite values on both sides in every period"
     lines = []
     untouched = []
     for m, g in eff.groupby("mineral", sort=False):
@@ -81,3 +83,15 @@ def compare_cmd(scenario, against, draws, seed, out_dir, chunk_size, sets, execu
         click.echo("welfare flags (region-periods whose welfare change exceeds the value of baseline consumption): "
                    f"{flags}")
     click.echo(effects_text(info.path))
+    draws_periods = None
+    try:
+        man = json.loads((info.path / "manifest.json").read_text())
+        draws_periods = int(man["draws"]) * int(man["periods"])
+    except (KeyError, TypeError, ValueError):
+        pass
+    failed = [f"{m} ({side})" for m, v in info.nonconverged.items() for side, n in v.items()
+              if draws_periods and n >= draws_periods]
+    if failed:
+        click.echo(f"error: every solve of {', '.join(failed)} failed (did not converge or gave non-finite values), "
+                   f"so there is no effect to report for it; see converged in {info.path}/paths.parquet", err=True)
+        raise SystemExit(1)

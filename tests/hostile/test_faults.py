@@ -407,6 +407,16 @@ def test_a_ban_on_every_origin_is_not_a_converged_result(tmp_path):
     assert not any("inf" in line for line in (folder / "summary.csv").read_text().splitlines())
 
 
+def test_a_comparison_whose_every_solve_failed_reports_no_effects(tmp_path):
+    body = ("policies:\n" + "".join(
+        f"  - {{name: b{o}, type: export_restriction, origin: {o}, destinations: all, cap_share: 0, minerals: [gallium]}}\n"
+        for o in ("CHN", "JPN", "KOR")) + "  - {name: o, type: outage, region: CHN, share: 1, start: 2026Q1}\n")
+    s = scenario(tmp_path, body)
+    base = scenario(tmp_path, "", name="base.yaml")
+    res = cli("compare", s, "--against", base, "--out", tmp_path / "out")
+    assert res.exit_code == 1 and "no headline effects" in res.output and "every solve of gallium (scenario)" in res.output
+
+
 def test_a_ban_on_every_origin_fails_the_static_solve_too(tmp_path):
     body = ("policies:\n" + "".join(
         f"  - {{name: b{o}, type: export_restriction, origin: {o}, destinations: all, cap_share: 0, minerals: [gallium]}}\n"
