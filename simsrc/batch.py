@@ -187,6 +187,8 @@ def load_batch(path, sets=None) -> BatchSpec:
             scn = load_scenario(m.scenario, sets=(sets or []) + m.sets)
             if m.against is None and not scn.counterfactual:
                 problems.append(Problem(display, f"member {m.id}: scenario {m.scenario.name} has no counterfactual; give `against`"))
+            else:
+                load_scenario(m.against or scn.counterfactual)  # its counterfactual is checked too
         except InputError as exc:
             problems.append(Problem(display, f"member {m.id}: {len(exc.problems)} problem(s) in its scenario or --set",
                                     path=m.id))
@@ -238,15 +240,27 @@ def member_effects(path, member: Member, regions) -> pd.DataFrame:
     return e
 
 
-def _member_task(scenario, sets, against, draws, seed, out_dir, folder_name, progress=None):
+def _member_task(scn_payload, cf_payload, draws, seed, out_dir, folder_name, progress=None):
     """One member: a paired comparison written atomically into ``out_dir/folder_name`` (run
-    here or in a Dask worker, which reloads the scenario with its overrides)."""
+    here or in a Dask worker), of the resolved scenario and counterfactual
+    (:func:`simsrc.scenario.loader.resolved_payload`; no file is re-read there)."""
     from .compare import compare
-    from .scenario import load_scenario
+    from .scenario.loader import from_payload
 
-    scn = load_scenario(scenario, sets=list(sets))
-    info = compare(scn, against, draws=draws, seed=seed, out_dir=out_dir, folder_name=folder_name, progress=progress)
+    info = compare(from_payload(*scn_payload), from_payload(*cf_payload), draws=draws, seed=seed, out_dir=out_dir,
+                   folder_name=folder_name, progress=progress)
     return str(info.path)
+
+
+def _member_payloads(m, sets):
+    """The resolved scenario and counterfactual of a member, as sent to :func:`_member_task`."""
+    from .engine import scenario_hash
+    from .scenario import load_scenario
+    from .scenario.loader import resolved_payload
+
+    scn = load_scenario(m.scenario, sets=(sets or []) + m.sets)
+    cf = load_scenario(m.against or scn.counterfactual)
+    return resolved_payload(scn, scenario_hash(scn)), resolved_payload(cf, scenario_hash(cf))
 
 
 def run_batch(path, *, out_dir="results", sets=None, draws=None, seed=None, progress=None, echo=print,
@@ -262,6 +276,14 @@ def run_batch(path, *, out_dir="results", sets=None, draws=None, seed=None, prog
     key = hashlib.sha256(f"{spec.digest}|{draws}|{seed}".encode()).hexdigest()[:10]
     from .results import safe_child
     folder = safe_child(out_dir, f"batch-{spec.name}-{key}")
+    ex = get_executor(executor)  # an unreachable scheduler fails here, before any folder is made
+    try:
+        return _run_batch(spec, folder, sets, draws, seed, progress, echo, executor, ex)
+    finally:
+        ex.close()
+
+
+def _run_batch(spec, folder, sets, draws, seed, progress, echo, executor, ex):
     (folder / "members").mkdir(parents=True, exist_ok=True)
     ran, skipped = [], []
     with _Lock(folder):
@@ -272,16 +294,11 @@ def run_batch(path, *, out_dir="results", sets=None, draws=None, seed=None, prog
                 skipped.append(m.id)  # finished before: not recomputed
             else:
                 todo.append(m)
-        ex = get_executor(executor)
-        try:
-            tasks = [(str(m.scenario), tuple((sets or []) + m.sets), str(m.against) if m.against else None,
-                      draws or spec.draws, seed if seed is not None else spec.seed, str(folder / "members"), m.id,
-                      progress if ex.name == "local" else None) for m in todo]
-            for k, (m, _) in enumerate(zip(todo, ex.map(_member_task, tasks))):
-                echo(f"[{len(skipped) + k + 1}/{len(spec.members)}] {m.id}")
-                ran.append(m.id)
-        finally:
-            ex.close()
+        tasks = ((*_member_payloads(m, sets), draws or spec.draws, seed if seed is not None else spec.seed,
+                  str(folder / "members"), m.id, progress if ex.name == "local" else None) for m in todo)
+        for k, (m, _) in enumerate(zip(todo, ex.map(_member_task, tasks))):
+            echo(f"[{len(skipped) + k + 1}/{len(spec.members)}] {m.id}")
+            ran.append(m.id)
         frames = [member_effects(folder / "members" / m.id, m, spec.regions) for m in spec.members]
         cat = pd.concat(frames, ignore_index=True)
         cat.to_parquet(folder / "catalogue.parquet", index=False)

@@ -291,6 +291,18 @@ def test_unreachable_scheduler(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_unreachable_scheduler_in_batch_and_compare(tmp_path):
+    s = scenario(tmp_path)
+    base = scenario(tmp_path, "", name="base.yaml")
+    b = tmp_path / "b.yaml"
+    b.write_text("name: b\nmembers:\n  - {scenario: s.yaml, against: base.yaml}\n")
+    before = listing(tmp_path)
+    for args in (["batch", b], ["compare", s, "--against", base]):
+        res = cli(*args, "--out", tmp_path / "out", "--executor", "dask://127.0.0.1:1", env={"SIMSRC_DASK_TIMEOUT": "1"})
+        assert res.exit_code == 1 and "cannot reach the Dask scheduler at 127.0.0.1:1" in res.output, res.output
+        assert listing(tmp_path) == before
+
+
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("finished")
