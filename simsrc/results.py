@@ -156,9 +156,15 @@ def make_temporary(parent: Path, final_name: str) -> Path:
     token = secrets.token_hex(4)
     tmp = safe_child(parent, f".{final_name}.tmp-{os.getpid()}-{token}")
     tmp.mkdir()
-    with open(tmp / TMP_MARKER, "x") as f:
-        json.dump({"pid": os.getpid(), "host": socket.gethostname(), "token": token,
-                   "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}, f)
+    try:  # the marker appears whole or not at all: written beside, then renamed
+        part = tmp / (TMP_MARKER + ".part")
+        with open(part, "x") as f:
+            json.dump({"pid": os.getpid(), "host": socket.gethostname(), "token": token,
+                       "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}, f)
+        os.replace(part, tmp / TMP_MARKER)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return tmp
 
 
