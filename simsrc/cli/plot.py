@@ -19,8 +19,8 @@ def _check_folder(results) -> None:
     p = Path(results)
     if not p.is_dir():
         raise click.BadParameter(f"{results}: no such folder", param_hint="'RESULTS'")
-    if (p / "batch.json").exists():
-        return
+    if (p / "batch.json").exists() or not (p / "manifest.json").exists():
+        return  # a batch, or a folder of tables (--input); the commands say what they need
     Results(p).check()
 
 
