@@ -23,8 +23,12 @@ Layout of ``results/<scenario>-<UTC time>-<short hash>/``:
     run, the counterfactual for a comparison) and the scenario's flows averaged over draws and
     periods (``scenario``), t/yr -- what ``simsrc plot --kind flows`` draws.
 
-The writer works in a hidden temporary folder beside the final one and renames it at the end,
-so an interrupted run leaves no half-written results folder; ``paths.parquet`` is appended a
+The writer works in a hidden temporary folder beside the final one,
+``.<name>.tmp-<pid>-<token>/`` holding a marker file (:data:`TMP_MARKER`: pid, host, token),
+and renames it at the end (``<name>-2``, ``-3``, ... if another run took the name in the same
+second), so an interrupted run leaves no half-written results folder, and only folders whose
+marker proves they are a dead writer's are ever removed (:func:`remove_stale_temporaries`);
+every folder name is checked by :func:`safe_child` to lie directly inside the output folder; ``paths.parquet`` is appended a
 chunk at a time and the summary is computed one column at a time, so memory stays bounded by
 one chunk (draws x periods x regions x outputs) and one column of one mineral.
 """

@@ -641,11 +641,11 @@ class Stockpile(_Timed):
     initial_t: Optional[float] = Field(None, ge=0, le=MAX_TONNES, description="Initial stock in tonnes (one mineral only). Give this or initial_months.")
     capacity_months: Optional[float] = Field(None, gt=0, le=12000, description="Maximum stock in months of baseline consumption (optional; default: no limit).")
     capacity_t: Optional[float] = Field(None, gt=0, le=MAX_TONNES, description="Maximum stock in tonnes (one mineral only; optional).")
-    release_rate: float = Field(gt=0, description="Maximum release rate as a share of the region's baseline annual consumption per year (0.5 = up to half of baseline consumption, i.e. 6 months' worth per year).")
+    release_rate: float = Field(gt=0, le=100, description="Maximum release rate as a share of the region's baseline annual consumption per year (0.5 = up to half of baseline consumption, i.e. 6 months' worth per year).")
     trigger: Optional[float] = Field(None, gt=0, description="Release while the region's consumer price index (1 = baseline) is above this, e.g. 1.5. Give this or trigger_price.")
     trigger_price: Optional[float] = Field(None, gt=0, description="Release while the region's consumer price is above this price, in `unit`. Alternative to trigger.")
     unit: Optional[str] = Field(None, description="Price unit of trigger_price (CURRENCY/MASS, e.g. USD/kg).")
-    refill_rate: float = Field(0.0, ge=0, description="Maximum purchase rate for refilling, as a share of baseline annual consumption per year. Default 0 (no refill).")
+    refill_rate: float = Field(0.0, ge=0, le=100, description="Maximum purchase rate for refilling, as a share of baseline annual consumption per year. Default 0 (no refill).")
     refill_below: Optional[float] = Field(None, gt=0, description="Refill while the consumer price index is below this (must be below the release trigger). Required when refill_rate > 0.")
 
     @model_validator(mode="after")

@@ -139,3 +139,5 @@ case("type_unknown", "policies:\n  - {name: t, type: tarif, importers: [USA], ex
 case("ok_minimal", "", [], expect=0, category="accepted")
 case("ok_empty_watched", "outputs: {watched_origins: []}\n", [], expect=0, category="accepted")
 case("ok_name_with_dots", "name: my.scenario-v2_final\n" + H, [], expect=0, category="accepted", full=True)
+case("stockpile_release_rate_huge", "policies:\n  - {name: s, type: stockpile, region: USA, minerals: [gallium], initial_months: 1, release_rate: 1.0e+300, trigger: 1.5}\n",
+     ["release_rate", "<= 100"], at="release_rate", category="bounds")
