@@ -133,10 +133,13 @@ def safe_child(parent, name: str) -> Path:
     name = str(name)
     bad = (not name or name in (".", "..") or any(c in name for c in "/\\\0\n\r")
            or len(name.encode("utf-8", "surrogateescape")) > MAX_FOLDER_NAME)
-    base = Path(parent).resolve()
-    if not bad:
-        target = (base / name).resolve()
-        bad = target.parent != base
+    try:
+        base = Path(parent).resolve()
+        if not bad:
+            target = (base / name).resolve()
+            bad = target.parent != base
+    except (RuntimeError, OSError, ValueError):  # a symbolic-link loop
+        bad = True
     if bad:
         raise SimsrcError(f"refusing to write {name[:80]!r} under {parent}: a results folder name is one plain "
                           f"folder name inside the output folder (letters, digits, '_', '-', '.'; at most "

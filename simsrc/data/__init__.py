@@ -254,7 +254,10 @@ def resolve_dataset_path(name_or_path: str | Path, relative_to: Path | None = No
     p = Path(s).expanduser()
     if not p.is_absolute() and relative_to is not None:
         p = (relative_to / p)
-    return p.resolve()
+    try:
+        return p.resolve()
+    except (RuntimeError, OSError, ValueError):  # a symbolic-link loop: fails the folder checks later
+        return p.absolute()
 
 
 def builtin_datasets() -> list[str]:

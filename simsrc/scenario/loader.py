@@ -48,6 +48,15 @@ def _without(locs: dict, prefix: tuple) -> dict:
 _MISSING = object()
 
 
+def _resolve(p: Path) -> Path:
+    """``p.resolve()``, or ``p.absolute()`` for a path that cannot be resolved (a symbolic-link
+    loop), which then fails the existence checks with its message instead of a traceback."""
+    try:
+        return Path(p).resolve()
+    except (RuntimeError, OSError, ValueError):
+        return Path(p).absolute()
+
+
 def _deep_merge(pv, pl: dict, cv, cl: dict):
     """Child value over parent value; mappings merge key by key, except distributions (atoms)."""
     if isinstance(pv, dict) and isinstance(cv, dict) and "dist" not in cv:
@@ -158,7 +167,7 @@ def _read_chain(path: Path, display: str, problems: list, stack: list, files: di
         problems.append(Problem(display, f"the top level of a scenario must be a mapping (key: value pairs), got {type(data).__name__}",
                                 line=locs[()].line if () in locs else None))
         return None, None
-    files[display] = path.resolve()
+    files[display] = _resolve(path)
     _check_unique_names(data, locs, display, problems)
     ext = data.get("extends")
     if ext is None:
@@ -172,9 +181,9 @@ def _read_chain(path: Path, display: str, problems: list, stack: list, files: di
     if not isinstance(ext, str) or not ext.strip():
         problems.append(Problem(display, f"extends must be the path of a parent scenario file, got {ext!r}", path="extends", line=eline))
         return None, None
-    ppath = (path.parent / ext).resolve()
+    ppath = _resolve(path.parent / ext)
     pdisplay = os.path.normpath(os.path.join(os.path.dirname(display), ext))
-    chain = stack + [(path.resolve(), display)]
+    chain = stack + [(_resolve(path), display)]
     if len(chain) >= MAX_EXTENDS:
         problems.append(Problem(display, f"extends chain longer than {MAX_EXTENDS} files "
                                 f"({chain[0][1]} -> ... -> {display} -> {pdisplay}); flatten it", path="extends", line=eline))
@@ -339,7 +348,7 @@ def _resolve_paths(data, locs, files, display, problems):
             data["dataset"] = str(folder)
     cf = data.get("counterfactual")
     if isinstance(cf, str) and cf.strip():
-        p = (base("counterfactual") / cf).resolve()
+        p = _resolve(base("counterfactual") / cf)
         if not p.is_file():
             f, line, shown = locate(locs, ("counterfactual",), display)
             problems.append(Problem(f, f"counterfactual scenario file not found: {cf} (looked for {p}; the path is relative to "
@@ -570,7 +579,7 @@ def load_scenario(path: Union[str, Path], *, dataset: Union[str, Path, None] = N
     if sc.outputs.watched_origins is None:  # the default, resolved against the dataset
         from ..policies import default_watched
         sc.outputs.watched_origins = default_watched(None, list(ds.regions))
-    sc._source = path.resolve()
+    sc._source = _resolve(path)
     sc._sets = tuple(sets or ())  # the --set overrides, so a Dask worker can reload the same scenario
     sc._source_files = tuple(files.values())
     sc._data = ds

@@ -128,6 +128,23 @@ def test_batch_sweep_name_is_a_folder_name(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("line, fragment", [
+    ("extends: loop.yaml", "parent scenario file not found"), ("counterfactual: loop.yaml", "counterfactual scenario file not found"),
+    ("extends: fifo.yaml", "parent scenario file not found"), ("counterfactual: fifo.yaml", "counterfactual scenario file not found"),
+])
+def test_symlink_loops_and_fifos_are_reported_not_followed(tmp_path, line, fragment):
+    (tmp_path / "loop.yaml").symlink_to("loop.yaml")
+    os.mkfifo(tmp_path / "fifo.yaml")
+    s = scenario(tmp_path, line + "\n")
+    for args in (["validate", s], ["run", s, "--out", tmp_path / "out"]):
+        res = cli(*args)
+        assert res.exit_code == 1 and fragment in res.output and "s.yaml:6" in res.output, res.output
+    assert cli("validate", tmp_path / "loop.yaml").exit_code == 1
+    assert cli("validate", tmp_path / "fifo.yaml").exit_code == 1
+    res = cli("run", s, "--out", tmp_path / "loop.yaml")
+    assert res.exit_code == 1
+
+
 def test_scenario_argument_that_is_a_folder_or_missing(tmp_path):
     assert cli("run", tmp_path, "--out", tmp_path / "out").exit_code == 2
     assert cli("run", tmp_path / "nope.yaml", "--out", tmp_path / "out").exit_code == 2
