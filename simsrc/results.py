@@ -135,6 +135,9 @@ def safe_child(parent, name: str) -> Path:
            or len(name.encode("utf-8", "surrogateescape")) > MAX_FOLDER_NAME)
     try:
         base = Path(parent).resolve()
+    except (RuntimeError, OSError, ValueError):
+        raise SimsrcError(f"output folder {parent} cannot be resolved (a loop of symbolic links?)") from None
+    try:
         if not bad:
             target = (base / name).resolve()
             bad = target.parent != base
