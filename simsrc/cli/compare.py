@@ -56,7 +56,7 @@ def effects_text(path, regions=HEADLINE_REGIONS) -> str:
 @click.option("--against", "-a", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Counterfactual scenario (default: the scenario's `counterfactual:`).")
 @click.option("--draws", "-n", type=click.IntRange(min=1, max=10_000_000), default=None, help="Number of draws (default: the scenario's).")
-@click.option("--seed", "-s", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's).")
+@click.option("--seed", "-s", type=click.IntRange(min=0, max=2**63 - 1), default=None, help="Seed (default: the scenario's).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True)
 @click.option("--chunk-size", type=click.IntRange(min=1), default=1000, show_default=True)
 @click.option("--executor", type=ExecutorType(), default="local", show_default=True,

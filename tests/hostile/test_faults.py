@@ -76,7 +76,7 @@ def test_region_checked_against_dataset_before_run(tmp_path, region, fragment):
 
 @pytest.mark.parametrize("args, fragment", [
     (["--draws", "0"], "--draws"), (["--draws", "100000000000"], "--draws"), (["--draws", "x"], "--draws"),
-    (["--seed", "-1"], "--seed"), (["--chunk-size", "0"], "--chunk-size"),
+    (["--seed", "-1"], "--seed"), (["--seed", str(2**64)], "--seed"), (["--chunk-size", "0"], "--chunk-size"),
 ])
 def test_numeric_options_bounded(tmp_path, args, fragment):
     s = scenario(tmp_path)
