@@ -337,7 +337,8 @@ def finished_run(tmp_path_factory):
     (lambda p: os.truncate(p / "paths.parquet", 10), "paths.parquet is damaged or truncated"),
     (lambda p: (p / "draws.parquet").write_text("not parquet"), "draws.parquet is damaged or truncated"),
 ])
-@pytest.mark.parametrize("command", [["plot", "--kind", "fan", "-m", "gallium"], ["report"]])
+@pytest.mark.parametrize("command", [["plot", "--kind", "fan", "-m", "gallium"], ["report"],
+                                     ["discover", "--output", "npv_net_welfare:gallium:USA", "--where", ">0"]])
 def test_damaged_results_under_plot_and_report(finished_run, tmp_path, damage, fragment, command):
     import shutil
 
