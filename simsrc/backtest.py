@@ -54,12 +54,19 @@ class Episode:
 
 def load_episodes(path: Path | str = EPISODES_FILE) -> dict[str, Episode]:
     """Episodes of a backtest index file (``episodes.yaml``), keyed by name."""
-    import yaml
 
     path = Path(path)
     if not path.exists():
         raise SimsrcError(f"{path}: backtest index not found (run from the project folder, or give --episodes)")
-    data = yaml.safe_load(path.read_text()) or {}
+    from .errors import InputError
+    from .scenario.yamlio import read_yaml
+
+    data, _, problems = read_yaml(path)
+    if problems and data is None:
+        raise InputError(problems)
+    data = data or {}
+    if not isinstance(data, dict):
+        raise SimsrcError(f"{path}: a backtest index is a mapping of episode names to episodes")
     out = {}
     for name, e in data.items():
         missing = [k for k in ("scenario", "targets") if k not in (e or {})]

@@ -84,8 +84,8 @@ def load_batch(path, sets=None) -> BatchSpec:
             from .errors import did_you_mean
             bad((k,), f"unknown key {k!r}; allowed: {', '.join(sorted(allowed))}" + did_you_mean(k, allowed))
     name = data.get("name")
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", name or ""):
-        bad(("name",), "name is required: letters, digits, '_', '-', '.'")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", name or ""):
+        bad(("name",), "name is required: at most 100 letters, digits, '_', '-', '.', starting with a letter or digit")
     for key in ("draws", "seed"):
         v = data.get(key)
         if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < (1 if key == "draws" else 0)):
@@ -115,11 +115,21 @@ def load_batch(path, sets=None) -> BatchSpec:
             bad(("members", k), f"unknown key(s) {sorted(unknown)}; allowed: scenario, against, set, id")
         s = scenario_at(m["scenario"], ("members", k, "scenario"))
         a = scenario_at(m["against"], ("members", k, "against")) if m.get("against") else None
+        mid = m.get("id") if m.get("id") is not None else Path(str(m["scenario"])).stem
+        if not isinstance(mid, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", mid):
+            bad(("members", k, "id") if "id" in m else ("members", k, "scenario"),
+                f"member id {mid!r} (the folder name of its results): at most 100 letters, digits, '_', '-', '.', "
+                "starting with a letter or digit; give a valid id")
+            continue
         if s is not None:
-            members.append(Member(m.get("id") or Path(m["scenario"]).stem, s, a, list(m.get("set") or [])))
+            members.append(Member(mid, s, a, list(m.get("set") or [])))
     for k, sw in enumerate(data.get("sweeps") or []):
         if not isinstance(sw, dict) or "scenario" not in sw or "name" not in sw:
             bad(("sweeps", k), "a sweep is {name: NAME, scenario: FILE[, against: FILE], grid|points|lhs: ...}")
+            continue
+        if not isinstance(sw["name"], str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,59}", sw["name"]):
+            bad(("sweeps", k, "name"), f"sweep name {sw['name']!r} (part of its members' folder names): at most 60 "
+                "letters, digits, '_', '-', '.', starting with a letter or digit")
             continue
         kinds = [x for x in SWEEP_KINDS if x in sw]
         unknown = set(sw) - {"name", "scenario", "against", "set", *SWEEP_KINDS}
@@ -177,6 +187,8 @@ def load_batch(path, sets=None) -> BatchSpec:
             scn = load_scenario(m.scenario, sets=(sets or []) + m.sets)
             if m.against is None and not scn.counterfactual:
                 problems.append(Problem(display, f"member {m.id}: scenario {m.scenario.name} has no counterfactual; give `against`"))
+            else:
+                load_scenario(m.against or scn.counterfactual)  # its counterfactual is checked too
         except InputError as exc:
             problems.append(Problem(display, f"member {m.id}: {len(exc.problems)} problem(s) in its scenario or --set",
                                     path=m.id))
@@ -228,20 +240,32 @@ def member_effects(path, member: Member, regions) -> pd.DataFrame:
     return e
 
 
-def _member_task(scenario, sets, against, draws, seed, out_dir, folder_name, progress=None):
+def _member_task(scn_payload, cf_payload, draws, seed, out_dir, folder_name, progress=None):
     """One member: a paired comparison written atomically into ``out_dir/folder_name`` (run
-    here or in a Dask worker, which reloads the scenario with its overrides)."""
+    here or in a Dask worker), of the resolved scenario and counterfactual
+    (:func:`simsrc.scenario.loader.resolved_payload`; no file is re-read there)."""
     from .compare import compare
-    from .scenario import load_scenario
+    from .scenario.loader import from_payload
 
-    scn = load_scenario(scenario, sets=list(sets))
+    info = compare(from_payload(*scn_payload), from_payload(*cf_payload), draws=draws, seed=seed, out_dir=out_dir,
+                   folder_name=folder_name, progress=progress)
+    return str(info.path)
+
+
+def _member_payloads(m, sets):
+    """The resolved scenario and counterfactual of a member, as sent to :func:`_member_task`."""
+    from .engine import scenario_hash
+    from .scenario import load_scenario
+    from .scenario.loader import resolved_payload
+
+    scn = load_scenario(m.scenario, sets=(sets or []) + m.sets)
     if "paths" not in scn.outputs.model_fields_set:
         # members write summaries and per-draw outputs only, unless the scenario, the member
         # or the batch chooses paths (outputs.paths): a batch of dozens of members would
         # otherwise write gigabytes that the catalogue never reads
         scn.outputs.paths = "none"
-    info = compare(scn, against, draws=draws, seed=seed, out_dir=out_dir, folder_name=folder_name, progress=progress)
-    return str(info.path)
+    cf = load_scenario(m.against or scn.counterfactual)
+    return resolved_payload(scn, scenario_hash(scn)), resolved_payload(cf, scenario_hash(cf))
 
 
 def run_batch(path, *, out_dir="results", sets=None, draws=None, seed=None, progress=None, echo=print,
@@ -255,7 +279,16 @@ def run_batch(path, *, out_dir="results", sets=None, draws=None, seed=None, prog
     # the folder is named by the batch file, its --set overrides and the draws/seed overrides, so
     # resuming finds the same members and a different batch never writes into it
     key = hashlib.sha256(f"{spec.digest}|{draws}|{seed}".encode()).hexdigest()[:10]
-    folder = Path(out_dir) / f"batch-{spec.name}-{key}"
+    from .results import safe_child
+    folder = safe_child(out_dir, f"batch-{spec.name}-{key}")
+    ex = get_executor(executor)  # an unreachable scheduler fails here, before any folder is made
+    try:
+        return _run_batch(spec, folder, sets, draws, seed, progress, echo, executor, ex)
+    finally:
+        ex.close()
+
+
+def _run_batch(spec, folder, sets, draws, seed, progress, echo, executor, ex):
     (folder / "members").mkdir(parents=True, exist_ok=True)
     ran, skipped = [], []
     with _Lock(folder):
@@ -266,16 +299,11 @@ def run_batch(path, *, out_dir="results", sets=None, draws=None, seed=None, prog
                 skipped.append(m.id)  # finished before: not recomputed
             else:
                 todo.append(m)
-        ex = get_executor(executor)
-        try:
-            tasks = [(str(m.scenario), tuple((sets or []) + m.sets), str(m.against) if m.against else None,
-                      draws or spec.draws, seed if seed is not None else spec.seed, str(folder / "members"), m.id,
-                      progress if ex.name == "local" else None) for m in todo]
-            for k, (m, _) in enumerate(zip(todo, ex.map(_member_task, tasks))):
-                echo(f"[{len(skipped) + k + 1}/{len(spec.members)}] {m.id}")
-                ran.append(m.id)
-        finally:
-            ex.close()
+        tasks = ((*_member_payloads(m, sets), draws or spec.draws, seed if seed is not None else spec.seed,
+                  str(folder / "members"), m.id, progress if ex.name == "local" else None) for m in todo)
+        for k, (m, _) in enumerate(zip(todo, ex.map(_member_task, tasks))):
+            echo(f"[{len(skipped) + k + 1}/{len(spec.members)}] {m.id}")
+            ran.append(m.id)
         frames = [member_effects(folder / "members" / m.id, m, spec.regions) for m in spec.members]
         cat = pd.concat(frames, ignore_index=True)
         cat.to_parquet(folder / "catalogue.parquet", index=False)

@@ -25,7 +25,7 @@ from .engine import (DEFAULT_CHUNK, FLOWS_KEY, _with_overrides, chunks, output_n
                      scenario_hash, simulate_chunk)
 from .errors import SimsrcError
 from .policies import compile_market, draw_inputs, event_states, sample_inputs
-from .results import ResultsWriter, draw_scalars, run_folder_name
+from .results import ResultsWriter, draw_scalars
 from .data import citation
 from .scenario import load_scenario
 from .scenario.timeline import period_label
@@ -53,10 +53,12 @@ def _pair(scn, cf, sa, sb, a, b, shared_a):
     return xa, xb
 
 
-def _pair_task(scn_path, sets, cf_path, draws, seed, mineral, a, b):
-    """A chunk of a comparison in a Dask worker: both scenarios reloaded there."""
-    scn = _with_overrides(load_scenario(Path(scn_path), sets=list(sets)), draws, seed)
-    cf = _with_overrides(load_scenario(Path(cf_path)), draws, seed)
+def _pair_task(scn_payload, cf_payload, mineral, a, b):
+    """A chunk of a comparison in a Dask worker: both resolved scenarios rebuilt there (checked
+    by their hashes; the scenario files are never re-read)."""
+    from .scenario.loader import from_payload
+
+    scn, cf = from_payload(*scn_payload), from_payload(*cf_payload)
     ia, ib = sample_inputs(scn, a, b), sample_inputs(cf, a, b)
     shared_a = (dict(inputs=ia, states=event_states(scn, a, b, ia)), dict(inputs=ib, states=event_states(cf, a, b, ib)))
     return _pair(scn, cf, compile_market(scn, mineral), compile_market(cf, mineral), a, b, shared_a)
@@ -101,26 +103,33 @@ def compare(scenario, against=None, *, draws: int | None = None, seed: int | Non
     names_b = set(output_names(specs[minerals[0]][1]))
     names = [k for k in names_a if k in names_b]
     h = scenario_hash(scn)[:8] + scenario_hash(cf)[:8]
-    folder = folder_name or run_folder_name(f"{scn.name}-vs-{cf.name}", h)
     parts = chunks(scn.draws, chunk_size)
-    total, done = len(parts) * len(minerals), 0
-    nonconv = {}
-    flags = {}
+    total = len(parts) * len(minerals)
     period_years = specs[minerals[0]][0].period_years
     rate = scn.outputs.discount_rate
     from .executors import get_executor
 
     ex = get_executor(executor)
-    if ex.name == "dask" and (getattr(scn, "_source", None) is None or getattr(cf, "_source", None) is None):
+    try:
+        return _compare(scn, cf, minerals, specs, names, h, parts, total, period_years, rate, ex, out_dir,
+                        folder_name, chunk_size, progress, t0)
+    finally:
         ex.close()
-        raise SimsrcError("the Dask executor needs scenario files (workers reload them)")
-    with ResultsWriter(out_dir, scn.name, h, names, period_years, rate, folder_name=folder,
+
+
+def _compare(scn, cf, minerals, specs, names, h, parts, total, period_years, rate, ex, out_dir, folder_name,
+             chunk_size, progress, t0) -> CompareInfo:
+    done = 0
+    nonconv = {}
+    flags = {}
+    with ResultsWriter(out_dir, f"{scn.name}-vs-{cf.name}", h, names, period_years, rate, folder_name=folder_name,
                        paths=paths_selection(scn)) as w:
         shared = {}
         order = [(m, a, b) for m in minerals for a, b in parts]
-        if ex.name == "dask":  # workers reload both scenarios (with the scenario's --set overrides)
-            results = ex.map(_pair_task, [(str(scn._source), tuple(getattr(scn, "_sets", ()) or ()), str(cf._source),
-                                           scn.draws, scn.seed, m, a, b) for m, a, b in order])
+        if ex.name == "dask":  # workers rebuild both resolved scenarios (checked by their hashes)
+            from .scenario.loader import resolved_payload
+            pa_, pb_ = resolved_payload(scn, scenario_hash(scn)), resolved_payload(cf, scenario_hash(cf))
+            results = ex.map(_pair_task, [(pa_, pb_, m, a, b) for m, a, b in order])
         else:  # lazily, after the loop below has drawn the chunk's shared inputs
             results = ex.map(lambda m, a, b: _pair(scn, cf, specs[m][0], specs[m][1], a, b, shared[a]), order)
         for m in minerals:
@@ -185,7 +194,6 @@ def compare(scenario, against=None, *, draws: int | None = None, seed: int | Non
             "package_version": __version__,
             "difference": "scenario - counterfactual, paired by draw (common random numbers)",
         }
-        ex.close()
         path = w.finish(manifest)
     return CompareInfo(path=path, nonconverged=nonconv, wall_time=time.time() - t0)
 
@@ -244,6 +252,11 @@ def paired_effects(path, regions=None, minerals=None, *, level: float = 0.90, se
             if not len(a):
                 continue
             perm = rng.permutation(len(b))
+            # only draws whose every solve, on both sides, converged to finite values
+            whole = np.ones(len(a), dtype=bool)
+            for side in (a, b):
+                if "converged_share" in side:
+                    whole &= side["converged_share"].to_numpy() >= 1.0 - 1e-9
             for label, col, scale, unit, rel in HEADLINES:
                 va, vb = a[col].to_numpy(), b[col].to_numpy()
                 with np.errstate(invalid="ignore", divide="ignore"):
@@ -253,10 +266,10 @@ def paired_effects(path, regions=None, minerals=None, *, level: float = 0.90, se
                     else:
                         d = (va - vb) * scale
                         du = (va - vb[perm]) * scale
-                ok = np.isfinite(d)
+                ok = np.isfinite(d) & whole
                 if ok.sum() < 2 or (np.all(d[ok] == 0) and np.all(va[np.isfinite(va)] == 0)):
                     continue
-                d, du = d[ok], du[np.isfinite(du)]
+                d, du = d[ok], du[np.isfinite(du) & whole & whole[perm]]
                 p5, p50, p95 = np.percentile(d, [lo_q, 50, hi_q])
                 mean = d.mean()
                 half = z * d.std(ddof=1) / np.sqrt(len(d))

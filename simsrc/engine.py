@@ -119,9 +119,43 @@ def simulate_chunk(scn, spec, start: int, stop: int, *, central: bool = False, o
         times.add("inputs", t1 - t0)
         times.add("kernel", time.perf_counter() - t1)
     assert out.shape[0] == N_BASE_OUTPUTS + len(spec.watched_names)
+    flag_nonfinite(out, names, flows)
     arrays = {k: out[q] for q, k in enumerate(names)}
     arrays[FLOWS_KEY] = flows
     return arrays, iters
+
+
+#: Outputs that are NaN by construction somewhere (a region without production, consumption,
+#: exports or a capacity limit); every other output is finite in a valid solve.
+NAN_ALLOWED = ("origin_price", "consumer_price", "fob_price", "capacity", "net_import_reliance")
+
+
+def flag_nonfinite(out: np.ndarray, names: list[str], flows: np.ndarray | None = None) -> np.ndarray:
+    """Treat solves with non-finite outputs as failed, in place: a solve (draw, period) with an
+    infinite value anywhere (including a float64 value beyond the float32 range of the outputs),
+    a NaN in an output that is never NaN, or a NaN price where the region produces or consumes,
+    gets ``converged = 0`` in every region, its infinite values become NaN and the draw's mean
+    flows NaN; it is then counted and excluded like a non-converged solve.
+
+    Returns the (draws, periods) mask of solves flagged here.
+    """
+    idx = {k: q for q, k in enumerate(names)}
+    with np.errstate(invalid="ignore"):
+        inf = np.isinf(out)
+        bad = inf.any(axis=(0, 3))
+        strict = [q for k, q in idx.items() if k not in NAN_ALLOWED and not k.startswith("share_")]
+        bad |= np.isnan(out[strict]).any(axis=(0, 3))
+        for price, qty in (("origin_price", "production"), ("consumer_price", "consumption")):
+            if price in idx and qty in idx:
+                bad |= (np.isnan(out[idx[price]]) & (out[idx[qty]] > 0)).any(axis=2)
+    conv = out[idx["converged"]]
+    newly = bad & (conv > 0.5).any(axis=2)
+    if bad.any():
+        out[inf] = np.nan
+        conv[bad] = 0.0
+        if flows is not None:
+            flows[bad.any(axis=1)] = np.nan
+    return newly
 
 
 def chunks(draws: int, chunk_size: int) -> list[tuple[int, int]]:
@@ -137,11 +171,12 @@ class RunInfo:
     timings: dict | None = None   # seconds per stage (simsrc.results.StageTimes; stages overlap)
 
 
-def _chunk_task(path, draws, seed, mineral, start, stop, sets=()):
-    """A chunk computed in a Dask worker: reload the scenario there (no pickling of models),
-    with the same ``--set`` overrides."""
-    scn = load_scenario(path, sets=list(sets))
-    scn = _with_overrides(scn, draws, seed)
+def _chunk_task(payload, mineral, start, stop):
+    """A chunk computed in a Dask worker from the resolved scenario (its data and hash,
+    :func:`simsrc.scenario.loader.resolved_payload`), never from the scenario file."""
+    from .scenario.loader import from_payload
+
+    scn = from_payload(*payload)
     spec = compile_market(scn, mineral)
     return simulate_chunk(scn, spec, start, stop)
 
@@ -191,8 +226,7 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
         scn_path = Path(scenario)
         scenario = load_scenario(scn_path)
     elif getattr(scenario, "_source", None) is not None:
-        scn_path = Path(scenario._source)  # a loaded scenario: workers reload it with its --set overrides
-    sets = tuple(getattr(scenario, "_sets", ()) or ())
+        scn_path = Path(scenario._source)
     scn = _with_overrides(scenario, draws, seed)
     minerals = scn.mineral_codes()
     specs = {m: compile_market(scn, m) for m in minerals}
@@ -207,9 +241,6 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
     from .executors import get_executor
 
     ex = get_executor(executor)
-    if ex.name == "dask" and scn_path is None:
-        ex.close()
-        raise ValueError("the Dask executor needs a scenario file path (workers reload it)")
     try:
         with ResultsWriter(out_dir, scn.name, h, names, specs[minerals[0]].period_years,
                            scn.outputs.discount_rate, folder_name=folder_name,
@@ -222,9 +253,10 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
             flow_sum = {}
             shared = {}
             order = [(m, a, b) for m in minerals for a, b in parts]
-            if ex.name == "dask":  # workers reload the scenario (with its --set overrides)
-                results = ex.map(_chunk_task, [(str(scn_path), scn.draws, scn.seed, m, a, b, sets) for m, a, b in order],
-                                 MAX_IN_FLIGHT)
+            if ex.name == "dask":  # workers rebuild the resolved scenario (checked by its hash)
+                from .scenario.loader import resolved_payload
+                payload = resolved_payload(scn, h)
+                results = ex.map(_chunk_task, [(payload, m, a, b) for m, a, b in order], MAX_IN_FLIGHT)
             else:  # lazily, after the loop below has drawn the chunk's shared inputs
                 results = ex.map(lambda m, a, b: simulate_chunk(scn, specs[m], a, b, inputs=shared[a][0],
                                                                 states=shared[a][1], times=writer.times), order)

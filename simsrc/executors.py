@@ -35,14 +35,31 @@ class DaskExecutor:
     name = "dask"
 
     def __init__(self, spec="dask"):
-        from distributed import Client
+        import os
 
+        from .errors import SimsrcError
+
+        try:
+            from distributed import Client
+        except ImportError:
+            raise SimsrcError("the Dask executor needs the dask extra: pip install 'simsrc[dask]'") from None
         if isinstance(spec, Client):
             self.client, self.own = spec, False
         elif isinstance(spec, str) and spec.startswith("dask://"):
-            self.client, self.own = Client(spec[len("dask://"):]), True
+            addr = spec[len("dask://"):]
+            timeout = float(os.environ.get("SIMSRC_DASK_TIMEOUT", "10"))
+            try:
+                self.client, self.own = Client(addr, timeout=f"{timeout}s"), True
+            except Exception as exc:  # OSError, TimeoutError, a refused or unresolvable address
+                raise SimsrcError(f"cannot reach the Dask scheduler at {addr} within {timeout:g} s "
+                                  f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no answer'}); "
+                                  "start one (`dask scheduler`) or use --executor local") from None
         else:
-            self.client, self.own = Client(processes=True, n_workers=2, threads_per_worker=1), True
+            try:
+                self.client, self.own = Client(processes=True, n_workers=2, threads_per_worker=1), True
+            except Exception as exc:
+                raise SimsrcError(f"cannot start a local Dask cluster ({type(exc).__name__}: {exc}); "
+                                  "use --executor local") from None
 
     def map(self, fn, tasks, window: int = WINDOW):
         tasks = iter(tasks)

@@ -53,7 +53,13 @@ DYNAMICS_KINDS = ("demand_growth", "demand_volatility", "depreciation", "investm
 
 
 class CompileError(SimsrcError):
-    """A scenario element the engine cannot represent (named, with the reason)."""
+    """A scenario element the engine cannot represent (named, with the reason).
+
+    ``items`` lists each problem as ``policies.NAME: reason``."""
+
+    def __init__(self, message: str, items=()):
+        super().__init__(message)
+        self.items = list(items)
 
 
 @dataclass
@@ -104,6 +110,13 @@ def _regions(codes, spec_regions, groups):
 def _mask(codes, regions, groups) -> np.ndarray:
     sel = set(_regions(codes, regions, groups))
     return np.array([1 if r in sel else 0 for r in regions], dtype=np.uint8)
+
+
+def default_watched(watched, regions) -> list:
+    """Watched origins: the scenario's, or by default CHN when the dataset has it (none otherwise)."""
+    if watched is not None:
+        return list(watched)
+    return ["CHN"] if "CHN" in regions else []
 
 
 def _applies(policy, mineral: str) -> bool:
@@ -287,7 +300,7 @@ def compile_market(scn, mineral: str) -> MarketSpec:
         else:  # pragma: no cover - every schema type is handled above
             problems.append(f"{pre}: policy type {pol.type!r} is not supported by the engine")
     if problems:
-        raise CompileError("cannot run scenario " + repr(scn.name) + ":\n  - " + "\n  - ".join(problems))
+        raise CompileError("cannot run scenario " + repr(scn.name) + ":\n  - " + "\n  - ".join(problems), problems)
 
     # parameters: defaults from dynamics and the dataset, then overrides in order
     params: dict = {}
@@ -304,7 +317,7 @@ def compile_market(scn, mineral: str) -> MarketSpec:
             continue
         params[par.parameter].append((_mask(par.regions, regions, groups), _value(par, "value", f"parameters.{par.name}")))
 
-    watched_names = list(scn.outputs.watched_origins)
+    watched_names = default_watched(scn.outputs.watched_origins, regions)
     watched = np.array([_mask([w], regions, groups) for w in watched_names], dtype=np.uint8).reshape(len(watched_names), R)
     return MarketSpec(mineral=mineral, cal=cal, regions=regions, periods=hz.periods,
                       period_years=period_years(scn), layers=layers, params=params,

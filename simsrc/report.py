@@ -521,7 +521,8 @@ def _render_pngs(figures: list[ReportFigure], folder: Path, dpi: int) -> dict[st
             fig = Figure(figsize=(P.FIG_WIDTH, f.height), layout="constrained")
             f.draw(fig)
         f.caption = P.caption_of(fig) or f.caption
-        out[f.key] = folder / f"{f.key}.png"
+        from .results import safe_component
+        out[f.key] = folder / f"{safe_component(f.key)}.png"  # keys hold codes read from the results folder
         fig.savefig(out[f.key], dpi=dpi, metadata={"Software": f"simsrc {__version__}", "Description": f.caption})
     return out
 

@@ -28,20 +28,28 @@ Layout of ``results/<scenario>-<UTC time>-<short hash>/``:
     run, the counterfactual for a comparison) and the scenario's flows averaged over draws and
     periods (``scenario``), t/yr -- what ``simsrc plot --kind flows`` draws.
 
-The writer works in a hidden temporary folder beside the final one and renames it at the end,
-so an interrupted run leaves no half-written results folder. Memory is bounded whatever the
-number of draws: the chunks being written (at most :data:`PATH_WRITERS` x 2 tables of one
-chunk), and for each mineral's summary at most :data:`SUMMARY_BUDGET_BYTES` of its chunks in
-memory; beyond that, chunks are spilled to raw scratch files in the temporary folder and the
-summary reads them back one output at a time (one output of one mineral in memory).
+The writer works in a hidden temporary folder beside the final one,
+``.<name>.tmp-<pid>-<token>/`` holding a marker file (:data:`TMP_MARKER`: pid, host, token),
+and renames it at the end (``<name>-2``, ``-3``, ... if another run took the name in the same
+second), so an interrupted run leaves no half-written results folder, and only folders whose
+marker proves they are a dead writer's are ever removed (:func:`remove_stale_temporaries`);
+every folder name is checked by :func:`safe_child` to lie directly inside the output folder;
+memory is bounded whatever the number of draws: the chunks being written (at most
+:data:`PATH_WRITERS` x 2 tables of one chunk), and for each mineral's summary at most
+:data:`SUMMARY_BUDGET_BYTES` of its chunks in memory; beyond that, chunks are spilled to raw
+scratch files in the temporary folder and the summary reads them back one output at a time.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import platform
+import re
+import secrets
 import shutil
+import socket
 import signal
 import subprocess
 import time
@@ -192,9 +200,137 @@ def machine_info() -> dict:
             "numba_threads": numba.get_num_threads()}
 
 
+#: File inside every temporary folder a writer creates; a folder is removed as a stale
+#: temporary only if it holds this file, naming a process of this host that no longer exists.
+TMP_MARKER = ".simsrc-temporary"
+_TMP_NAME = re.compile(r"^\.(?P<final>.+)\.tmp-(?P<pid>\d+)-(?P<token>[0-9a-f]{8})$")
+#: Longest folder name a writer creates (most file systems allow 255 bytes).
+MAX_FOLDER_NAME = 200
+
+
+def safe_component(text: str, max_len: int = 120) -> str:
+    """``text`` made safe as one component of a folder name: every character outside letters,
+    digits, ``_``, ``-`` and ``.`` becomes ``_``, no leading dot, at most ``max_len`` characters."""
+    s = re.sub(r"[^A-Za-z0-9_.\-]", "_", str(text))[:max_len].lstrip(".")
+    return s or "unnamed"
+
+
+def safe_child(parent, name: str) -> Path:
+    """``parent / name``, checked to lie directly inside ``parent`` once resolved (symbolic links
+    followed): ``name`` is one plain folder name, no separator, NUL, ``.`` or ``..``, at most
+    :data:`MAX_FOLDER_NAME` bytes. Every results writer builds its folder with this.
+
+    Raises
+    ------
+    SimsrcError
+        Naming the parent, the name and what is allowed.
+    """
+    from .errors import SimsrcError
+
+    name = str(name)
+    bad = (not name or name in (".", "..") or any(c in name for c in "/\\\0\n\r")
+           or len(name.encode("utf-8", "surrogateescape")) > MAX_FOLDER_NAME)
+    try:
+        base = Path(parent).resolve()
+    except (RuntimeError, OSError, ValueError):
+        raise SimsrcError(f"output folder {parent} cannot be resolved (a loop of symbolic links?)") from None
+    try:
+        if not bad:
+            target = (base / name).resolve()
+            bad = target.parent != base
+    except (RuntimeError, OSError, ValueError):  # a symbolic-link loop
+        bad = True
+    if bad:
+        raise SimsrcError(f"refusing to write {name[:80]!r} under {parent}: a results folder name is one plain "
+                          f"folder name inside the output folder (letters, digits, '_', '-', '.'; at most "
+                          f"{MAX_FOLDER_NAME} bytes; no '/', '..' or links leading elsewhere)")
+    return Path(parent) / name
+
+
 def run_folder_name(scenario: str, scenario_hash: str, when: datetime | None = None) -> str:
+    """``<scenario>-<UTC time>-<short hash>``, the scenario part made safe (:func:`safe_component`)."""
     when = when or datetime.now(timezone.utc)
-    return f"{scenario}-{when.strftime('%Y%m%dT%H%M%SZ')}-{scenario_hash[:8]}"
+    return f"{safe_component(scenario)}-{when.strftime('%Y%m%dT%H%M%SZ')}-{safe_component(scenario_hash[:8])}"
+
+
+def make_temporary(parent: Path, final_name: str) -> Path:
+    """Create a marked temporary folder ``.<final_name>.tmp-<pid>-<token>`` in ``parent``.
+
+    The folder is created (exclusively) then the marker file :data:`TMP_MARKER`, naming this
+    process, host and token; :func:`remove_stale_temporaries` removes only folders whose marker
+    matches their name, so a user's own folder is never removed.
+    """
+    token = secrets.token_hex(4)
+    tmp = safe_child(parent, f".{final_name}.tmp-{os.getpid()}-{token}")
+    tmp.mkdir()
+    try:  # the marker appears whole or not at all: written beside, then renamed
+        part = tmp / (TMP_MARKER + ".part")
+        with open(part, "x") as f:
+            json.dump({"pid": os.getpid(), "host": socket.gethostname(), "token": token,
+                       "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds")}, f)
+        os.replace(part, tmp / TMP_MARKER)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return tmp
+
+
+def _is_ours(p: Path) -> tuple[bool, int | None]:
+    """(True, pid) if ``p`` is a temporary folder created by a simsrc writer on this host."""
+    m = _TMP_NAME.match(p.name)
+    if m is None or p.is_symlink() or not p.is_dir():
+        return False, None
+    try:
+        with open(p / TMP_MARKER) as f:
+            mark = json.load(f)
+    except (OSError, ValueError):
+        return False, None
+    if not isinstance(mark, dict) or mark.get("token") != m["token"] or str(mark.get("pid")) != m["pid"] \
+            or mark.get("host") != socket.gethostname():
+        return False, None
+    return True, int(m["pid"])
+
+
+def remove_stale_temporaries(out_dir: Path) -> list[Path]:
+    """Remove the temporary folders of simsrc writers of this host whose process no longer
+    exists (a run killed with SIGKILL); only folders holding a matching marker are touched."""
+    removed = []
+    try:
+        entries = list(Path(out_dir).glob(".*.tmp-*"))
+    except OSError:
+        return removed
+    for p in entries:
+        ours, pid = _is_ours(p)
+        if not ours:
+            continue
+        try:
+            os.kill(pid, 0)
+            alive = True
+        except ProcessLookupError:
+            alive = False
+        except (PermissionError, OverflowError, OSError):
+            alive = True
+        if not alive:
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
+
+
+def rename_into_place(tmp: Path, final: Path, unique: bool = True) -> Path:
+    """Rename the finished ``tmp`` folder to ``final`` (or, with ``unique``, ``final-2``,
+    ``final-3``, ... when another run took the name first); never replaces an existing folder."""
+    for k in range(1, 1000):
+        target = final if k == 1 else final.with_name(f"{final.name}-{k}")
+        if not target.exists() and not target.is_symlink():
+            try:
+                os.rename(tmp, target)
+                return target
+            except OSError as exc:
+                if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise
+        if not unique:
+            break
+    raise FileExistsError(errno.EEXIST, "results folder already exists", str(final))
 
 
 def discount_factors(periods: int, period_years: float, rate: float) -> np.ndarray:
@@ -329,8 +465,10 @@ class ResultsWriter:
                  summary_budget_bytes: int = SUMMARY_BUDGET_BYTES, paths: PathSelection | None = None,
                  path_writers: int | None = None):
         self.out_dir = Path(out_dir)
-        self.final = self.out_dir / (folder_name or run_folder_name(scenario_name, scenario_hash))
-        self.tmp = self.out_dir / f".{self.final.name}.tmp-{os.getpid()}"
+        self.unique = folder_name is None  # an explicit name (a batch member) is never renamed
+        self.final = safe_child(self.out_dir, folder_name or run_folder_name(scenario_name, scenario_hash))
+        self.tmp = None
+        self._created_dirs: list[Path] = []
         self.output_names = list(output_names)
         self.period_years = period_years
         self.discount_rate = discount_rate
@@ -357,11 +495,17 @@ class ResultsWriter:
 
     # context management: clean up on failure or termination
     def __enter__(self):
+        missing = [p for p in [self.out_dir, *self.out_dir.parents] if not p.exists()]
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        _remove_stale_temporaries(self.out_dir)
-        if self.final.exists():
-            raise FileExistsError(f"results folder {self.final} already exists")
-        self.tmp.mkdir(parents=True)
+        self._created_dirs = missing  # removed again if the run fails and they are empty
+        remove_stale_temporaries(self.out_dir)
+        if not self.unique and self.final.exists():
+            raise FileExistsError(errno.EEXIST, "results folder already exists", str(self.final))
+        try:
+            self.tmp = make_temporary(self.out_dir, self.final.name)
+        except BaseException:
+            self._remove_created()
+            raise
         for sig in (signal.SIGTERM, signal.SIGINT):
             try:
                 self._old_handlers[sig] = signal.signal(sig, self._on_signal)
@@ -382,7 +526,16 @@ class ResultsWriter:
 
     def abort(self):
         self._pool.shutdown(wait=True, cancel_futures=True)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        self._remove_created()
+
+    def _remove_created(self):
+        for d in self._created_dirs:  # folders this writer created, deepest first, if still empty
+            try:
+                d.rmdir()
+            except OSError:
+                pass
 
     def _wait_parts(self, keep: int = 0):
         """Wait until at most ``keep`` part files are being written (re-raising their errors)."""
@@ -500,6 +653,7 @@ class ResultsWriter:
             self._wait_parts()
             self._pool.shutdown(wait=True)
         t_finish = time.perf_counter()
+        _pause_point("summary", self.tmp)
         for fname, frames in [("draws", self._draw_frames)] + [(f"draws_{k}", v) for k, v in self._side_frames.items()]:
             if frames:
                 draws = pd.concat(frames, ignore_index=True)
@@ -533,11 +687,22 @@ class ResultsWriter:
         manifest["timings_s"] = {**manifest.get("timings_s", {}), **self.times.to_dict()}
         manifest["wall_time_s"] = round(time.time() - self.t0, 3)
         manifest["created_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        manifest["files"] = sorted(p.name for p in self.tmp.iterdir()) + ["manifest.json"]
+        manifest["files"] = sorted(p.name for p in self.tmp.iterdir() if p.name != TMP_MARKER) + ["manifest.json"]
         with open(self.tmp / "manifest.json", "w") as f:
             json.dump(manifest, f, indent=2, default=_json_default)
-        os.replace(self.tmp, self.final)
+        _pause_point("rename", self.tmp)
+        self.final = rename_into_place(self.tmp, self.final, unique=self.unique)
+        self.tmp = None
+        (self.final / TMP_MARKER).unlink(missing_ok=True)
         return self.final
+
+
+def _pause_point(name: str, folder: Path) -> None:
+    """A test hook: with ``SIMSRC_TEST_PAUSE=<name>`` the writer stops at that point (touching
+    ``<folder>/.paused-<name>``) so a test can kill it there; a no-op otherwise."""
+    if os.environ.get("SIMSRC_TEST_PAUSE") == name:
+        (folder / f".paused-{name}").touch()
+        time.sleep(600)
 
 
 def _scalar_frame(mineral, regions, draw_start, sc) -> pd.DataFrame:
@@ -564,22 +729,6 @@ def _json_default(o):
     return str(o)
 
 
-def _remove_stale_temporaries(out_dir: Path):
-    """Remove temporary folders of runs whose process no longer exists."""
-    for p in out_dir.glob(".*.tmp-*"):
-        try:
-            pid = int(p.name.rsplit("-", 1)[1])
-        except ValueError:
-            continue
-        try:
-            os.kill(pid, 0)
-            alive = True
-        except ProcessLookupError:
-            alive = False
-        except PermissionError:
-            alive = True
-        if not alive:
-            shutil.rmtree(p, ignore_errors=True)
 
 
 def _summary_frame(mineral: str, output: str, cube: np.ndarray, ok, regions) -> pd.DataFrame:
@@ -624,12 +773,35 @@ class Results:
     path: Path
 
     def __init__(self, path):
+        from .errors import SimsrcError
+
         self.path = Path(path)
-        if not (self.path / "manifest.json").exists():
-            from .errors import SimsrcError
+        if not (self.path / "manifest.json").is_file():
             raise SimsrcError(f"{self.path} is not a simsrc results folder (no manifest.json)")
-        with open(self.path / "manifest.json") as f:
-            self.manifest = json.load(f)
+        try:
+            with open(self.path / "manifest.json", encoding="utf-8") as f:
+                self.manifest = json.load(f)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise SimsrcError(f"{self.path / 'manifest.json'} is damaged (not valid JSON: {exc}); the results "
+                              "folder cannot be read") from None
+        if not isinstance(self.manifest, dict):
+            raise SimsrcError(f"{self.path / 'manifest.json'} is damaged (not a JSON object)")
+
+    def check(self) -> "Results":
+        """Open every Parquet file of the folder (its footer), so a truncated or damaged file is
+        reported, naming it, before anything is drawn or written."""
+        from .errors import SimsrcError
+
+        files = []
+        for f in sorted(self.path.glob("*.parquet")):  # paths.parquet is a folder of part files
+            files.extend(sorted(f.glob("*.parquet")) if f.is_dir() else [f])
+        for f in files:
+            try:
+                pq.read_metadata(f)
+            except (pa.ArrowException, OSError) as exc:
+                raise SimsrcError(f"{f} is damaged or truncated ({str(exc).splitlines()[0] if str(exc) else 'unreadable'}); "
+                                  "run the simulation again") from None
+        return self
 
     @property
     def scenario(self) -> dict:

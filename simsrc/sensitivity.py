@@ -382,10 +382,13 @@ class EngineEvaluator:
         shock_draw = self.shock_draw if shock_draw is None else shock_draw
         n = len(next(iter(values.values())))
         if self.executor is not None and self.executor.name == "dask":
-            # chunks of rows on the cluster; each worker reloads the scenarios (with --set)
+            # chunks of rows on the cluster; each worker rebuilds the resolved scenarios
+            from .engine import scenario_hash
+            from .scenario.loader import resolved_payload
             cuts = list(range(0, n, self.chunk)) + [n]
-            tasks = [(str(self.scn._source), tuple(getattr(self.scn, "_sets", ()) or ()),
-                      str(self.cf._source) if self.cf is not None else None, [o.label for o in self.outcomes],
+            pa_ = resolved_payload(self.scn, scenario_hash(self.scn))
+            pb_ = resolved_payload(self.cf, scenario_hash(self.cf)) if self.cf is not None else None
+            tasks = [(pa_, pb_, [o.label for o in self.outcomes],
                       {k: v[a:b] for k, v in values.items()}, shock_draw, self.chunk)
                      for a, b in zip(cuts[:-1], cuts[1:])]
             parts = list(self.executor.map(_eval_task, tasks))
@@ -421,12 +424,13 @@ class EngineEvaluator:
         return Y, failed
 
 
-def _eval_task(scn_path, sets, cf_path, labels, values, shock_draw, chunk):
-    """Design rows evaluated in a Dask worker (the scenarios reloaded there)."""
-    from .scenario import load_scenario
+def _eval_task(scn_payload, cf_payload, labels, values, shock_draw, chunk):
+    """Design rows evaluated in a Dask worker (the resolved scenarios rebuilt there, checked
+    by their hashes; the scenario files are never re-read)."""
+    from .scenario.loader import from_payload
 
-    scn = load_scenario(scn_path, sets=list(sets))
-    cf = load_scenario(cf_path) if cf_path else None
+    scn = from_payload(*scn_payload)
+    cf = from_payload(*cf_payload) if cf_payload is not None else None
     ev = EngineEvaluator(scn, cf, [parse_outcome(l) for l in labels], chunk=chunk, shock_draw=shock_draw)
     return ev(values, shock_draw=shock_draw)
 
@@ -463,7 +467,7 @@ def run_sensitivity(scenario, against=None, *, outcomes: list[str] | None = None
                     out_dir="results", chunk: int = 512, progress=None, executor="local") -> dict:
     """A sensitivity study of a scenario (or of the paired effect against ``against``); writes
     a sensitivity folder and returns ``{"path", "study", "shocks"}``."""
-    from .results import run_folder_name
+    from .results import run_folder_name, safe_child
     from .scenario import load_scenario
     from .engine import scenario_hash
 
@@ -512,9 +516,6 @@ def run_sensitivity(scenario, against=None, *, outcomes: list[str] | None = None
     from .executors import get_executor
 
     ex = get_executor(executor)
-    if ex.name == "dask" and (getattr(scn, "_source", None) is None or (cf is not None and getattr(cf, "_source", None) is None)):
-        ex.close()
-        raise SimsrcError("the Dask executor needs scenario files (workers reload them)")
     try:
         evaluator = EngineEvaluator(scn, cf, outs, chunk=chunk, executor=ex)
         labels = [o.label for o in outs]
@@ -526,15 +527,30 @@ def run_sensitivity(scenario, against=None, *, outcomes: list[str] | None = None
     wall = time.time() - t0
     h = scenario_hash(scn)[:8] + (scenario_hash(cf)[:8] if cf is not None else "")
     name = f"sensitivity-{scn.name}" + (f"-vs-{cf.name}" if cf is not None else "") + f"-{method}"
-    folder = Path(out_dir) / run_folder_name(name, h)
-    write_folder(folder, study, scn, cf, outs, uis, shocks, wall)
+    folder = write_folder(safe_child(out_dir, run_folder_name(name, h)), study, scn, cf, outs, uis, shocks, wall)
     return {"path": folder, "study": study, "shocks": shocks, "outcomes": outs, "wall_time": wall}
 
 
-def write_folder(folder: Path, study: Study, scn, cf, outs, uis, shocks, wall) -> None:
-    """Manifest, design, outputs, tidy indices and the chart tables (sobol/morris)."""
-    tmp = folder.with_name("." + folder.name + ".tmp")
-    tmp.mkdir(parents=True, exist_ok=False)
+def write_folder(folder: Path, study: Study, scn, cf, outs, uis, shocks, wall) -> Path:
+    """Manifest, design, outputs, tidy indices and the chart tables (sobol/morris), written in a
+    marked temporary folder renamed into place at the end; returns the folder written."""
+    import shutil
+
+    from .results import TMP_MARKER, make_temporary, rename_into_place
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = make_temporary(folder.parent, folder.name)
+    try:
+        _write_folder(tmp, study, scn, cf, outs, uis, shocks, wall)
+        final = rename_into_place(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    (final / TMP_MARKER).unlink(missing_ok=True)
+    return final
+
+
+def _write_folder(tmp: Path, study: Study, scn, cf, outs, uis, shocks, wall) -> None:
     sub = tmp / "sensitivity"
     sub.mkdir()
     cols = {"row": np.arange(len(study.U))}
@@ -589,5 +605,3 @@ def write_folder(folder: Path, study: Study, scn, cf, outs, uis, shocks, wall) -
         "created_utc": pd.Timestamp.now("UTC").isoformat(),
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str))
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp.rename(folder)

@@ -215,7 +215,7 @@ def test_terminated_run_cleans_up(tmp_path):
     proc, out = _start_long_run(tmp_path)
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
-    assert list(out.iterdir()) == []
+    assert not out.exists() or list(out.iterdir()) == []  # the folder the run created is removed too
 
 
 def test_dask_executor_gives_identical_results(tmp_path):
@@ -325,7 +325,15 @@ def test_capacity_project_without_baseline_variety_is_rejected(tmp_path):
 
     project = {"name": "mine", "type": "capacity_project", "region": "AUS", "mineral": "gallium",
                "capacity_t": 50, "date": "2027Q1"}
-    scn = _tiny(tmp_path, "bad", [project])
+    from simsrc.errors import InputError
+
+    # validation refuses it first, with the policy's file and line (issue 16)
+    with pytest.raises(InputError, match="AUS has no baseline production of gallium") as ei:
+        _tiny(tmp_path, "bad", [project])
+    assert ei.value.problems[0].line is not None and ei.value.problems[0].path == "policies[0].region"
+    # and the engine still refuses it for a scenario that skipped validation
+    scn = _tiny(tmp_path, "good", [])
+    scn.policies.append(type(scn).model_validate({**scn.to_dict(), "policies": [project]}).policies[0])
     with pytest.raises(CompileError, match="AUS has no baseline production of gallium"):
         compile_market(scn, "gallium")
 

@@ -16,7 +16,7 @@ from . import Progress, main
               default=Path("scenarios/backtests/episodes.yaml"), show_default=True,
               help="Backtest index: episodes with their scenario, targets and in-sample window.")
 @click.option("--draws", "-n", type=click.IntRange(min=1), default=None, help="Draws (default: the episode scenario's).")
-@click.option("--seed", "-s", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's).")
+@click.option("--seed", "-s", type=click.IntRange(min=0, max=2**63 - 1), default=None, help="Seed (default: the scenario's).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results/backtests"),
               show_default=True)
 def backtest_cmd(names, episodes_file, draws, seed, out_dir):

@@ -7,15 +7,15 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from . import Progress, main, set_option
+from . import ExecutorType, Progress, main, set_option
 
 
 @main.command("batch")
 @click.argument("batch_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True)
-@click.option("--draws", "-n", type=click.IntRange(min=1), default=None, help="Draws of every member (default: the batch's, else each scenario's).")
-@click.option("--seed", "-s", type=click.IntRange(min=0), default=None, help="Seed of every member (default: the batch's, else each scenario's).")
-@click.option("--executor", default="local", show_default=True,
+@click.option("--draws", "-n", type=click.IntRange(min=1, max=10_000_000), default=None, help="Draws of every member (default: the batch's, else each scenario's).")
+@click.option("--seed", "-s", type=click.IntRange(min=0, max=2**63 - 1), default=None, help="Seed of every member (default: the batch's, else each scenario's).")
+@click.option("--executor", type=ExecutorType(), default="local", show_default=True,
               help="Where members run: local, dask (a local cluster of 2 workers) or dask://HOST:PORT (a scheduler, "
                    "e.g. started by dask-jobqueue on SLURM).")
 @set_option

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from . import Progress, load_with_sets, main, set_option
+from . import ExecutorType, Progress, load_with_sets, main, set_option
 
 #: Regions shown as columns of the headline table (others are in the results folder).
 HEADLINE_REGIONS = ("USA", "CHN", "EU", "JPN")
@@ -23,6 +23,8 @@ def effects_text(path, regions=HEADLINE_REGIONS) -> str:
     from ..compare import HEADLINES, paired_effects
 
     eff = paired_effects(path, regions=list(regions))
+    if not len(eff):
+        return "\nno headline effects: no draw converged to finite values on both sides in every period"
     lines = []
     untouched = []
     for m, g in eff.groupby("mineral", sort=False):
@@ -53,11 +55,11 @@ def effects_text(path, regions=HEADLINE_REGIONS) -> str:
 @click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--against", "-a", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Counterfactual scenario (default: the scenario's `counterfactual:`).")
-@click.option("--draws", "-n", type=click.IntRange(min=1), default=None, help="Number of draws (default: the scenario's).")
-@click.option("--seed", "-s", type=click.IntRange(min=0), default=None, help="Seed (default: the scenario's).")
+@click.option("--draws", "-n", type=click.IntRange(min=1, max=10_000_000), default=None, help="Number of draws (default: the scenario's).")
+@click.option("--seed", "-s", type=click.IntRange(min=0, max=2**63 - 1), default=None, help="Seed (default: the scenario's).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True)
 @click.option("--chunk-size", type=click.IntRange(min=1), default=1000, show_default=True)
-@click.option("--executor", default="local", show_default=True,
+@click.option("--executor", type=ExecutorType(), default="local", show_default=True,
               help="Where chunks run: local, dask (a local cluster of 2 workers) or dask://HOST:PORT.")
 @set_option
 def compare_cmd(scenario, against, draws, seed, out_dir, chunk_size, sets, executor):
@@ -81,3 +83,15 @@ def compare_cmd(scenario, against, draws, seed, out_dir, chunk_size, sets, execu
         click.echo("welfare flags (region-periods whose welfare change exceeds the value of baseline consumption): "
                    f"{flags}")
     click.echo(effects_text(info.path))
+    draws_periods = None
+    try:
+        man = json.loads((info.path / "manifest.json").read_text())
+        draws_periods = int(man["draws"]) * int(man["periods"])
+    except (KeyError, TypeError, ValueError):
+        pass
+    failed = [f"{m} ({side})" for m, v in info.nonconverged.items() for side, n in v.items()
+              if draws_periods and n >= draws_periods]
+    if failed:
+        click.echo(f"error: every solve of {', '.join(failed)} failed (did not converge or gave non-finite values), "
+                   f"so there is no effect to report for it; see converged in {info.path}/paths.parquet", err=True)
+        raise SystemExit(1)

@@ -11,6 +11,40 @@ from . import main
 _FORMATS = ("png", "svg", "pdf")
 
 
+def _check_folder(results) -> None:
+    """A results folder (not a batch) must open cleanly: a damaged manifest or Parquet file is
+    reported, naming it, before any figure or report folder is created."""
+    from ..results import Results
+
+    p = Path(results)
+    if not p.is_dir():
+        raise click.BadParameter(f"{results}: no such folder", param_hint="'RESULTS'")
+    if (p / "batch.json").exists() or not (p / "manifest.json").exists():
+        return  # a batch, or a folder of tables (--input); the commands say what they need
+    Results(p).check()
+
+
+class _RemoveIfCreated:
+    """Removes the output folders it sees created, if the command fails and they are empty."""
+
+    def __init__(self, *folders):
+        self.missing = []
+        for f in folders:
+            f = Path(f)
+            self.missing += [q for q in [f, *f.parents] if not q.exists() and q not in self.missing]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            import shutil
+            for q in self.missing:  # deepest first; only folders holding no file at all
+                if q.is_dir() and not any(x.is_file() or x.is_symlink() for x in q.rglob("*")):
+                    shutil.rmtree(q, ignore_errors=True)
+        return False
+
+
 @main.command("plot")
 @click.argument("results", type=click.Path(file_okay=False))
 @click.option("--kind", "-k", required=True,
@@ -50,6 +84,16 @@ def plot(results, kind, mineral, region, output, period, input_file, unit, out_d
     from ..plots import figures_for, save_figure
 
     fmts = _formats(formats)
+    _check_folder(results)
+    with _RemoveIfCreated(Path(out_dir) if out_dir else Path(results) / "figures"):
+        _plot(results, kind, mineral, region, output, period, input_file, unit, out_dir, fmts, dpi, sweep, measure,
+              figures_for, save_figure)
+
+
+def _plot(results, kind, mineral, region, output, period, input_file, unit, out_dir, fmts, dpi, sweep, measure,
+          figures_for, save_figure):
+    from ..results import safe_component
+
     if (Path(results) / "batch.json").exists():  # a batch folder: sweep charts from its catalogue
         from ..batch import Batch, sweep_figure
         if kind != "sweep":
@@ -61,14 +105,14 @@ def plot(results, kind, mineral, region, output, period, input_file, unit, out_d
         out = Path(out_dir) if out_dir else Path(results) / "figures"
         for s in sweeps:
             fig = sweep_figure(b, s, measure, mineral, region or "USA")
-            for p in save_figure(fig, out / f"sweep-{s}-{measure.replace(' ', '_')}", fmts, dpi=dpi):
+            for p in save_figure(fig, out / safe_component(f"sweep-{s}-{measure.replace(' ', '_')}"), fmts, dpi=dpi):
                 click.echo(str(p))
         return
     regions = [r.strip() for r in region.split(",") if r.strip()] if region else None
     out = Path(out_dir) if out_dir else Path(results) / "figures"
     for stem, fig in figures_for(results, kind, mineral=mineral, regions=regions, output=output,
                                  period=period, input_file=input_file, unit=unit):
-        for p in save_figure(fig, out / stem, fmts, dpi=dpi):
+        for p in save_figure(fig, out / safe_component(stem), fmts, dpi=dpi):
             click.echo(str(p))
 
 
@@ -87,6 +131,12 @@ def report(results, out_dir, minerals, dpi):
     events), headline tables with 90% intervals and the figures, each captioned with units.
     The HTML page is self-contained (figures inline); the Markdown file links figures/*.png.
     """
+    _check_folder(results)
+    with _RemoveIfCreated(Path(out_dir) if out_dir else Path(results) / "report"):
+        _report(results, out_dir, minerals, dpi)
+
+
+def _report(results, out_dir, minerals, dpi):
     from ..report import build_report
 
     if (Path(results) / "batch.json").exists():  # a batch folder: its catalogue and sweep charts

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from . import load_with_sets, main, set_option
+from . import ExecutorType, load_with_sets, main, set_option
 
 
 @main.command("sensitivity")
@@ -17,7 +17,7 @@ from . import load_with_sets, main, set_option
                    "paired policy effects (scenario - counterfactual on the same inputs and shocks).")
 @click.option("--method", "-m", type=click.Choice(["sobol", "morris", "fast", "delta", "pawn"]), default="sobol",
               show_default=True, help="SALib method.")
-@click.option("-N", "n", type=click.IntRange(min=2), default=256, show_default=True,
+@click.option("-N", "n", type=click.IntRange(min=2, max=2**20), default=256, show_default=True,
               help="Base sample size (Sobol: a power of two, rows N x (D + 2); Morris: trajectories; FAST: per input; "
                    "delta/PAWN: rows).")
 @click.option("--outcome", "-o", "outcomes", multiple=True,
@@ -25,12 +25,12 @@ from . import load_with_sets, main, set_option
                    "net_welfare_npv); '%' gives the paired effect in percent of the counterfactual. Repeatable.")
 @click.option("--all-headlines", is_flag=True, help="Every measure of the comparison headline table, for every mineral, USA.")
 @click.option("--group", "groups", multiple=True, help="NAME=PATTERN: inputs matching the glob form one factor (Sobol, Morris).")
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Design seed (default: the scenario's).")
-@click.option("--shock-rows", type=click.IntRange(min=0), default=16, show_default=True,
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=None, help="Design seed (default: the scenario's).")
+@click.option("--shock-rows", type=click.IntRange(min=0, max=100_000), default=16, show_default=True,
               help="Design rows re-run under other shock draws to measure the variance the shocks add.")
-@click.option("--shock-replicates", type=click.IntRange(min=0), default=4, show_default=True)
+@click.option("--shock-replicates", type=click.IntRange(min=0, max=1000), default=4, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("results"), show_default=True)
-@click.option("--executor", default="local", show_default=True,
+@click.option("--executor", type=ExecutorType(), default="local", show_default=True,
               help="Where design rows run: local, dask (a local cluster of 2 workers) or dask://HOST:PORT.")
 @set_option
 def sensitivity_cmd(scenario, against, method, n, outcomes, all_headlines, groups, seed, shock_rows, shock_replicates, out_dir,

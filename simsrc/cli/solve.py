@@ -68,6 +68,8 @@ def solve_cmd(scenario, minerals, dataset, as_json, sets):
             raise SimsrcError(unknown_name_message("mineral", m, known))
     results = solve_scenario(scn, list(minerals) or None)
     failed = [m for m, r in results.items() if not r.converged]
+    nonfinite = {m: _nonfinite(r.to_dict()) for m, r in results.items() if r.converged}
+    nonfinite = {m: v for m, v in nonfinite.items() if v}
     if as_json:
         click.echo(json.dumps({"scenario": scn.name, "dataset": scn.data.name, "period": 0,
                                "minerals": {m: r.to_dict() for m, r in results.items()}}, indent=1))
@@ -84,6 +86,40 @@ def solve_cmd(scenario, minerals, dataset, as_json, sets):
                 click.echo(f"export restriction wedges: {caps}")
             with pd.option_context("display.width", 250, "display.max_columns", 30):
                 click.echo(_table(r))
+    for m, where in nonfinite.items():
+        click.echo(f"error: {m}: the solve gives no finite value for {where}; the policies leave no supply "
+                   "(or no demand) there, which the model cannot value, so the solve counts as failed", err=True)
     if failed:
         click.echo(f"not converged: {', '.join(failed)}", err=True)
+    if failed or nonfinite:
         raise SystemExit(1)
+
+
+#: Values of a static solve that exist in every region (prices may be missing where a region
+#: produces or consumes nothing, the FOB price where it exports nothing).
+_STRICT = ("production", "consumption", "cs_change", "ps_change", "revenue", "tariff_revenue", "levy_revenue",
+           "quota_rent", "fiscal_cost", "export_tax_revenue", "transship_cost", "intermediary_rent",
+           "backstop_substitution")
+
+
+def _nonfinite(d: dict) -> str:
+    """'cs_change in USA, EU' for values that are missing or infinite though they must exist."""
+    bad = []
+    regions = d.get("regions", [])
+
+    def finite(x):
+        return x is not None and math.isfinite(x)
+
+    for key in _STRICT:
+        vals = d.get(key)
+        if isinstance(vals, list):
+            miss = [regions[i] for i, x in enumerate(vals) if not finite(x)]
+            if miss:
+                bad.append(f"{key} in {', '.join(miss)}")
+    for key, qty in (("price_index", "production"), ("consumer_price_index", "consumption")):
+        vals, q = d.get(key), d.get(qty)
+        if isinstance(vals, list) and isinstance(q, list):
+            miss = [regions[i] for i, (x, y) in enumerate(zip(vals, q)) if finite(y) and y > 0 and not finite(x)]
+            if miss:
+                bad.append(f"{key} in {', '.join(miss)}")
+    return "; ".join(bad)

@@ -254,7 +254,10 @@ def resolve_dataset_path(name_or_path: str | Path, relative_to: Path | None = No
     p = Path(s).expanduser()
     if not p.is_absolute() and relative_to is not None:
         p = (relative_to / p)
-    return p.resolve()
+    try:
+        return p.resolve()
+    except (RuntimeError, OSError, ValueError):  # a symbolic-link loop: fails the folder checks later
+        return p.absolute()
 
 
 def builtin_datasets() -> list[str]:
@@ -306,7 +309,17 @@ def _number(df_row, col, path, problems, *, allow_blank=False):
         return np.nan
     if not np.isfinite(v):
         problems.append(Problem(str(path), f"{col} must be finite, got {raw!r}", path=col, line=int(df_row["_line"])))
+    elif abs(v) > MAX_MAGNITUDE:
+        problems.append(Problem(str(path), f"{col} must be at most {MAX_MAGNITUDE:g} in magnitude (values, quantities "
+                                "and their products must fit the float32 outputs), got {raw!r}".replace("{raw!r}", repr(raw)),
+                                path=col, line=int(df_row["_line"])))
+        return np.nan
     return v
+
+
+#: Largest magnitude of any number in a dataset (prices, flows, capital costs): beyond it values
+#: times quantities leave the float32 range of the outputs (3.4e38).
+MAX_MAGNITUDE = 1e15
 
 
 def _optional_columns(mdf, mpath, problems) -> dict:

@@ -193,7 +193,9 @@ class Checker:
             self.check_policy(path, p, floors)
             for ev, st, sub in condition_refs(p.when):
                 self.check_ref(path + ("when",) + sub, ev, st, events)
-        self.region_or_group(("outputs", "watched_origins"), sc.outputs.watched_origins)
+        self.check_engine_limits()
+        if sc.outputs.watched_origins is not None:
+            self.region_or_group(("outputs", "watched_origins"), sc.outputs.watched_origins)
         self.check_paths(sc.outputs.paths)
         for sec in ("policies", "events", "parameters"):
             raw = self._raw_at((sec,))
@@ -201,6 +203,46 @@ class Checker:
                 for i in sorted(set(range(len(raw))) - set(self.index[sec])):
                     if isinstance(raw[i], dict):
                         self.check_raw_element((sec, i), raw[i], events)
+
+    def _production(self, mineral, region) -> float:
+        md = self.ds.minerals[mineral]
+        regs = list(md.regions)
+        return float(md.production[regs.index(region)]) if region in regs else 0.0
+
+    def check_engine_limits(self):
+        """What the engine cannot represent, per simulated mineral (the same rules as
+        :func:`simsrc.policies.compile_market`, checked here so `validate` refuses it with its
+        line): one producer floor and one stockpile per region and mineral; floors, offtake and
+        capacity projects only in regions that produce the mineral in the dataset."""
+        scope = self.scenario_minerals()
+        first: dict = {}
+        for k, p in enumerate(self.sc.policies):
+            path = ("policies", self._idx("policies", k))
+            if not isinstance(p, (PriceFloor, Stockpile, Offtake, CapacityProject)) or p.region not in self.regions:
+                continue
+            if isinstance(p, (Offtake, CapacityProject)):
+                mins = [p.mineral] if p.mineral in scope else []
+            else:
+                mins = scope if p.minerals == "all" else [m for m in p.minerals if m in scope]
+            for m in mins:
+                if isinstance(p, (PriceFloor, Stockpile)):
+                    kind = "producer price floor" if isinstance(p, PriceFloor) else "stockpile"
+                    key = (kind, p.region, m)
+                    if key in first:
+                        j, other = first[key]
+                        self.report(path + ("region",), f"a second {kind} for {p.region} and {m} (already "
+                                    f"policies[{j}] {other!r}); one {kind} per region and mineral is supported")
+                        break
+                    first[key] = (self._idx("policies", k), p.name)
+                if not isinstance(p, Stockpile) and self._production(m, p.region) <= 0:
+                    what = {PriceFloor: "a producer price floor has nothing to cover",
+                            Offtake: "an offtake agreement has nothing to buy",
+                            CapacityProject: "new capacity there would have no demand in the Armington model "
+                                             "(put the project in a producing region)"}[type(p)]
+                    producers = [r for r in self.regions if self._production(m, r) > 0]
+                    self.report(path + ("region",), f"{p.region} has no baseline production of {m} in the dataset, so "
+                                f"{what}; regions producing {m}: {', '.join(producers) or 'none'}")
+                    break
 
     _RAW_CODE_FIELDS = {
         "importers": "group", "exporters": "group", "members": "group", "destinations": "group",
@@ -214,7 +256,8 @@ class Checker:
             return
         from ..outputs import ROW
         base = ("outputs", "paths")
-        known = list(ROW) + [f"share_{w}" for w in self.sc.outputs.watched_origins]
+        from ..policies import default_watched
+        known = list(ROW) + [f"share_{w}" for w in default_watched(self.sc.outputs.watched_origins, self.regions)]
         if sel.outputs != "all":
             for i, o in enumerate(sel.outputs):
                 if o not in known:

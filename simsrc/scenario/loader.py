@@ -14,9 +14,12 @@ from ..errors import InputError, Problem, did_you_mean
 from .checks import Checker
 from .distributions import DIST_TYPES
 from .model import EVENT_TYPES, POLICY_TYPES, Scenario
-from .yamlio import format_path, locate, read_yaml
+from .yamlio import format_path, locate, parse_value, read_yaml
 
 __all__ = ["load_scenario", "validate_data", "NAMED_LISTS"]
+
+#: Most files in one extends chain (a scenario, its parent, its parent's parent, ...).
+MAX_EXTENDS = 16
 
 #: List sections merged by element name in extends chains.
 NAMED_LISTS = ("policies", "events", "parameters")
@@ -43,6 +46,15 @@ def _without(locs: dict, prefix: tuple) -> dict:
 
 
 _MISSING = object()
+
+
+def _resolve(p: Path) -> Path:
+    """``p.resolve()``, or ``p.absolute()`` for a path that cannot be resolved (a symbolic-link
+    loop), which then fails the existence checks with its message instead of a traceback."""
+    try:
+        return Path(p).resolve()
+    except (RuntimeError, OSError, ValueError):
+        return Path(p).absolute()
 
 
 def _deep_merge(pv, pl: dict, cv, cl: dict):
@@ -155,7 +167,7 @@ def _read_chain(path: Path, display: str, problems: list, stack: list, files: di
         problems.append(Problem(display, f"the top level of a scenario must be a mapping (key: value pairs), got {type(data).__name__}",
                                 line=locs[()].line if () in locs else None))
         return None, None
-    files[display] = path.resolve()
+    files[display] = _resolve(path)
     _check_unique_names(data, locs, display, problems)
     ext = data.get("extends")
     if ext is None:
@@ -169,9 +181,13 @@ def _read_chain(path: Path, display: str, problems: list, stack: list, files: di
     if not isinstance(ext, str) or not ext.strip():
         problems.append(Problem(display, f"extends must be the path of a parent scenario file, got {ext!r}", path="extends", line=eline))
         return None, None
-    ppath = (path.parent / ext).resolve()
+    ppath = _resolve(path.parent / ext)
     pdisplay = os.path.normpath(os.path.join(os.path.dirname(display), ext))
-    chain = stack + [(path.resolve(), display)]
+    chain = stack + [(_resolve(path), display)]
+    if len(chain) >= MAX_EXTENDS:
+        problems.append(Problem(display, f"extends chain longer than {MAX_EXTENDS} files "
+                                f"({chain[0][1]} -> ... -> {display} -> {pdisplay}); flatten it", path="extends", line=eline))
+        return None, None
     if any(p == ppath for p, _ in chain):
         names = [d for _, d in chain] + [pdisplay]
         problems.append(Problem(display, f"extends cycle: {' -> '.join(names)}", path="extends", line=eline))
@@ -306,6 +322,8 @@ def translate_error(err: dict, data) -> tuple[tuple, str]:
     ops = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
     if typ in ops:
         bound = next(iter(ctx.values())) if ctx else "?"
+        if isinstance(bound, float) and abs(bound) >= 1e6:
+            bound = f"{bound:g}"
         return path, f"must be {ops[typ]} {bound}{got}"
     if typ in ("too_short", "string_too_short"):
         return path, f"must not be empty{got}"
@@ -330,7 +348,7 @@ def _resolve_paths(data, locs, files, display, problems):
             data["dataset"] = str(folder)
     cf = data.get("counterfactual")
     if isinstance(cf, str) and cf.strip():
-        p = (base("counterfactual") / cf).resolve()
+        p = _resolve(base("counterfactual") / cf)
         if not p.is_file():
             f, line, shown = locate(locs, ("counterfactual",), display)
             problems.append(Problem(f, f"counterfactual scenario file not found: {cf} (looked for {p}; the path is relative to "
@@ -404,7 +422,37 @@ def validate_data(data: dict, locs: dict, display: str, files: dict | None = Non
                 problems.extend(exc.problems)
         if ds is not None:
             Checker(sc, ds, report, data, index=index, check_dates=flags["dates"]).run()
+            if not problems:
+                _compile_check(sc, ds, data, report)
     return sc, ds, problems
+
+
+def _compile_check(sc, ds, data, report) -> None:
+    """Compile every simulated mineral as `run` will, so whatever the engine refuses (a rule the
+    checks above do not know yet) is refused here, with the policy's file and line."""
+    from ..errors import SimsrcError
+    from ..policies import CompileError, compile_market
+
+    names = {el.get("name"): i for i, el in enumerate(data.get("policies") or []) if isinstance(el, dict)}
+    old = sc._data
+    sc._data = ds
+    try:
+        for m in sc.mineral_codes():
+            try:
+                compile_market(sc, m)
+            except CompileError as exc:
+                for item in exc.items or [str(exc)]:
+                    head, _, msg = str(item).partition(": ")
+                    if head.startswith("policies.") and head[len("policies."):] in names:
+                        report(("policies", names[head[len("policies."):]]), msg)
+                    else:
+                        report((), f"{m}: {item}")
+                return
+            except SimsrcError as exc:
+                report((), f"the scenario cannot be compiled for {m}: {exc}")
+                return
+    finally:
+        sc._data = old
 
 
 def _display(path: Path) -> str:
@@ -427,7 +475,6 @@ def apply_sets(data: dict, locs: dict, sets, problems: list) -> None:
     high: 2}``). Each set value is located as ``--set KEY`` in error messages, so a bad value is
     reported with the key and what is allowed, like a value in the file.
     """
-    import yaml
 
     from ..errors import unknown_name_message
     from .yamlio import Loc
@@ -440,9 +487,9 @@ def apply_sets(data: dict, locs: dict, sets, problems: list) -> None:
             problems.append(Problem("--set", f"{text!r}: write KEY=VALUE, e.g. policies.s232_tariff.rate=0.4 or draws=500"))
             continue
         try:
-            value = yaml.safe_load(raw) if raw.strip() else None
-        except yaml.YAMLError as exc:
-            problems.append(Problem(where, f"the value {raw!r} is not valid YAML: {exc}"))
+            value = parse_value(raw) if raw.strip() else None
+        except ValueError as exc:
+            problems.append(Problem(where, f"the value {raw[:60]!r} cannot be read as YAML: {exc}"))
             continue
         parts = key.split(".")
         node, path, ok = data, (), True
@@ -465,6 +512,11 @@ def apply_sets(data: dict, locs: dict, sets, problems: list) -> None:
                 if last:
                     node[part] = value
                     path = path + (part,)
+                    break
+                if (part not in node or node[part] is None) and path == () and part in NAMED_LISTS:
+                    problems.append(Problem(where, f"the scenario has no {part}, so there is no element "
+                                            f"{parts[i + 1]!r} to set; add it in the file"))
+                    ok = False
                     break
                 if part not in node or node[part] is None:
                     node[part] = {}  # an optional block the file leaves out (e.g. trade)
@@ -524,8 +576,48 @@ def load_scenario(path: Union[str, Path], *, dataset: Union[str, Path, None] = N
         order = {d: k for k, d in enumerate(files)}
         problems.sort(key=lambda p: (order.get(p.file, len(order)), p.line or 0))
         raise InputError(problems)
-    sc._source = path.resolve()
+    if sc.outputs.watched_origins is None:  # the default, resolved against the dataset
+        from ..policies import default_watched
+        sc.outputs.watched_origins = default_watched(None, list(ds.regions))
+    sc._source = _resolve(path)
     sc._sets = tuple(sets or ())  # the --set overrides, so a Dask worker can reload the same scenario
     sc._source_files = tuple(files.values())
     sc._data = ds
+    return sc
+
+
+# ----------------------------------------------------------------------------------------------
+# a resolved scenario sent to workers (never a path they would re-read)
+# ----------------------------------------------------------------------------------------------
+
+#: Resolved scenarios rebuilt in this process (a Dask worker), by hash.
+_RESOLVED: dict = {}
+
+
+def resolved_payload(sc: Scenario, scenario_hash: str) -> tuple[dict, str]:
+    """What a worker needs to rebuild ``sc`` exactly: its resolved data (``to_dict``, extends
+    merged, ``--set`` applied, paths absolute) and its hash (:func:`simsrc.engine.scenario_hash`:
+    the data and the dataset's files). Workers never re-read the scenario file, so editing it
+    during a run cannot change the run."""
+    return sc.to_dict(), scenario_hash
+
+
+def from_payload(data: dict, scenario_hash: str) -> Scenario:
+    """The scenario of :func:`resolved_payload`, rebuilt (once per process) and checked against
+    its hash, so a dataset changed during the run is an error rather than a mixed result."""
+    sc = _RESOLVED.get(scenario_hash)
+    if sc is not None:
+        return sc
+    from ..engine import scenario_hash as _hash
+    from ..errors import SimsrcError
+
+    sc = Scenario.model_validate(data)
+    sc._data = load_dataset(resolve_dataset_path(sc.dataset))
+    got = _hash(sc)
+    if got != scenario_hash:
+        raise SimsrcError(f"scenario {sc.name!r}: its dataset ({sc._data.path}) changed during the run "
+                          f"(hash {got[:8]}, expected {scenario_hash[:8]}); run again")
+    if len(_RESOLVED) > 16:
+        _RESOLVED.clear()
+    _RESOLVED[scenario_hash] = sc
     return sc

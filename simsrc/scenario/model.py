@@ -152,6 +152,41 @@ def _check_name(v: str) -> str:
     return v
 
 
+#: Allowed scenario names: they become part of results folder names.
+SCENARIO_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.\-]*"
+SCENARIO_NAME_MAX = 64
+#: Most Monte Carlo draws of one run, and the largest seed.
+MAX_DRAWS = 10_000_000
+MAX_SEED = 2**63 - 1
+#: Largest quantity in tonnes (per year or in stock) a policy may name; world output of any
+#: mineral is below 1e9 t/yr, so more is a typo (and would overflow the float32 outputs).
+MAX_TONNES = 1e12
+
+
+def _check_scenario_name(v: str) -> str:
+    import re
+    if len(v) > SCENARIO_NAME_MAX or not re.fullmatch(SCENARIO_NAME_PATTERN, v):
+        raise ValueError(f"invalid scenario name {_shown(v)}: use at most {SCENARIO_NAME_MAX} letters, digits, "
+                         "'_', '-' and '.', starting with a letter or digit (the name becomes part of the "
+                         "results folder name, so no '/', spaces or other characters)")
+    return v
+
+
+def _shown(v) -> str:
+    s = repr(v)
+    return s if len(s) <= 60 else s[:57] + "...'"
+
+
+def _whole(v):
+    """A whole number, not a boolean (YAML reads true/yes/on as booleans) nor a float."""
+    if isinstance(v, bool):
+        raise ValueError(f"expected a whole number, got {v!r} (YAML reads yes/no/on/off/true/false as booleans)")
+    return v
+
+
+Whole = Annotated[int, BeforeValidator(_whole)]
+
+
 def _text(v):
     if isinstance(v, bool):
         raise ValueError(f"expected a name, got {v!r} (YAML reads yes/no/on/off/true/false as booleans; quote it)")
@@ -170,8 +205,17 @@ def _as_list(v):
     return [v] if isinstance(v, str) else v
 
 
-#: One or more codes (a single code is accepted for a one-element list).
-CodeList = Annotated[list[Code], BeforeValidator(_as_list), MinLen(1)]
+def _no_duplicates(v):
+    seen = set()
+    for c in v:
+        if c in seen:
+            raise ValueError(f"{c!r} is listed more than once; list each code once")
+        seen.add(c)
+    return v
+
+
+#: One or more codes (a single code is accepted for a one-element list), each once.
+CodeList = Annotated[list[Code], BeforeValidator(_as_list), MinLen(1), AfterValidator(_no_duplicates)]
 
 
 def _all_tag(v):
@@ -322,7 +366,7 @@ class Horizon(_Model):
     """The simulated time span."""
 
     start: Time = Field(description="First period: a quarter like 2026Q1, or an ISO date (rounded down to the start of the period that contains it).")
-    periods: int = Field(gt=0, le=1200, description="Number of periods simulated (e.g. 40 quarters = 10 years).")
+    periods: Whole = Field(gt=0, le=1200, description="Number of periods simulated (e.g. 40 quarters = 10 years).")
     period: Literal["quarter", "year", "month"] = Field(
         "quarter", description="Period length. Flows stay annual rates (t/yr); volumes per period are rate x period length.")
 
@@ -452,7 +496,8 @@ class Outputs(_Model):
                            "per-draw outputs are always complete), or a selection {outputs, regions, minerals}. "
                            "E.g. --set outputs.paths=none, or --set 'outputs.paths={outputs: [consumer_price], regions: [USA]}'.")
 
-    watched_origins: CodeList = Field(["CHN"], description="Origins (regions or groups) whose share of each region's consumption is reported. Default [CHN].")
+    watched_origins: Optional[Annotated[list[Code], BeforeValidator(_as_list), AfterValidator(_no_duplicates)]] = Field(
+        None, description="Origins (regions or groups) whose share of each region's consumption is reported ([] for none). Default: [CHN] when the dataset has a region CHN, none otherwise.")
     discount_rate: float = Field(0.03, ge=0, lt=1, description="Annual discount rate for net present values of welfare (fraction per year). Default 0.03.")
 
 
@@ -609,15 +654,15 @@ class Stockpile(_Timed):
     type: Literal["stockpile"] = Field(description="Policy type.")
     minerals: CodesOrAll = Field("all", description=_MINERALS_HELP + " Each mineral gets its own stock.")
     region: Code = Field(description="Region holding the stock (one region).")
-    initial_months: Optional[float] = Field(None, ge=0, description="Initial stock in months of the region's baseline consumption. Give this or initial_t.")
-    initial_t: Optional[float] = Field(None, ge=0, description="Initial stock in tonnes (one mineral only). Give this or initial_months.")
-    capacity_months: Optional[float] = Field(None, gt=0, description="Maximum stock in months of baseline consumption (optional; default: no limit).")
-    capacity_t: Optional[float] = Field(None, gt=0, description="Maximum stock in tonnes (one mineral only; optional).")
-    release_rate: float = Field(gt=0, description="Maximum release rate as a share of the region's baseline annual consumption per year (0.5 = up to half of baseline consumption, i.e. 6 months' worth per year).")
+    initial_months: Optional[float] = Field(None, ge=0, le=12000, description="Initial stock in months of the region's baseline consumption. Give this or initial_t.")
+    initial_t: Optional[float] = Field(None, ge=0, le=MAX_TONNES, description="Initial stock in tonnes (one mineral only). Give this or initial_months.")
+    capacity_months: Optional[float] = Field(None, gt=0, le=12000, description="Maximum stock in months of baseline consumption (optional; default: no limit).")
+    capacity_t: Optional[float] = Field(None, gt=0, le=MAX_TONNES, description="Maximum stock in tonnes (one mineral only; optional).")
+    release_rate: float = Field(gt=0, le=100, description="Maximum release rate as a share of the region's baseline annual consumption per year (0.5 = up to half of baseline consumption, i.e. 6 months' worth per year).")
     trigger: Optional[float] = Field(None, gt=0, description="Release while the region's consumer price index (1 = baseline) is above this, e.g. 1.5. Give this or trigger_price.")
     trigger_price: Optional[float] = Field(None, gt=0, description="Release while the region's consumer price is above this price, in `unit`. Alternative to trigger.")
     unit: Optional[str] = Field(None, description="Price unit of trigger_price (CURRENCY/MASS, e.g. USD/kg).")
-    refill_rate: float = Field(0.0, ge=0, description="Maximum purchase rate for refilling, as a share of baseline annual consumption per year. Default 0 (no refill).")
+    refill_rate: float = Field(0.0, ge=0, le=100, description="Maximum purchase rate for refilling, as a share of baseline annual consumption per year. Default 0 (no refill).")
     refill_below: Optional[float] = Field(None, gt=0, description="Refill while the consumer price index is below this (must be below the release trigger). Required when refill_rate > 0.")
 
     @model_validator(mode="after")
@@ -643,7 +688,7 @@ class Offtake(_Timed):
     type: Literal["offtake"] = Field(description="Policy type.")
     region: Code = Field(description="Purchasing region (one region).")
     mineral: Code = Field(description="Mineral purchased (one mineral code).")
-    quantity_t: float = Field(ge=0, description="Quantity purchased, t/yr.")
+    quantity_t: float = Field(ge=0, le=MAX_TONNES, description="Quantity purchased, t/yr.")
     price: Optional[float] = Field(None, gt=0, description="Purchase price in `unit`; the fiscal cost is (price - market price) x quantity. Default: the market price, so no cost beyond the floor payments, which already pay the floor on covered output.")
     unit: Optional[str] = Field(None, description="Price unit of `price` (CURRENCY/MASS); required with price.")
 
@@ -669,10 +714,10 @@ class CapacityProject(_Policy):
     type: Literal["capacity_project"] = Field(description="Policy type.")
     region: Code = Field(description="Region where the capacity is built (one region).")
     mineral: Code = Field(description="Mineral produced (one mineral code).")
-    capacity_t: float = Field(gt=0, description="Capacity added, t/yr.")
+    capacity_t: float = Field(gt=0, le=MAX_TONNES, description="Capacity added, t/yr.")
     date: Time = Field(description="Scheduled start of production (quarter or ISO date), inside the horizon.")
     probability: Probability = Field(1.0, description="Probability that the project is built at all, in [0, 1]. Default 1." + UNCERTAIN_HELP)
-    delay_quarters: uncertain(0, None, what="a delay") = Field(0.0, description="Delay after `date`, in quarters (>= 0). Default 0." + UNCERTAIN_HELP)
+    delay_quarters: uncertain(0, 4000, what="a delay") = Field(0.0, description="Delay after `date`, in quarters (>= 0). Default 0." + UNCERTAIN_HELP)
     covered_share: Optional[Share] = Field(None, description="Share of the new capacity covered by the region's price floor for this mineral, in [0, 1] (optional; needs a price_floor policy for the region and mineral)." + UNCERTAIN_HELP)
 
 
@@ -685,7 +730,7 @@ class Outage(_Timed):
     share: Share = Field(description="Share of the region's capacity lost while the outage lasts, in [0, 1]." + UNCERTAIN_HELP)
     probability: Optional[Probability] = Field(None, description="Dated outage: probability that it happens from start to end, in [0, 1] (default 1). Not with hazard." + UNCERTAIN_HELP)
     hazard: Optional[Probability] = Field(None, description="Random outage: probability per period that one starts (within start/end if given), in [0, 1]." + UNCERTAIN_HELP)
-    duration_quarters: Optional[uncertain(0, None, lo_open=True, what="a duration")] = Field(
+    duration_quarters: Optional[uncertain(0, 4000, lo_open=True, what="a duration")] = Field(
         None, description="Random outage: duration of each outage in quarters (> 0); required with hazard." + UNCERTAIN_HELP)
 
     @model_validator(mode="after")
@@ -754,7 +799,7 @@ class Negotiation(_Event):
 
     type: Literal["negotiation"] = Field(description="Event type.")
     opened: Time = Field(description="Date the negotiation opened (quarter or ISO date); may precede the horizon.")
-    deadline_days: Optional[int] = Field(None, gt=0, description="Deadline in days after `opened` (e.g. 180). Give this or deadline.")
+    deadline_days: Optional[Whole] = Field(None, gt=0, le=36500, description="Deadline in days after `opened` (e.g. 180), at most 36500 (100 years). Give this or deadline.")
     deadline: Optional[Time] = Field(None, description="Deadline date (quarter or ISO date). Give this or deadline_days.")
     success_probability: Probability = Field(description="Probability that the negotiation succeeds by the deadline, in [0, 1]." + UNCERTAIN_HELP)
     partners: Optional[CodeList] = Field(None, description="Regions or groups negotiating (informational).")
@@ -789,13 +834,14 @@ class Scenario(_Model):
     checks the result against the dataset.
     """
 
-    name: str = Field(min_length=1, description="Scenario name (used in result file names and reports).")
+    name: Annotated[str, BeforeValidator(_text), AfterValidator(_check_scenario_name)] = Field(
+        description=f"Scenario name, used in results folder names and reports: at most {SCENARIO_NAME_MAX} letters, digits, '_', '-' and '.', starting with a letter or digit.")
     description: str = Field("", description="What the scenario represents.")
     extends: Optional[str] = Field(None, description="Path of a parent scenario, relative to this file. This file's mappings deep-merge over the parent's; the lists policies, events and parameters merge by element name (same name replaces the parent's element, new names append). Empty in a loaded (resolved) scenario.")
     remove: list[str] = Field([], description="Names of inherited policies, events or parameters to drop (only with extends). Empty in a loaded scenario.")
     horizon: Horizon = Field(description="Simulated time span.")
-    draws: int = Field(1000, gt=0, description="Number of Monte Carlo draws. Default 1000.")
-    seed: int = Field(0, ge=0, description="Seed of all random streams (each stream is keyed by the seed, the mineral, the element name and the draw). Default 0.")
+    draws: Whole = Field(1000, gt=0, le=MAX_DRAWS, description=f"Number of Monte Carlo draws, at most {MAX_DRAWS:,}. Default 1000.")
+    seed: Whole = Field(0, ge=0, le=MAX_SEED, description="Seed of all random streams (each stream is keyed by the seed, the mineral, the element name and the draw). Default 0.")
     dataset: str = Field("usgs2024", description="Baseline dataset: a built-in name (default usgs2024) or a path to a dataset folder, relative to the file that sets it.")
     minerals: CodesOrAll = Field("all", description="Mineral codes simulated, or 'all' (default: every mineral of the dataset). Policies on other minerals are ignored.")
     groups: dict[Name, CodeList] = Field({}, description="Extra named region groups: name -> list of regions or groups (of the dataset or this mapping). Usable wherever regions are.")

@@ -25,6 +25,13 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: JSON-Schema pattern of a time string.
 TIME_PATTERN = r"^\d{4}(Q[1-4]|-\d{2}-\d{2})$"
 TIME_HELP = "a quarter like 2026Q1 (Q1 to Q4) or an ISO date like 2026-01-14"
+#: Years a time value may name (every date the model derives from them stays a valid date).
+MIN_YEAR, MAX_YEAR = 1800, 2500
+
+
+def _check_year(year: int, value) -> None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(f"year {year} of {str(value)!r} is outside {MIN_YEAR} to {MAX_YEAR}; expected {TIME_HELP}")
 
 
 def normalize_time(value) -> str:
@@ -41,17 +48,21 @@ def normalize_time(value) -> str:
     if isinstance(value, _dt.datetime):
         value = value.date()
     if isinstance(value, _dt.date):
+        _check_year(value.year, value)
         return value.isoformat()
     if isinstance(value, str):
         s = value.strip()
         m = _QUARTER.match(s)
         if m:
+            _check_year(int(m.group(1)), value)
             return f"{m.group(1)}Q{m.group(2)}"
         if _DATE.match(s):
             try:
-                return _dt.date.fromisoformat(s).isoformat()
+                d = _dt.date.fromisoformat(s)
             except ValueError as exc:
                 raise ValueError(f"invalid date {value!r} ({exc}); expected {TIME_HELP}") from None
+            _check_year(d.year, value)
+            return d.isoformat()
     raise ValueError(f"invalid quarter or date {value!r}; expected {TIME_HELP}")
 
 
