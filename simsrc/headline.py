@@ -79,6 +79,19 @@ def _unit_of(d: _registry.DrawOutput, manifest, mineral) -> tuple[str, float]:
     return d.unit, 1.0
 
 
+#: Factor from a headline unit back to the output's own unit (USD m -> USD, pp -> share).
+UNIT_FACTORS = {"USD m": 1e-6, "pp": 100.0}
+
+
+def measure_of_output(output: str) -> str | None:
+    """The headline measure that summarises an output: ``consumer_price`` (its horizon mean)
+    -> ``consumer price``, ``npv_net_welfare`` -> ``net welfare NPV``; None if none does."""
+    for d in _registry.PER_DRAW:
+        if d.headline and (d.name == output or (d.stat == "mean" and d.of == output)):
+            return d.headline.label
+    return None
+
+
 def _measure_name(d: _registry.DrawOutput) -> str:
     return d.headline.label if d.headline else d.label.lower()
 

@@ -9,6 +9,8 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 
+from ..numbers import tick_formatter
+
 from ..errors import SimsrcError, unknown_name_message
 from ..results import DRAW_OUTPUTS, Results
 from .style import DASH, output_label, period_labels  # noqa: F401
@@ -224,16 +226,19 @@ def quantity_name(output: str) -> str:
 
 
 def _guard_flat(ax, values):
-    """A legible y axis: no offset, thousands separators from 10,000, and a visible range when
-    the values are all (nearly) equal, e.g. a change that is zero up to rounding (which would
-    otherwise be drawn at 1e-17)."""
+    """A legible y axis: thousands separators and no ``-0`` (simsrc.numbers), no offset, and
+    a visible range when the values are all (nearly) equal, e.g. a change that is zero up to
+    rounding (which would otherwise be drawn at 1e-17). A log axis keeps its range."""
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
-    if v.size and np.max(np.abs(v)) >= 1e4:
-        ax.yaxis.set_major_formatter(mpl.ticker.StrMethodFormatter("{x:,.0f}"))
-    fmt = ax.yaxis.get_major_formatter()
-    if hasattr(fmt, "set_useOffset"):
-        fmt.set_useOffset(False)
+    if ax.get_yscale() == "log":
+        lo, hi = (float(np.min(v[v > 0])), float(np.max(v))) if (v > 0).any() else (1.0, 10.0)
+        if hi / lo < 1e3:  # less than three decades: label 1, 2 and 5 times powers of ten
+            ax.yaxis.set_major_locator(mpl.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(tick_formatter())
+        ax.yaxis.set_minor_formatter(mpl.ticker.NullFormatter())
+        return
+    ax.yaxis.set_major_formatter(tick_formatter())
     if v.size and np.ptp(v) <= 1e-9 * max(1.0, np.max(np.abs(v))):
         mid = float(np.round(v.mean(), 9))
         ax.set_ylim(mid - 1.0, mid + 1.0)

@@ -8,8 +8,9 @@ import pandas as pd
 
 from ..errors import SimsrcError, unknown_name_message
 from ..results import DRAW_OUTPUTS
+from ..numbers import fmt_signed
 from .style import CF_SUFFIX, DASH, REGION_COLORS, SERIES_COLORS, _axes, _finish, _styled, display_scale, is_comparison, mineral_name, output_unit, region_colors, scenario_title, source_line  # noqa: F401
-from .data import _count_range, _guard_flat, _lower_first, _n_periods, _open, _value_axis_label, check_mineral, interval_table, period_text, quantity_name  # noqa: F401
+from .data import _count_range, _guard_flat, _lower_first, _n_periods, _open, _value_axis_label, check_mineral, check_regions, interval_table, period_text, quantity_name  # noqa: F401
 
 # ---------------------------------------------------------------------------------------------
 # effect bars
@@ -17,7 +18,7 @@ from .data import _count_range, _guard_flat, _lower_first, _n_periods, _open, _v
 @_styled
 def effect_bars(data: pd.DataFrame, unit: str, ax=None, *, ylabel: str | None = None,
                 title: str | None = None, colors=None, caption: str | None = None,
-                source: str | None = None, zero_line: bool = True, change: bool = False):
+                source: str | None = None, zero_line: bool = True, change: bool = False, notes=None):
     """Bar chart of point values with intervals, across regions or scenarios.
 
     Parameters
@@ -44,6 +45,9 @@ def effect_bars(data: pd.DataFrame, unit: str, ax=None, *, ylabel: str | None = 
         Draw a line at zero.
     change : bool
         The values are differences (shares then shown in percentage points).
+    notes : list of str, optional
+        A short text per bar written beside its interval (e.g. the effect in percent of the
+        counterfactual).
 
     Returns
     -------
@@ -73,6 +77,13 @@ def effect_bars(data: pd.DataFrame, unit: str, ax=None, *, ylabel: str | None = 
             ax.text(x[k], 0, "n/a", ha="center", va="bottom", fontsize=7)
     if zero_line:
         ax.axhline(0, color="#444444", lw=0.7)
+    if notes is not None:
+        for k, text in enumerate(notes):
+            if text and np.isfinite(v[k]):
+                top = np.nanmax([v[k], hi[k]]) if np.isfinite(hi[k]) else v[k]
+                ax.annotate(text, (x[k], top), xytext=(0, 2), textcoords="offset points", ha="center",
+                            va="bottom", fontsize=6.5, color="#333333", gid=f"note:{labels[k]}")
+        ax.margins(y=0.12)
     _guard_flat(ax, np.r_[v, lo, hi])
     ax.set_xticks(x, labels)
     ax.grid(axis="x", visible=False)
@@ -94,7 +105,7 @@ def _check_stat(stat):
 
 @_styled
 def region_effects(results, output: str = "consumer_price", mineral: str | None = None,
-                   regions=None, period="mean", ax=None, stat: str = "mean"):
+                   regions=None, period="mean", ax=None, stat: str = "median"):
     """Bars of an output (or its change, for a comparison) by region with 90% intervals.
 
     Parameters
@@ -112,19 +123,33 @@ def region_effects(results, output: str = "consumer_price", mineral: str | None 
         See :func:`interval_table`.
     ax : matplotlib.axes.Axes, or a Figure or SubFigure, optional
         Axes to draw on, or a (sub)figure to fill; a new figure when None.
-    stat : {"mean", "median"}
-        Bar height: the mean across draws (the expected effect; the default, since with
-        event-driven policies the median is often exactly 0) or the median.
+    stat : {"median", "mean"}
+        Bar height: the median across draws (the headline statistic, docs/model.md sec. 6;
+        the default) or the mean.
 
     Returns
     -------
     matplotlib.figure.Figure
-        Bar heights are ``stat`` of :func:`interval_table` x the display factor.
+        Bar heights are ``stat`` of :func:`interval_table` x the display factor. For a
+        comparison's headline measures (horizon means of prices, production and import
+        reliance, welfare NPVs) the median and interval are those of
+        :func:`simsrc.headline.effects` (what `compare` prints and headline.csv holds), and
+        each bar is labelled with the effect in percent of the counterfactual where it has a
+        level; ``fig.simsrc_data`` holds the table drawn.
     """
     r = _open(results)
     mineral = check_mineral(r, mineral)
-    t = interval_table(r, output, mineral, regions, period)
-    t["value"] = t[_check_stat(stat)]
+    _check_stat(stat)
+    t = _headline_table(r, output, mineral, regions) if (
+        stat == "median" and is_comparison(r.manifest) and period in (None, "mean")) else None
+    notes = None
+    if t is None:
+        t = interval_table(r, output, mineral, regions, period)
+    else:
+        notes = [fmt_signed(p, typeset=True, unit="%") if np.isfinite(p) else "" for p in t["pct"]]
+        if not any(notes):
+            notes = None
+    t["value"] = t[stat]
     m = r.manifest
     unit = output_unit(output, m, mineral)
     comparison = is_comparison(m)
@@ -140,13 +165,39 @@ def region_effects(results, output: str = "consumer_price", mineral: str | None 
                 f"(e.g. no consumption).")
     if output in DRAW_OUTPUTS and m.get("discount_rate") is not None:
         cap += f" Discount rate {m['discount_rate']:.1%}/yr."
-    return effect_bars(t, unit, ax=ax, ylabel=ylab, title=f"{mineral_name(m, mineral)}: {_lower_first(name)}{when}",
-                       caption=cap, source=source_line(m), change=comparison)
+    if notes:
+        cap += " Labels: the median effect in percent of the counterfactual's level in the same draw."
+    fig = effect_bars(t, unit, ax=ax, ylabel=ylab, title=f"{mineral_name(m, mineral)}: {_lower_first(name)}{when}",
+                      caption=cap, source=source_line(m), change=comparison, notes=notes)
+    fig.simsrc_data = t
+    return fig
+
+
+def _headline_table(r, output, mineral, regions):
+    """The bars of a comparison's headline measure from simsrc.headline.effects, in the
+    output's own unit (USD, share, price unit), or None when ``output`` is not one."""
+    from .. import headline as H
+
+    measure = H.measure_of_output(output)
+    if measure is None or not (r.path / "draws_scenario.parquet").exists():
+        return None  # not a headline measure, or a folder without each side's per-draw scalars
+    regions = check_regions(r, mineral, regions)
+    eff = H.effects(r.path, regions=regions, minerals=[mineral])
+    eff = eff[eff["measure"] == measure].set_index("region")
+    rows = []
+    for reg in regions:
+        if reg in eff.index:
+            e = eff.loc[reg]
+            f = H.UNIT_FACTORS.get(e["unit"], 1.0)
+            rows.append((reg, e["mean"] / f, e["median"] / f, e["p5"] / f, e["p95"] / f, int(e["n"]), e["pct_median"]))
+        else:
+            rows.append((reg, np.nan, np.nan, np.nan, np.nan, 0, np.nan))
+    return pd.DataFrame(rows, columns=["region", "mean", "median", "low", "high", "n", "pct"])
 
 
 @_styled
 def scenario_effects(results_list, output: str = "consumer_price", mineral: str | None = None,
-                     region: str = "USA", period="mean", labels=None, ax=None, stat: str = "mean"):
+                     region: str = "USA", period="mean", labels=None, ax=None, stat: str = "median"):
     """Bars of one output in one region across several results or comparison folders.
 
     Parameters

@@ -11,6 +11,8 @@ from matplotlib.patches import Patch
 from .. import outputs as _registry
 from ..errors import SimsrcError
 from ..results import DRAW_OUTPUTS, OUTPUTS
+from ..numbers import fmt
+from .style import choose_scales, is_constant
 from .style import CF_SUFFIX, DASH, FIG_HEIGHT, FIG_WIDTH, _axes, _container, _finish, _line_color, _set_period_axis, _styled, caption_of, display_scale, is_comparison, mineral_name, output_label, output_unit, region_colors, source_line  # noqa: F401
 from .data import _count_range, _guard_flat, _lower_first, _open, _summary, _value_axis_label, check_mineral, check_output, check_regions, quantity_name, regions_of  # noqa: F401
 
@@ -25,7 +27,7 @@ def _fan_data(r, output, mineral, region):
 
 @_styled
 def fan_chart(results, output: str = "consumer_price", mineral: str | None = None, regions=None,
-              ax=None, title: str | None = None, scale: tuple[float, str] | None = None):
+              ax=None, title: str | None = None, scale: tuple[float, str] | None = None, log: bool = False):
     """Fan chart of a per-period output over time: median with 50% and 90% bands.
 
     Parameters
@@ -46,6 +48,8 @@ def fan_chart(results, output: str = "consumer_price", mineral: str | None = Non
         Axes title (default: mineral, output and region).
     scale : (float, str), optional
         Display factor and unit label (default: :func:`display_scale` of the values drawn).
+    log : bool
+        Logarithmic y axis (for positive values with a heavy upper tail).
 
     Returns
     -------
@@ -78,8 +82,10 @@ def fan_chart(results, output: str = "consumer_price", mineral: str | None = Non
                         gid=f"band50:{reg}")
         ax.plot(x, f["p50"].to_numpy() * factor, color=_line_color(c), gid=f"median:{reg}",
                 label=reg)
-    if comparison:
+    if comparison and not log:
         ax.axhline(0, color="#444444", lw=0.7, zorder=1)
+    if log:
+        ax.set_yscale("log")
     if len(ax.get_shared_y_axes().get_siblings(ax)) == 1:  # a shared axis is guarded by its owner
         _guard_flat(ax, allv * factor)
     _set_period_axis(ax, m.get("horizon"), n)
@@ -114,8 +120,9 @@ def fan_grid_shape(n_regions: int, ncols: int | None = None) -> tuple[int, int, 
 
 @_styled
 def fan_grid(results, output: str = "consumer_price", mineral: str | None = None, regions=None,
-             ax=None, ncols: int | None = None, sharey: bool = True):
-    """Small multiples of fan charts, one panel per region, on a common y scale.
+             ax=None, ncols: int | None = None, sharey: bool | None = None, yscale: str = "auto",
+             drop_constant: bool = True):
+    """Small multiples of fan charts, one panel per region.
 
     Parameters
     ----------
@@ -132,21 +139,51 @@ def fan_grid(results, output: str = "consumer_price", mineral: str | None = None
         wide, 1.55 in per row, see :func:`fan_grid_shape`) when None.
     ncols : int, optional
         Panels per row (default 2 up to 4 regions, else 3).
-    sharey : bool
-        Common y axis across panels.
+    sharey : bool, optional
+        Deprecated spelling of ``yscale``: True is ``shared``, False ``per-panel``.
+    yscale : {"auto", "shared", "per-panel", "log"}
+        ``auto`` (default, :func:`choose_scales`): one linear axis when the panels' ranges are
+        within an order of magnitude; else each panel its own axis, logarithmic where a
+        positive band spans more than an order of magnitude (a heavy tail that would flatten
+        the median). The caption says which.
+    drop_constant : bool
+        Leave out panels whose series is constant in every draw (e.g. import reliance 100%
+        throughout); the caption names them and their value.
 
     Returns
     -------
     matplotlib.figure.Figure
+        ``fig.simsrc_scales`` records the layout (``shared`` or ``per-panel``), the log panels
+        and the dropped ones.
     """
+    if sharey is not None and yscale == "auto":
+        yscale = "shared" if sharey else "per-panel"
     r = _open(results)
     mineral = check_mineral(r, mineral)
     regions = check_regions(r, mineral, regions)
     output = check_output(r, output)
+    data = {reg: _fan_data(r, output, mineral, reg) for reg in regions}
+    unit = output_unit(output, r.manifest, mineral)
+    allv = np.concatenate([f[["p5", "p95"]].to_numpy().ravel() for f in data.values()])
+    scale = display_scale(unit, allv, is_comparison(r.manifest))  # one unit
+    dropped, undefined = {}, []
+    if drop_constant:
+        for reg, f in data.items():
+            v = f[["p5", "p50", "p95"]].to_numpy().ravel()
+            if len(regions) - len(dropped) - len(undefined) <= 1:
+                break
+            if not (f["n"] > 0).any():
+                undefined.append(reg)
+            elif is_constant(v):
+                dropped[reg] = float(np.nanmedian(v)) * scale[0]
+        regions = [reg for reg in regions if reg not in dropped and reg not in undefined]
+    layout, logs = choose_scales({reg: data[reg][["p5", "p50", "p95"]].to_numpy().ravel() * scale[0]
+                                  for reg in regions}, yscale)
+    shared = layout == "shared"
     nrows, ncols, height = fan_grid_shape(len(regions), ncols)
     fig, owned, created = _container(ax, FIG_WIDTH, height)
     if owned:
-        axs = fig.subplots(nrows, ncols, sharex=True, sharey=sharey, squeeze=False).ravel()
+        axs = fig.subplots(nrows, ncols, sharex=True, sharey=shared, squeeze=False).ravel()
         for a in axs[len(regions):]:
             a.set_visible(False)
     else:
@@ -154,18 +191,24 @@ def fan_grid(results, output: str = "consumer_price", mineral: str | None = None
         if len(axs) < len(regions):
             raise ValueError(f"need {len(regions)} axes, got {len(axs)}")
         fig = axs[0].figure
-        if sharey:
+        for a in axs[len(regions):]:
+            a.set_visible(False)
+        if shared:
             for a in axs[1:len(regions)]:
                 a.sharey(axs[0])
-    allv = np.concatenate([_fan_data(r, output, mineral, reg)[["p5", "p95"]].to_numpy().ravel() for reg in regions])
-    scale = display_scale(output_unit(output, r.manifest, mineral), allv, is_comparison(r.manifest))  # one unit
     for a, reg in zip(axs, regions):
-        fan_chart(r, output, mineral, [reg], ax=a, title=reg, scale=scale)
+        fan_chart(r, output, mineral, [reg], ax=a, title=reg, scale=scale, log=logs[reg])
         a.get_legend().remove()
-        a.set_title(reg, loc="left", fontsize=8)
-    cap = caption_of(fig).split(" Source: ")[0]
-    if sharey:
-        _guard_flat(axs[0], allv * scale[0])
+        a.set_title(reg + (" (log scale)" if logs[reg] and not (shared and all(logs.values())) else ""),
+                    loc="left", fontsize=8)
+    ns = np.concatenate([data[reg]["n"].to_numpy() for reg in regions])
+    comparison = is_comparison(r.manifest)
+    cap = (f"{output_label(output)} of {mineral_name(r.manifest, mineral)}{CF_SUFFIX if comparison else ''}, "
+           f"{scale[1]}: median (line), 50% and 90% bands (25th{DASH}75th and 5th{DASH}95th percentiles) across "
+           f"draws; {_count_range(ns[ns > 0])} converged draws per period.")
+    if shared:
+        vals = np.concatenate([data[reg][["p5", "p95"]].to_numpy().ravel() for reg in regions]) * scale[0]
+        _guard_flat(axs[0], vals)
     if owned:
         ylabel = axs[0].get_ylabel()
         for k, a in enumerate(axs[:len(regions)]):
@@ -175,6 +218,25 @@ def fan_grid(results, output: str = "consumer_price", mineral: str | None = None
             else:
                 a.set_xlabel("")
         fig.supylabel(ylabel, fontsize=8)
+    if shared and all(logs.values()):
+        cap += " Log scale, shared by the panels."
+    elif shared:
+        cap += " One y scale for all panels."
+    else:
+        nlog = [reg for reg in regions if logs[reg]]
+        cap += (" Each panel has its own y scale (the regions' ranges differ by more than an order of magnitude"
+                if yscale == "auto" and len(regions) > 1 else " Each panel has its own y scale (") + \
+               (f"; log scale for {', '.join(nlog)}, whose 90% band spans more than a factor 10)." if nlog else ").")
+    if dropped:
+        ulabel = scale[1]
+        cap += (" Not shown (the same value in every draw and period): "
+                + "; ".join(f"{reg} {fmt(v, typeset=True)}{'' if ulabel == '%' else ' '}{ulabel}"
+                            for reg, v in dropped.items()) + ".")
+    if undefined:
+        cap += f" Not defined in any draw (no consumption): {', '.join(undefined)}."
+    fig.simsrc_caption = cap
+    fig.simsrc_scales = {"layout": layout, "log": {k: bool(v) for k, v in logs.items()}, "dropped": dropped,
+                         "regions": list(regions)}
     handles = [mpl.lines.Line2D([], [], color="#555555", label="median"),
                Patch(color="#777777", alpha=0.5, lw=0, label="50% band"),
                Patch(color="#777777", alpha=0.2, lw=0, label="90% band")]
@@ -183,5 +245,3 @@ def fan_grid(results, output: str = "consumer_price", mineral: str | None = None
     fig.legend(handles=handles, loc="outside upper left", ncols=3, title=title, alignment="left",
                title_fontproperties={"weight": "bold", "size": 9}, borderaxespad=0.1)
     return _finish(fig, created, cap, source_line(r.manifest))
-
-

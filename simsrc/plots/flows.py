@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 
 import matplotlib as mpl
 import numpy as np
@@ -10,6 +11,7 @@ from matplotlib.colors import TwoSlopeNorm
 
 from .. import __version__
 from ..errors import SimsrcError, unknown_name_message
+from ..numbers import fmt, tick_formatter
 from .style import DIVERGING_CMAP, FIG_WIDTH, MINUS, OKABE_ITO, SEQUENTIAL_CMAP, _axes, _container, _finish, _styled, display_scale  # noqa: F401
 
 # ---------------------------------------------------------------------------------------------
@@ -24,13 +26,10 @@ def _align_flows(baseline: pd.DataFrame, scenario: pd.DataFrame | None):
 
 
 def _fmt(v, nd=None):
+    """A cell value: 3 significant digits, thousands separators, no ``-0`` (simsrc.numbers)."""
     if not np.isfinite(v):
         return ""
-    if v == 0:
-        return "0"
-    a = abs(v)
-    nd = nd if nd is not None else (0 if a >= 100 else 1 if a >= 10 else 2)
-    return f"{v:,.{nd}f}"
+    return fmt(v, decimals=nd, typeset=True) if nd is not None else fmt(v, typeset=True)
 
 
 def _annotate(ax, values, norm, cmap, fmt=_fmt, fontsize=6.5):
@@ -61,15 +60,52 @@ def _heatmap(ax, values, rows, cols, cmap, norm, annotate, cbar_label, fmt=_fmt,
     return im
 
 
-def _flow_matrix(ax, values, rows, cols, change, ulabel, annotate, vmax=None, colorbar=True):
-    """Draw a flow matrix (display units): levels on a sequential map, changes on a diverging one."""
+#: A flow matrix whose non-zero cells span more than this factor gets a log colour scale
+#: (levels) or a symmetric-log one (changes): one dominant flow (China's domestic supply)
+#: would otherwise leave every other cell at the bottom of a linear scale.
+LOG_COLOR_RATIO = 100.0
+
+
+def flow_norm(values, change: bool, vmax=None):
+    """Colour normalisation of a flow matrix: (norm, cmap, scale word).
+
+    Levels: linear from 0, or logarithmic when the positive cells span more than
+    :data:`LOG_COLOR_RATIO` (zero cells left blank). Changes: diverging centred on zero,
+    linear or symmetric-log by the same rule on the absolute changes.
+    """
+    v = np.asarray(values, dtype=float)
+    nz = np.abs(v[np.isfinite(v) & (v != 0)])
+    top = float(nz.max()) if nz.size else 1e-12
+    if vmax is not None:
+        top = max(float(vmax), 1e-12)
+    wide = nz.size > 1 and top / max(float(nz.min()), 1e-300) > LOG_COLOR_RATIO
     if change:
-        lim = max(float(np.nanmax(np.abs(values))), 1e-12)
-        norm, cmap, label = TwoSlopeNorm(0, -lim, lim), DIVERGING_CMAP, f"Change in flow ({ulabel})"
-    else:
-        top = vmax if vmax is not None else float(np.nanmax(values))
-        norm, cmap, label = mpl.colors.Normalize(0, max(top, 1e-12)), SEQUENTIAL_CMAP, f"Flow ({ulabel})"
-    im = _heatmap(ax, values, rows, cols, cmap, norm, annotate, label, colorbar=colorbar)
+        if wide:
+            lin = max(top / 1e3, float(np.percentile(nz, 10)))
+            return mpl.colors.SymLogNorm(lin, vmin=-top, vmax=top, base=10), DIVERGING_CMAP, "symmetric log"
+        return TwoSlopeNorm(0, -top, top), DIVERGING_CMAP, "linear"
+    if wide:
+        return mpl.colors.LogNorm(max(top / 1e4, float(nz.min())), top), SEQUENTIAL_CMAP, "log"
+    return mpl.colors.Normalize(0, top), SEQUENTIAL_CMAP, "linear"
+
+
+def _flow_matrix(ax, values, rows, cols, change, ulabel, annotate, vmax=None, colorbar=True, ref=None):
+    """Draw a flow matrix (display units): levels on a sequential map, changes on a diverging
+    one, each on a log (symmetric-log) scale when the cells span more than a factor 100."""
+    norm, cmap, word = flow_norm(values if ref is None else ref, change, vmax)
+    label = f"{'Change in flow' if change else 'Flow'} ({ulabel}{', ' + word + ' scale' if word != 'linear' else ''})"
+    shown = np.where(np.asarray(values, dtype=float) == 0, np.nan, values) if word == "log" else values
+    im = _heatmap(ax, shown, rows, cols, cmap, norm, annotate, label, colorbar=colorbar)
+    if colorbar and word != "linear":
+        cb = im.colorbar
+        if word == "symmetric log":  # 0 and whole decades outside the linear part, labels apart
+            lo = math.ceil(math.log10(norm.linthresh * 10))
+            hi = math.floor(math.log10(norm.vmax))
+            dec = [10.0 ** k for k in range(lo, hi + 1)] or [norm.vmax]
+            cb.set_ticks(sorted([-d for d in dec] + [0.0] + dec))
+        cb.formatter = tick_formatter()
+        cb.update_ticks()
+    im.simsrc_scale = word
     if len(cols) > 6:  # region codes side by side would overlap
         for t in ax.get_xticklabels():
             t.set_rotation(90)
@@ -117,7 +153,8 @@ def flow_heatmap(baseline: pd.DataFrame, scenario: pd.DataFrame | None = None, t
         ax.set_title(title, loc="left")
     what = "Bilateral flows" if s is None else f"Change in bilateral flows, scenario {MINUS} baseline"
     cap = (f"{what}, origin (rows) to destination (columns), {ulabel} (annual rates)"
-           f"{'; red: fall, blue: rise' if s is not None else ''}.")
+           f"{'; red: fall, blue: rise' if s is not None else ''}"
+           f"{'; colours on a ' + im.simsrc_scale + ' scale (cells span more than a factor 100)' if im.simsrc_scale != 'linear' else ''}.")
     return _finish(fig, created, cap, source or f"simsrc {__version__}")
 
 
@@ -161,9 +198,12 @@ def flow_panels(baseline: pd.DataFrame, scenario: pd.DataFrame, title: str = "",
     rows, cols = list(b.index), list(b.columns)
     panels = (("baseline", b.to_numpy(), False), ("scenario", s.to_numpy(), False),
               ("change", (s - b).to_numpy(), True))
+    levels = np.concatenate([b.to_numpy().ravel(), s.to_numpy().ravel()]) * factor
+    words = set()
     for a, (name, values, change) in zip(axs, panels):
         im = _flow_matrix(a, values * factor, rows, cols, change, ulabel, annotate, vmax=vmax,
-                          colorbar=name != "baseline")
+                          colorbar=name != "baseline", ref=None if change else levels)
+        words.add(im.simsrc_scale)
         im.set_gid(f"flows:{name}")
         a.set_title((reference if name == "baseline" else name).capitalize(), loc="left", fontsize=8)
         a.tick_params(axis="both", labelsize=6.5)
@@ -172,7 +212,8 @@ def flow_panels(baseline: pd.DataFrame, scenario: pd.DataFrame, title: str = "",
     if owned and title:
         fig.suptitle(title, x=0.012, ha="left", fontsize=9, fontweight="bold")
     cap = (f"Bilateral flows, origin (rows) to destination (columns), {ulabel} (annual rates): {reference}, "
-           f"scenario and change (scenario {MINUS} {reference}; red: fall, blue: rise).")
+           f"scenario and change (scenario {MINUS} {reference}; red: fall, blue: rise)"
+           f"{'; colours on log scales where cells span more than a factor 100' if words - {'linear'} else ''}.")
     return _finish(fig, created, cap, source or f"simsrc {__version__}")
 
 

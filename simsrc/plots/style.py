@@ -518,3 +518,62 @@ def _metadata(fmt, fig):
     return None
 
 
+
+
+# ---------------------------------------------------------------------------------------------
+# value scales of small multiples
+
+#: How :func:`choose_scales` decides: panels whose ranges differ by more than this factor do
+#: not share a linear axis, and a positive band wider than this factor is drawn on a log axis.
+SCALE_RATIO = 10.0
+#: y-scale modes of :func:`fan_grid` (``auto`` chooses between the others).
+YSCALES = ("auto", "shared", "per-panel", "log")
+
+
+def choose_scales(panels: dict, mode: str = "auto") -> tuple[str, dict]:
+    """The y scale of small multiples: ``shared`` (one linear axis), ``per-panel`` (each its
+    own linear or log axis) or ``log`` (one log axis).
+
+    Parameters
+    ----------
+    panels : dict
+        Panel name -> array of the values drawn (bands included), display units.
+    mode : {"auto", "shared", "per-panel", "log"}
+        ``auto``: one linear axis unless the panels' largest absolute values differ by more
+        than :data:`SCALE_RATIO` (then per panel); within a panel, a positive series whose
+        band spans more than :data:`SCALE_RATIO` (a heavy upper tail) gets a log axis. ``log``
+        falls back to linear for panels with values <= 0.
+
+    Returns
+    -------
+    (layout, logs) : str and dict
+        ``layout`` is ``shared`` or ``per-panel``; ``logs`` maps each panel to True where its
+        axis is logarithmic.
+    """
+    if mode not in YSCALES:
+        raise SimsrcError(f"unknown y scale {mode!r}; one of {', '.join(YSCALES)}")
+    clean = {k: np.asarray(v, dtype=float)[np.isfinite(np.asarray(v, dtype=float))] for k, v in panels.items()}
+    positive = {k: bool(v.size) and bool(np.all(v > 0)) for k, v in clean.items()}
+    if mode == "shared":
+        return "shared", {k: False for k in clean}
+    if mode == "log":
+        if all(positive.values()):
+            return "shared", {k: True for k in clean}
+        return "per-panel", dict(positive)
+    tops = [float(np.max(np.abs(v))) for v in clean.values() if v.size and np.max(np.abs(v)) > 0]
+    spread = (max(tops) / min(tops)) if tops else 1.0
+    logs = {}
+    for k, v in clean.items():
+        lo_hi = (float(np.min(v)), float(np.max(v))) if v.size else (0.0, 0.0)
+        logs[k] = positive[k] and lo_hi[1] / lo_hi[0] > SCALE_RATIO
+    if mode == "per-panel" or spread > SCALE_RATIO or any(logs.values()):
+        return "per-panel", logs if mode == "auto" else {k: False for k in clean}
+    return "shared", {k: False for k in clean}
+
+
+def is_constant(values, tol: float = 1e-9) -> bool:
+    """True where a series carries no information: every finite value equal (up to ``tol``
+    relative), or none finite."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    return not v.size or float(np.ptp(v)) <= tol * max(1.0, float(np.max(np.abs(v))))
