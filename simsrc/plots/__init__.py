@@ -66,3 +66,6 @@ from .dispatch import (  # noqa: F401
     KINDS, TABLE_KINDS, _SELECTORS, _select, _stem, _sweep_pivot,
     figures_for, find_table, read_table, table_figure,
 )
+from .style import SCALE_RATIO, YSCALES, choose_scales, is_constant  # noqa: F401
+from .flows import LOG_COLOR_RATIO, flow_norm  # noqa: F401
+from .sweep import is_one_parameter, sweep_line  # noqa: F401

@@ -17,7 +17,7 @@ from .effects import region_effects  # noqa: F401
 from .welfare import welfare_distribution  # noqa: F401
 from .flows import flow_panels, supplier_bars  # noqa: F401
 from .sensitivity import morris_indices, sobol_indices, tornado  # noqa: F401
-from .sweep import sweep_heatmap  # noqa: F401
+from .sweep import is_one_parameter, sweep_heatmap, sweep_line  # noqa: F401
 
 # ---------------------------------------------------------------------------------------------
 # figures by kind (the `simsrc plot` command)
@@ -31,7 +31,8 @@ KINDS = {
     "tornado": "one-at-a-time sensitivity of an outcome (table: parameter, low, high, base)",
     "sobol": "Sobol indices S1 and ST with confidence intervals (table: parameter, S1, S1_conf, ST, ST_conf)",
     "morris": "Morris screening mu*, sigma (table: parameter, mu_star, sigma, mu_star_conf)",
-    "sweep": "an outcome over a two-way parameter grid (table: parameter 1, parameter 2, outcome)",
+    "sweep": "an outcome over swept parameters: a line for one (parameter, outcome [, median, p5, p95]), "
+             "a heatmap for two (parameter 1, parameter 2, outcome)",
 }
 #: Kinds drawn from a table (an --input file, or <kind>.parquet / <kind>.csv in the folder).
 TABLE_KINDS = ("flows", "tornado", "sobol", "morris", "sweep")
@@ -236,5 +237,10 @@ def table_figure(results, kind: str, table: pd.DataFrame, mineral: str | None = 
         return sobol_indices(df, outcome=outcome, source=src, ax=ax)
     if kind == "morris":
         return morris_indices(df, unit=unit, outcome=outcome, source=src, ax=ax)
-    return sweep_heatmap(_sweep_pivot(df), unit=unit, outcome=outcome, source=src, ax=ax)
+    if is_one_parameter(df):  # one swept parameter: a line, not a one-column heatmap
+        return sweep_line(df, unit=unit, outcome=outcome, source=src, ax=ax)
+    piv = _sweep_pivot(df)
+    if piv.shape[1] == 1:
+        return sweep_line(piv.reset_index(), unit=unit, outcome=outcome, source=src, ax=ax)
+    return sweep_heatmap(piv, unit=unit, outcome=outcome, source=src, ax=ax)
 
