@@ -37,7 +37,11 @@ _FORMATS = ("png", "svg", "pdf")
 @click.option("--sweep", default=None, help="Batch folders, --kind sweep: the sweep to draw (default: the first).")
 @click.option("--measure", default="consumer price", show_default=True,
               help="Batch folders, --kind sweep: the headline measure (e.g. 'net welfare NPV').")
-def plot(results, kind, mineral, region, output, period, input_file, unit, out_dir, formats, dpi, sweep, measure):
+@click.option("--yscale", type=click.Choice(["auto", "shared", "per-panel", "log"]), default="auto", show_default=True,
+              help="fan: y scale of the panels; auto: per panel (log where a band spans >10x) when ranges differ "
+                   "by more than an order of magnitude, else shared.")
+def plot(results, kind, mineral, region, output, period, input_file, unit, out_dir, formats, dpi, sweep, measure,
+         yscale):
     """Draw one kind of figure from a results or comparison folder, at publication size.
 
     Writes one file per format (and per mineral when --mineral is not given) and prints the
@@ -67,7 +71,7 @@ def plot(results, kind, mineral, region, output, period, input_file, unit, out_d
     regions = [r.strip() for r in region.split(",") if r.strip()] if region else None
     out = Path(out_dir) if out_dir else Path(results) / "figures"
     for stem, fig in figures_for(results, kind, mineral=mineral, regions=regions, output=output,
-                                 period=period, input_file=input_file, unit=unit):
+                                 period=period, input_file=input_file, unit=unit, yscale=yscale):
         for p in save_figure(fig, out / stem, fmts, dpi=dpi):
             click.echo(str(p))
 

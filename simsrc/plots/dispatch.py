@@ -94,7 +94,8 @@ def _sweep_pivot(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def figures_for(results, kind: str, mineral: str | None = None, regions=None, output: str | None = None,
-                period="mean", input_file=None, unit: str | None = None) -> list[tuple[str, Figure]]:
+                period="mean", input_file=None, unit: str | None = None,
+                yscale: str = "auto") -> list[tuple[str, Figure]]:
     """Figures of one kind from a results or comparison folder, with file stems.
 
     Parameters
@@ -142,7 +143,7 @@ def figures_for(results, kind: str, mineral: str | None = None, regions=None, ou
         for mn in minerals:
             regs = check_regions(r, mn, regions)
             if kind == "fan":
-                fig = fan_chart(r, output, mn, regs) if len(regs) == 1 else fan_grid(r, output, mn, regs)
+                fig = fan_chart(r, output, mn, regs) if len(regs) == 1 else fan_grid(r, output, mn, regs, yscale=yscale)
                 out.append((_stem("fan", mn, output, "_".join(regions) if regions else None), fig))
             else:
                 fig = region_effects(r, output, mn, regs, period)
