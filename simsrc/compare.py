@@ -194,19 +194,8 @@ def compare(scenario, against=None, *, draws: int | None = None, seed: int | Non
 HEADLINES: list[tuple[str, str, float, str, bool]] = list(_registry.HEADLINES)
 
 
-#: Share of draws whose contribution the tail diagnostic measures (docs/model.md sec. 6).
-TAIL_TOP = 0.01
-
-
-def tail_share(d) -> float:
-    """Share of ``sum |d|`` contributed by the top :data:`TAIL_TOP` of draws ranked by ``|d|``
-    (at least one draw); NaN when every effect is zero."""
-    a = np.sort(np.abs(np.asarray(d, dtype=float)[np.isfinite(d)]))[::-1]
-    tot = a.sum()
-    if not tot > 0:
-        return float("nan")
-    k = max(1, int(np.ceil(TAIL_TOP * len(a))))
-    return float(a[:k].sum() / tot)
+# the tail diagnostic (docs/model.md sec. 6) lives with the headline statistics
+from .headline import TAIL_TOP, tail_share  # noqa: E402,F401
 
 
 def paired_effects(path, regions=None, minerals=None, *, level: float = 0.90, seed: int = 0) -> pd.DataFrame:

@@ -21,6 +21,7 @@ measure); :func:`format_table` turns them into the display table (strings, via
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -36,10 +37,23 @@ COLUMNS = ["mineral", "region", "measure", "unit", "period", "median", "p5", "p9
            "pct_p95", "cf_level", "mean", "tail_share", "n"]
 
 
+#: Share of draws whose contribution the tail diagnostic measures (docs/model.md sec. 6).
+TAIL_TOP = 0.01
+
+
+def tail_share(d) -> float:
+    """Share of ``sum |d|`` contributed by the top :data:`TAIL_TOP` of draws ranked by ``|d|``
+    (at least one draw); NaN when every effect is zero."""
+    a = np.sort(np.abs(np.asarray(d, dtype=float)[np.isfinite(d)]))[::-1]
+    tot = a.sum()
+    if not tot > 0:
+        return float("nan")
+    k = max(1, int(np.ceil(TAIL_TOP * len(a))))
+    return float(a[:k].sum() / tot)
+
+
 def interval_stats(values) -> dict:
     """Median, 5th and 95th percentiles, mean, tail share and count of the finite values."""
-    from .compare import tail_share
-
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     if not v.size:
@@ -104,6 +118,13 @@ def _check_regions(manifest, regions):
             raise SimsrcError(unknown_name_message("region", r, list(manifest["regions"])))
 
 
+@lru_cache(maxsize=4)
+def _sides(path: str, mtime_ns: int):
+    """Each side's per-draw scalars of a comparison folder (read once per process)."""
+    return (pd.read_parquet(Path(path) / "draws_scenario.parquet"),
+            pd.read_parquet(Path(path) / "draws_counterfactual.parquet"))
+
+
 def effects(path, regions=None, minerals=None) -> pd.DataFrame:
     """Headline effects of a comparison folder: one row per mineral, region and measure.
 
@@ -120,8 +141,7 @@ def effects(path, regions=None, minerals=None) -> pd.DataFrame:
 
     res = Results(path)
     m = res.manifest
-    A = pd.read_parquet(Path(path) / "draws_scenario.parquet")
-    B = pd.read_parquet(Path(path) / "draws_counterfactual.parquet")
+    A, B = _sides(str(Path(path).resolve()), (Path(path) / "draws_scenario.parquet").stat().st_mtime_ns)
     regions = list(regions) if regions else list(m["regions"])
     _check_regions(m, regions)
     minerals = list(minerals) if minerals else list(m["minerals"])

@@ -82,13 +82,15 @@ def plot(results, kind, mineral, region, output, period, input_file, unit, out_d
               help="Folder for the report (default: RESULTS/report).")
 @click.option("--mineral", "-m", "minerals", multiple=True,
               help="Report only this mineral (repeat for several; default: all).")
-@click.option("--dpi", default=300, show_default=True, type=click.IntRange(50, 1200),
-              help="Resolution of the report's PNG figures.")
+@click.option("--dpi", default=150, show_default=True, type=click.IntRange(50, 1200),
+              help="Resolution of the report's figures (PNG files and the images in the PDF).")
 def report(results, out_dir, minerals, dpi):
     """Write a report of a results or comparison folder: report.md, report.html, report.pdf.
 
-    The report states the scenario, its key assumptions (elasticities, dynamics, policies,
-    events), headline tables with 90% intervals and the figures, each captioned with units.
+    Page one is a summary (the headline table, one key figure, drivers and caveats); then the
+    scenario, its key assumptions (a comparison: the policies and events that differ from the
+    counterfactual), per mineral the tables (median [5%, 95%]) and figures, each captioned.
+    Figures are rendered once, in parallel worker processes.
     The HTML page is self-contained (figures inline); the Markdown file links figures/*.png.
     """
     from ..report import build_report

@@ -69,3 +69,4 @@ from .dispatch import (  # noqa: F401
 from .style import SCALE_RATIO, YSCALES, choose_scales, is_constant  # noqa: F401
 from .flows import LOG_COLOR_RATIO, flow_norm  # noqa: F401
 from .sweep import is_one_parameter, sweep_line  # noqa: F401
+from .effects import mineral_effects  # noqa: F401

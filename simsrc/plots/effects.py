@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..errors import SimsrcError, unknown_name_message
 from ..results import DRAW_OUTPUTS
-from ..numbers import fmt_signed
+from ..numbers import fmt, fmt_signed, tick_formatter
 from .style import CF_SUFFIX, DASH, REGION_COLORS, SERIES_COLORS, _axes, _finish, _styled, display_scale, is_comparison, mineral_name, output_unit, region_colors, scenario_title, source_line  # noqa: F401
 from .data import _count_range, _guard_flat, _lower_first, _n_periods, _open, _value_axis_label, check_mineral, check_regions, interval_table, period_text, quantity_name  # noqa: F401
 
@@ -245,3 +245,71 @@ def scenario_effects(results_list, output: str = "consumer_price", mineral: str 
                        source=src, change=comparison)
 
 
+
+
+@_styled
+def mineral_effects(results, measure: str = "consumer price", region: str = "USA", minerals=None,
+                    percent: bool = True, ax=None):
+    """One headline measure of one region across minerals: median (bar) and 5-95% interval.
+
+    The key figure of a report's summary page. For a comparison, the paired effect of
+    :func:`simsrc.headline.effects` (in percent of the counterfactual when ``percent`` and the
+    measure has a level, else in its unit); for a run, the outcome of
+    :func:`simsrc.headline.run_headline` (e.g. ``import reliance`` in the last period, %).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Bars have gid ``bar:<mineral>``; ``fig.simsrc_data`` holds the table drawn.
+    """
+    from .. import headline as H
+
+    r = _open(results)
+    m = r.manifest
+    comparison = is_comparison(m)
+    minerals = list(minerals) if minerals else list(m["minerals"])
+    if comparison:
+        t = H.effects(r.path, regions=[region], minerals=minerals)
+    else:
+        t = H.run_headline(r.path, [region], minerals)
+    t = t[t["measure"] == measure]
+    if comparison and percent and t["pct_median"].notna().any():
+        t = t.assign(median=t["pct_median"], p5=t["pct_p5"], p95=t["pct_p95"], unit="%")
+    t = t.drop_duplicates("mineral")
+    units = sorted(set(t["unit"]))
+    unit = units[0] if len(units) == 1 else ""
+    d = pd.DataFrame({"label": [mineral_name(m, x) for x in t["mineral"]], "value": t["median"].to_numpy(),
+                      "low": t["p5"].to_numpy(), "high": t["p95"].to_numpy()})
+    period = t["period"].iloc[0] if len(t) else ""
+    what = f"{'Change in ' if comparison else ''}{region} {measure}"
+    ulab = display_scale(unit or "", d[["value", "low", "high"]].to_numpy(), comparison)[1]
+    cap = (f"{what} by mineral, {period}, {ulab}"
+           f"{' of the counterfactual in the same draw' if unit == '%' and comparison else ''}: median (bar) "
+           f"and 5th{DASH}95th percentile interval across draws"
+           f"{f' (scenario {chr(0x2212)} counterfactual, paired draws)' if comparison else ''}.")
+    fig, ax, created = _axes(ax, height=max(2.4, 0.9 + 0.28 * len(d)))
+    factor, ulabel = display_scale(unit or "", d[["value", "low", "high"]].to_numpy(), comparison)
+    y = np.arange(len(d))[::-1]
+    v, lo, hi = (d[c].to_numpy(dtype=float) * factor for c in ("value", "low", "high"))
+    bars = ax.barh(y, np.nan_to_num(v), color=SERIES_COLORS[0], height=0.6, edgecolor="#333333", linewidth=0.4)
+    for b, lab in zip(bars.patches, t["mineral"]):
+        b.set_gid(f"bar:{lab}")
+    ax.errorbar(v, y, xerr=np.vstack([np.clip(v - lo, 0, None), np.clip(hi - v, 0, None)]), fmt="none",
+                ecolor="#222222", elinewidth=0.9, capsize=2.5, gid="interval")
+    for k in range(len(d)):
+        if np.isfinite(v[k]):
+            edge = np.nanmax([hi[k], v[k]]) if v[k] >= 0 else np.nanmin([lo[k], v[k]])
+            ax.annotate(fmt_signed(v[k], typeset=True, unit="%" if ulabel == "%" else None) if comparison
+                        else fmt(v[k], typeset=True, unit="%" if ulabel == "%" else None),
+                        (edge, y[k]), xytext=(3 if v[k] >= 0 else -3, 0), textcoords="offset points",
+                        ha="left" if v[k] >= 0 else "right", va="center", fontsize=6.5, color="#333333")
+    ax.axvline(0, color="#444444", lw=0.7)
+    ax.set_yticks(y, d["label"])
+    ax.grid(axis="y", visible=False)
+    ax.xaxis.set_major_formatter(tick_formatter())
+    ax.margins(x=0.12)
+    ax.set_xlabel(f"{what[:1].upper() + what[1:]} ({ulabel})")
+    ax.set_title(f"{what[:1].upper() + what[1:]}, {period}", loc="left")
+    fig = _finish(fig, created, cap, source_line(m))
+    fig.simsrc_data = t
+    return fig
