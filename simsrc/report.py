@@ -412,7 +412,7 @@ def _drivers(r: Results) -> list[str]:
 
 def _key_height(n: int) -> float:
     """Height (in) of the summary's key figure for ``n`` minerals."""
-    return min(4.0, 0.7 + 0.17 * n)
+    return min(4.0, 0.6 + 0.15 * n)
 
 
 def _summary_blocks(r: Results, minerals, eff, untouched) -> tuple[list[Block], list[ReportFigure]]:
@@ -426,8 +426,7 @@ def _summary_blocks(r: Results, minerals, eff, untouched) -> tuple[list[Block], 
     span = H.period_range(m)
     if eff is not None:
         a, b = P.comparison_names(m)
-        what = _first_sentences(sc.get("description"), 1)
-        blocks.append(Block("para", f"{a} against {b}, {m.get('draws')} paired draws, {span}. {what} "
+        blocks.append(Block("para", f"{a} against {b}, {m.get('draws')} paired draws, {span}. "
                                     f"The policy moves {len(minerals)} of {len(minerals) + len(untouched)} minerals"
                                     + (f"; the other {len(untouched)} are unchanged in every draw (listed at the end)."
                                        if untouched else ".")))
@@ -442,17 +441,18 @@ def _summary_blocks(r: Results, minerals, eff, untouched) -> tuple[list[Block], 
                 row = g.loc[measure]
                 return (H.pct_cell(row, typeset=True) or N.NA) if pct else H.cell(row, typeset=True, signed=True)
             unit = g.loc["consumer price", "unit"] if "consumer price" in g.index else ""
-            rows.append([P.mineral_name(m, mn), c("consumer price", True), f"{c('consumer price')} {unit}".strip(),
-                         c("import reliance"), c("net welfare NPV")])
+            rows.append([P.mineral_name(m, mn), c("consumer price", True), c("consumer price"), unit,
+                         c("net welfare NPV")])
         blocks.append(Block("table", table=Table(
             f"What the policy changes in {focus}: median [5th, 95th percentile] of the paired effect",
-            ["Mineral", "Consumer price, % of counterfactual", "Consumer price, in its unit",
-             "Import reliance (pp)", "Net welfare NPV (USD m)"], rows,
-            f"Consumer price and import reliance: each draw's mean over {span}; net welfare: NPV over {span} at "
-            f"{m.get('discount_rate', 0.05):.0%}/yr. Scenario {P.MINUS} counterfactual, paired by draw. "
-            f"Every table and chart of this report uses this statistic (simsrc.headline).")))
-        key = _spec_figure(r, "summary-key", _key_height(len(minerals)), "mineral_effects", "consumer price",
-                           focus, minerals)
+            ["Mineral", "Consumer price, % of counterfactual", "Consumer price change", "Unit",
+             "Net welfare NPV (USD m)"], rows,
+            f"Consumer price: each draw's mean over {span}; net welfare: NPV over {span} at "
+            f"{m.get('discount_rate', 0.05):.0%}/yr. Scenario {P.MINUS} counterfactual, paired by draw; every table "
+            f"and chart of this report uses this statistic.")))
+        blocks.append(Block("figures", items=[key := _spec_figure(r, "summary-key", _key_height(len(minerals)),
+                                                                  "mineral_effects", "consumer price", focus,
+                                                                  minerals)]))
         figures.append(key)
         regs = _summary_regions(r)
         rows = []
@@ -460,11 +460,10 @@ def _summary_blocks(r: Results, minerals, eff, untouched) -> tuple[list[Block], 
             g = e[(e["mineral"] == mn) & (e["measure"] == "net welfare NPV")].set_index("region")
             rows.append([P.mineral_name(m, mn)] + [H.cell(g.loc[reg], typeset=True, signed=True) if reg in g.index
                                                    else N.NA for reg in regs])
-        blocks.append(Block("table", table=Table(
+        who = (Block("table", table=Table(
             "For whom: net welfare NPV by region, USD m, median [5th, 95th percentile]", ["Mineral"] + regs, rows,
-            "Consumer and producer surplus, revenues, rents, floor costs and the stock account (sec. 5 of "
-            "docs/model.md); details by region in each mineral's section.")))
-        blocks.append(Block("figures", items=[key]))
+            "Consumer and producer surplus, revenues, rents, floor costs and the stock account (docs/model.md "
+            "sec. 5); by region in each mineral's section.")),)
     else:
         blocks.append(Block("para", f"{m.get('scenario_name')}: {m.get('draws')} draws, {span}. "
                                     f"{_first_sentences(sc.get('description'), 2)}"))
@@ -490,6 +489,7 @@ def _summary_blocks(r: Results, minerals, eff, untouched) -> tuple[list[Block], 
                            focus, minerals)
         figures.append(key)
         blocks.append(Block("figures", items=[key]))
+        who = ()
     drivers = _drivers(r)
     blocks.append(Block("heading", "Main drivers", 2))
     blocks.append(Block("para", " ".join(drivers) if drivers else
@@ -497,7 +497,7 @@ def _summary_blocks(r: Results, minerals, eff, untouched) -> tuple[list[Block], 
                         "declared uncertain inputs drive an outcome."))
     blocks.append(Block("heading", "Caveats", 2))
     blocks.append(Block("bullets", items=_caveats(r, minerals, eff)))
-    return blocks, figures
+    return blocks + list(who), figures
 
 
 def _element_differences(sc: dict, cf: dict) -> tuple[list[str], list[str]]:
