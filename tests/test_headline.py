@@ -247,3 +247,29 @@ def test_mineral_display_names_come_from_the_manifest(tmp_path):
     m = json.loads((Path(folder) / "manifest.json").read_text())
     assert m["units"]["gallium"]["name"]
     assert P.mineral_name(m, "gallium") == m["units"]["gallium"]["name"]
+
+
+def test_demo_headline_uses_the_convention(tmp_path):
+    """The demo's table: median [5%, 95%] and % of the counterfactual, the mean only with its
+    tail share; each folder gets its headline.csv/.md."""
+    scen = tmp_path / "scen"
+    scen.mkdir()
+    _scn(scen, "baseline")
+    pol = _scn(scen, "pol", policies=[{"name": "t", "type": "tariff", "importers": ["USA"], "exporters": ["CHN"],
+                                       "rate": 0.25}])
+    import yaml
+
+    data = yaml.safe_load(pol.read_text())
+    data["counterfactual"] = "baseline.yaml"
+    pol.write_text(yaml.safe_dump(data, sort_keys=False))
+    res = CliRunner().invoke(main, ["demo", "--scenarios", str(scen), "--out", str(tmp_path / "o"), "--draws", "30",
+                                    "--dpi", "50"])
+    assert res.exit_code == 0, res.output
+    assert "effect, median [5%, 95%]" in res.output and "% of counterfactual, median [5%, 95%]" in res.output
+    md = (tmp_path / "o" / "headline.md").read_text()
+    assert "top 1%:" in md and "mean 2026Q1\u20132027Q4" in md
+    for folder in res.output.split():
+        if "pol-vs-baseline" in folder and Path(folder).is_dir():
+            assert (Path(folder) / "headline.csv").exists()
+        if "/baseline-" in folder and Path(folder).is_dir():
+            assert (Path(folder) / "headline.md").exists() and (Path(folder) / "summary_tidy.csv").exists()
