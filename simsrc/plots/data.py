@@ -39,13 +39,29 @@ def _draws(r: Results) -> pd.DataFrame:
     return _read_parquet(str(p), p.stat().st_mtime_ns)
 
 
+@lru_cache(maxsize=64)
+def _index(path: str, mtime_ns: int) -> dict:
+    """Minerals, regions per mineral and outputs of a summary (computed once per file)."""
+    s = _read_parquet(path, mtime_ns)
+    regions = {str(m): [str(x) for x in pd.unique(g["region"])] for m, g in s.groupby("mineral", sort=False,
+                                                                                       observed=True)}
+    return {"minerals": [str(m) for m in pd.unique(s["mineral"])], "regions": regions,
+            "all_regions": [str(x) for x in pd.unique(s["region"])],
+            "outputs": [str(o) for o in pd.unique(s["output"])]}
+
+
+def _summary_index(r: Results) -> dict:
+    p = r.path / "summary.parquet"
+    return _index(str(p), p.stat().st_mtime_ns)
+
+
 def minerals_of(results) -> list[str]:
     """Minerals of a results folder, in the order they were written (a sensitivity folder,
     which has no paths, lists them in its manifest)."""
     r = _open(results)
     if not (r.path / "summary.parquet").exists() and "minerals" in r.manifest:
         return list(r.manifest["minerals"])
-    return [str(m) for m in pd.unique(_summary(r)["mineral"])]
+    return list(_summary_index(r)["minerals"])
 
 
 def regions_of(results, mineral: str | None = None) -> list[str]:
@@ -53,16 +69,16 @@ def regions_of(results, mineral: str | None = None) -> list[str]:
     r = _open(results)
     if not (r.path / "summary.parquet").exists() and "regions" in r.manifest:
         return list(r.manifest["regions"])
-    s = _summary(r)
+    ix = _summary_index(r)
     if mineral is not None:
-        s = s[s["mineral"] == mineral]
-    return [str(x) for x in pd.unique(s["region"])]
+        return list(ix["regions"].get(str(mineral), []))
+    return list(ix["all_regions"])
 
 
 def outputs_of(results) -> list[str]:
     """Outputs available: per-period outputs of the summary, then per-draw outputs."""
     r = _open(results)
-    outs = [str(o) for o in pd.unique(_summary(r)["output"])]
+    outs = list(_summary_index(r)["outputs"])
     if (r.path / "draws.parquet").exists():
         outs += [c for c in _draws(r).columns if c in DRAW_OUTPUTS]
     return outs
@@ -173,6 +189,9 @@ def interval_table(results, output: str, mineral: str | None = None, regions=Non
         return _quantile_frame(g, regions, lo_q, hi_q)
     k = _period_spec(period, r.manifest, _n_periods(r, mineral))
     if k == "mean":
+        fast = _horizon_mean_from_draws(r, output, mineral, regions, lo_q, hi_q)
+        if fast is not None:
+            return fast
         p = r.paths(columns=[output, "converged"], mineral=mineral)
         p = p[p["region"].isin(regions)]
         vals = p[output].astype(np.float64).where(p["converged"] > 0.5)
@@ -187,6 +206,27 @@ def interval_table(results, output: str, mineral: str | None = None, regions=Non
     return pd.DataFrame({"region": regions, "mean": s["mean"].to_numpy(), "median": s["p50"].to_numpy(),
                          "low": s[cols[lo_q]].to_numpy(), "high": s[cols[hi_q]].to_numpy(),
                          "n": s["n"].to_numpy()})
+
+
+#: Per-period outputs whose horizon mean per draw is stored in draws.parquet.
+_HORIZON_MEANS = {"consumer_price": "mean_consumer_price", "origin_price": "mean_origin_price",
+                  "production": "mean_production", "net_import_reliance": "mean_import_reliance"}
+
+
+def _horizon_mean_from_draws(r: Results, output, mineral, regions, lo_q, hi_q):
+    """The horizon mean per draw from draws.parquet (no pass over paths) when every draw of the
+    mineral converged in every period (then it equals the mean over converged periods); None
+    otherwise."""
+    col = _HORIZON_MEANS.get(output)
+    if col is None or not (r.path / "draws.parquet").exists():
+        return None
+    d = _draws(r)
+    if col not in d.columns or "converged_share" not in d.columns:
+        return None
+    d = d[(d["mineral"] == mineral) & d["region"].isin(regions)]
+    if not len(d) or (d["converged_share"] < 1.0).any():
+        return None
+    return _quantile_frame(d.groupby("region", observed=True)[col], regions, lo_q, hi_q)
 
 
 def _quantile_frame(grouped, regions, lo_q, hi_q):
