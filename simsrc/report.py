@@ -82,6 +82,9 @@ class ReportFigure:
     caption: str = ""
     spec: tuple | None = None
     pixels: object = field(default=None, repr=False, compare=False)
+    future: object = field(default=None, repr=False, compare=False)
+    png: object = field(default=None, repr=False, compare=False)
+    dpi: int = field(default=150, repr=False, compare=False)
 
 
 @dataclass
@@ -813,6 +816,8 @@ def _start_pool(workers: int):
 
     methods = mp.get_all_start_methods()
     ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":  # the server imports the plotting stack once; workers fork from it
+        ctx.set_forkserver_preload(["matplotlib.backends.backend_agg", "simsrc.plots", "simsrc.headline"])
     ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
     for _ in range(workers):
         ex.submit(_warm)
@@ -824,8 +829,10 @@ def _render_pngs(figures: list[ReportFigure], folder: Path, dpi: int, results: R
     """Draw each figure once at 6.5 in width (no footer: the report captions it) and save a
     PNG; the Markdown, HTML and PDF all use these images.
 
-    Figures with a ``spec`` are rendered in ``workers`` processes (forkserver or spawn, Agg
-    backend) when there are enough of them; the others in this process.
+    Figures with a ``spec`` are submitted to worker processes (forkserver or spawn, Agg
+    backend; ``pool``, or a new one when there are enough figures) in report order, and
+    :func:`_resolve` waits for each when it is needed, so the PDF's pages are composed while
+    the figures render; the others are drawn in this process when resolved.
     """
     folder.mkdir(parents=True, exist_ok=True)
     out = {f.key: folder / f"{f.key}.png" for f in figures}
@@ -833,30 +840,29 @@ def _render_pngs(figures: list[ReportFigure], folder: Path, dpi: int, results: R
         if old not in out.values():
             old.unlink()
     todo = [f for f in figures if f.spec is not None and results is not None]
-    local = [f for f in figures if f not in todo]
     workers = RENDER_WORKERS if workers is None else workers
-    by_key = {f.key: f for f in figures}
-    if todo and (pool is not None or (workers > 1 and len(todo) >= 4)):
-        n = min(workers, len(todo))
-        ex = pool if pool is not None else _start_pool(n)
-        with ex:
-            args = [(str(results.path), f.key, f.spec, f.height, str(out[f.key]), dpi) for f in todo]
-            # the slowest (tallest) first, in chunks so each worker reads a folder's tables once
-            args.sort(key=lambda a: -a[3])
-            for key, caption, pixels in ex.map(_render_one, *zip(*args), chunksize=max(1, len(args) // (4 * n))):
-                by_key[key].caption = caption or by_key[key].caption
-                by_key[key].pixels = pixels
-    else:
-        local = figures
-        if pool is not None:
-            pool.shutdown()
-    for f in local:
+    if todo and pool is None and workers > 1 and len(todo) >= 4:
+        pool = _start_pool(min(workers, len(todo)))
+    for f in figures:
+        f.png, f.dpi = out[f.key], dpi
+        if pool is not None and f in todo:
+            f.future = pool.submit(_render_one, str(results.path), f.key, f.spec, f.height, str(out[f.key]), dpi)
+    return out
+
+
+def _resolve(f: ReportFigure) -> ReportFigure:
+    """Wait for a figure's worker (or draw it here): its caption and pixels are then set."""
+    fut = getattr(f, "future", None)
+    if fut is not None:
+        _, caption, pixels = fut.result()
+        f.caption, f.pixels, f.future = caption or f.caption, pixels, None
+    elif f.pixels is None:
         with P.style():
             fig = Figure(figsize=(P.FIG_WIDTH, f.height), layout="constrained")
             f.draw(fig)
         f.caption = P.caption_of(fig) or f.caption
-        f.pixels = _rasterise(fig, out[f.key], dpi)
-    return out
+        f.pixels = _rasterise(fig, f.png, f.dpi)
+    return f
 
 
 def _markdown(content: dict, pngs: dict[str, Path], base: Path) -> str:
@@ -1098,6 +1104,7 @@ class _PdfWriter:
         k = start_number
         sized = []
         for f in figs:
+            _resolve(f)
             cap_lines = len(textwrap.wrap(f"Figure 00. {f.caption}", chars))
             sized.append((f, cap_lines * CAPTION_PT * 1.35 / 72 + 0.12))
         # pack greedily: the first group into what is left of this page, if the first figure fits
@@ -1121,7 +1128,7 @@ class _PdfWriter:
             for f, c in group:
                 k += 1
                 # the figure's PNG (rendered once for all three formats), at text width
-                img = f.pixels if f.pixels is not None else _read_png(self.pngs[f.key])
+                img = _resolve(f).pixels
                 ax = page.add_axes((MARGIN / PAGE_W, 1 - (self.y + f.height) / PAGE_H, TEXT_W / PAGE_W,
                                     f.height / PAGE_H))
                 ax.imshow(img, interpolation="none", aspect="auto")  # embedded as is
@@ -1234,9 +1241,15 @@ def build_report(results, out_dir=None, dpi: int = REPORT_DPI, minerals=None) ->
         if pool is not None:
             pool.shutdown(cancel_futures=True)
         raise
-    pngs = _render_pngs(content["figures"], out / "figures", dpi, results=r, pool=pool)
     paths = {"markdown": out / "report.md", "html": out / "report.html", "pdf": out / "report.pdf"}
+    try:
+        pngs = _render_pngs(content["figures"], out / "figures", dpi, results=r, pool=pool)
+        _pdf(content, paths["pdf"], pngs)  # waits for each figure when it places it
+        for f in content["figures"]:
+            _resolve(f)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     paths["markdown"].write_text(_markdown(content, pngs, out), encoding="utf-8")
     paths["html"].write_text(_html(content, pngs), encoding="utf-8")
-    _pdf(content, paths["pdf"], pngs)
     return paths
