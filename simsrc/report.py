@@ -44,7 +44,7 @@ PAGE_W, PAGE_H, MARGIN, MARGIN_V = 8.5, 11.0, 1.0, 0.8
 TEXT_W = PAGE_W - 2 * MARGIN
 TEXT_H = PAGE_H - 2 * MARGIN_V
 #: Heights (in) of the report's bar charts and welfare distributions at 6.5 in width.
-BAR_H, WELFARE_H = 3.2, 3.6
+BAR_H, WELFARE_H = 2.9, 3.3
 #: Vertical gap between figures on a page, inches.
 FIG_GAP = 0.25
 BODY_PT, SMALL_PT, TABLE_PT, CAPTION_PT = 9.0, 7.5, 7.0, 8.0
