@@ -72,9 +72,11 @@ def compare_cmd(scenario, against, draws, seed, out_dir, chunk_size, sets, execu
     if flags:
         click.echo("welfare flags (region-periods whose welfare change exceeds the value of baseline consumption): "
                    f"{flags}")
-    from ..headline import effects, write_headline
+    from ..headline import effects, write_headline, write_tidy_summary
 
     regions = [x.strip() for x in region.split(",") if x.strip()]
     files = write_headline(info.path, effects(info.path, regions=regions), comparison=True)
+    write_tidy_summary(info.path)
     click.echo(effects_text(info.path, regions))
-    click.echo(f"\nheadline table: {files['csv']} and {files['markdown'].name}")
+    click.echo(f"\nheadline table: {files['csv']} and {files['markdown'].name}; summary for spreadsheets: "
+               "summary_tidy.csv")

@@ -120,6 +120,8 @@ def figures_for(results, kind: str, mineral: str | None = None, regions=None, ou
         Table for the table kinds (default: :func:`find_table`).
     unit : str, optional
         Unit of a sensitivity outcome or of flows (default: from ``output``; flows ``t/yr``).
+    yscale : {"auto", "shared", "per-panel", "log"}
+        Fan grids: the panels' y scale (see :func:`fan_grid`).
 
     Returns
     -------
