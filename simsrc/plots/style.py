@@ -455,8 +455,24 @@ def _container(ax, width, height):
     return None, False, False
 
 
+def _people_ticks(fig):
+    """Thousands separators and no ``-0`` on every numeric axis of the figure (matplotlib's
+    default formatter prints 8000 and -0; categorical and already-set formatters are kept)."""
+    from ..numbers import tick_formatter
+
+    for ax in getattr(fig, "axes", []):
+        for axis in (ax.xaxis, ax.yaxis):
+            f = axis.get_major_formatter()
+            if type(f) is mpl.ticker.ScalarFormatter:
+                axis.set_major_formatter(tick_formatter())
+            elif type(f) is mpl.ticker.LogFormatterSciNotation:
+                axis.set_major_formatter(tick_formatter())
+                axis.set_minor_formatter(mpl.ticker.NullFormatter())
+
+
 def _finish(fig, created: bool, caption: str, source: str | None):
     """Store the caption on the figure; draw it as a footer on figures made here."""
+    _people_ticks(fig)
     text = caption.strip()
     if source:
         text += f" Source: {source}."
