@@ -65,13 +65,14 @@ def compare_cmd(scenario, against, draws, seed, out_dir, chunk_size, sets, execu
     click.echo(f"\nwrote {info.path}  ({info.wall_time:.1f} s)")
     bad = {m: v for m, v in info.nonconverged.items() if any(v.values())}
     if bad:
-        click.echo(f"non-converged solves (excluded from summaries): {bad}")
+        click.echo("non-converged solves (excluded from summaries): " + "; ".join(
+            f"{m} " + ", ".join(f"{n:,} ({side})" for side, n in v.items()) for m, v in bad.items()))
     import json
     flags = {m: v for m, v in json.loads((info.path / "manifest.json").read_text()).get("welfare_flags", {}).items()
              if any(v.values())}
     if flags:
         click.echo("welfare flags (region-periods whose welfare change exceeds the value of baseline consumption): "
-                   f"{flags}")
+                   + "; ".join(f"{m} " + ", ".join(f"{n:,} ({side})" for side, n in v.items()) for m, v in flags.items()))
     from ..headline import effects, write_headline, write_tidy_summary
 
     regions = [x.strip() for x in region.split(",") if x.strip()]

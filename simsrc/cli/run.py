@@ -51,12 +51,12 @@ def run_cmd(scenario, draws, seed, out_dir, chunk_size, executor, region, sets):
     click.echo(f"\nwrote {info.path}  ({info.wall_time:.1f} s)")
     if bad:
         click.echo("non-converged solves (flagged in paths.parquet, excluded from summaries): "
-                   + ", ".join(f"{m} {n}" for m, n in bad.items()))
+                   + ", ".join(f"{m} {n:,}" for m, n in bad.items()))
     import json
     flags = {m: n for m, n in json.loads((info.path / "manifest.json").read_text()).get("welfare_flags", {}).items() if n}
     if flags:
         click.echo("welfare flags (region-periods whose welfare change exceeds the value of baseline consumption; "
-                   "see the welfare_flag output): " + ", ".join(f"{m} {n}" for m, n in flags.items()))
+                   "see the welfare_flag output): " + ", ".join(f"{m} {n:,}" for m, n in flags.items()))
     from ..headline import text_table, write_headline, write_tidy_summary
 
     table = headline_table(info.path, region)
