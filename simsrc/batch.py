@@ -367,6 +367,8 @@ def batch_report(batch, out_dir=None, dpi: int = 150) -> dict:
     net welfare of each member's region of interest, median and 5-95%) and the sweep charts."""
     import matplotlib.pyplot as plt
 
+    from .numbers import fmt_interval
+
     b = batch if isinstance(batch, Batch) else Batch(batch)
     out = Path(out_dir) if out_dir else b.path / "report"
     (out / "figures").mkdir(parents=True, exist_ok=True)
@@ -382,12 +384,14 @@ def batch_report(batch, out_dir=None, dpi: int = 150) -> dict:
         if rows.empty:
             continue
         lines += [f"## {region}: consumer price (%) and net welfare NPV (USD m), median [5%, 95%]", "",
-                  "| member | mineral | consumer price, % | net welfare NPV, USD m |", "|---|---|---|---|"]
+                  "| member | mineral | consumer price, % of counterfactual (mean over the horizon) | "
+                  "net welfare NPV over the horizon, USD m |", "|---|---|---:|---:|"]
         for (mem, mineral), g in rows.groupby(["member", "mineral"], sort=False):
             cells = []
             for meas in ("consumer price", "net welfare NPV"):
                 r = g[g["measure"] == meas]
-                cells.append(f"{r['median'].iloc[0]:+,.1f} [{r['p_lo'].iloc[0]:+,.1f}, {r['p_hi'].iloc[0]:+,.1f}]" if len(r) else "")
+                cells.append(fmt_interval(r["median"].iloc[0], r["p_lo"].iloc[0], r["p_hi"].iloc[0], signed=True,
+                                          unit="%" if meas == "consumer price" else None) if len(r) else "")
             lines.append(f"| {mem} | {mineral} | {cells[0]} | {cells[1]} |")
         lines.append("")
     figs = []
