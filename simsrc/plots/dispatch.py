@@ -13,6 +13,8 @@ from ..results import DRAW_OUTPUTS
 from .style import mineral_name, output_label, output_unit, source_line  # noqa: F401
 from .data import _open, check_mineral, check_output, check_regions, minerals_of, regions_of  # noqa: F401
 from .fan import fan_chart, fan_grid  # noqa: F401
+from .style import choose_scales
+from .data import _summary
 from .effects import region_effects  # noqa: F401
 from .welfare import welfare_distribution  # noqa: F401
 from .flows import flow_panels, supplier_bars  # noqa: F401
@@ -145,7 +147,15 @@ def figures_for(results, kind: str, mineral: str | None = None, regions=None, ou
         for mn in minerals:
             regs = check_regions(r, mn, regions)
             if kind == "fan":
-                fig = fan_chart(r, output, mn, regs) if len(regs) == 1 else fan_grid(r, output, mn, regs, yscale=yscale)
+                if len(regs) == 1:  # one panel: log when its band spans more than a factor 10 (or forced)
+                    f = _summary(r)
+                    f = f[(f["mineral"] == mn) & (f["output"] == output) & (f["region"] == regs[0])]
+                    logs = choose_scales({regs[0]: f[["p5", "p50", "p95"]].to_numpy().ravel()},
+                                         "auto" if yscale in ("shared", "per-panel") else yscale)[1]
+                    fig = fan_chart(r, output, mn, regs, log=bool(logs[regs[0]]) and yscale != "shared"
+                                    and yscale != "per-panel")
+                else:
+                    fig = fan_grid(r, output, mn, regs, yscale=yscale)
                 out.append((_stem("fan", mn, output, "_".join(regions) if regions else None), fig))
             else:
                 fig = region_effects(r, output, mn, regs, period)
