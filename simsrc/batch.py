@@ -367,10 +367,8 @@ def _set_unit(batch: Batch, path: str) -> str:
 def sweep_figure(batch, sweep: str, measure: str = "consumer price", mineral: str | None = None, region: str = "USA"):
     """A swept parameter against a headline measure: the median with its 5-95% band for one
     parameter, a heatmap of the median for two."""
-    import matplotlib.pyplot as plt
-
     from .outputs import HEADLINES
-    from .plots import sweep_heatmap
+    from .plots import sweep_heatmap, sweep_line
 
     b = batch if isinstance(batch, Batch) else Batch(batch)
     cat = b.catalogue
@@ -382,21 +380,11 @@ def sweep_figure(batch, sweep: str, measure: str = "consumer price", mineral: st
     t = b.sweep_table(sweep, measure, mineral, region)
     cols = [c for c in t.columns if c.startswith("set:")]
     unit = {lab: u for lab, _, _, u, _ in HEADLINES}.get(measure, "")
-    ylab = f"{measure}, {region}, {mineral} ({unit}; median, 5-95%)"
     if len(cols) == 1:
         c = cols[0]
-        t = t.sort_values(c)
-        fig, ax = plt.subplots(figsize=(7.0, 4.0))
-        ax.fill_between(t[c], t["p_lo"], t["p_hi"], alpha=0.25, color="#4C72B0", label="5-95% of draws")
-        ax.plot(t[c], t["median"], marker="o", color="#4C72B0", label="median")
-        ax.set_xlabel(f"{c[4:]} ({_set_unit(b, c[4:])})")
-        ax.set_ylabel(ylab)
-        ax.axhline(0, color="0.6", lw=0.8)
-        ax.legend(fontsize=8)
-        ax.grid(alpha=0.3)
-        ax.set_title(f"Sweep {sweep}: {measure} effect against {c[4:]}")
-        fig.tight_layout()
-        return fig
+        line = t[[c, "median", "p_lo", "p_hi"]].rename(columns={c: f"{c[4:]} ({_set_unit(b, c[4:])})"})
+        return sweep_line(line, unit=unit, outcome=f"{measure} effect, {region}, {mineral}",
+                          title=f"Sweep {sweep}: {measure} effect against {c[4:]}")
     if len(cols) == 2:
         a, c = cols
         piv = t.pivot_table(index=a, columns=c, values="median")
@@ -411,6 +399,8 @@ def batch_report(batch, out_dir=None, dpi: int = 150) -> dict:
     """``report.md`` of a batch: its members, the catalogue's headline table (consumer price and
     net welfare of each member's region of interest, median and 5-95%) and the sweep charts."""
     import matplotlib.pyplot as plt
+
+    from .numbers import fmt_interval
 
     b = batch if isinstance(batch, Batch) else Batch(batch)
     out = Path(out_dir) if out_dir else b.path / "report"
@@ -427,12 +417,14 @@ def batch_report(batch, out_dir=None, dpi: int = 150) -> dict:
         if rows.empty:
             continue
         lines += [f"## {region}: consumer price (%) and net welfare NPV (USD m), median [5%, 95%]", "",
-                  "| member | mineral | consumer price, % | net welfare NPV, USD m |", "|---|---|---|---|"]
+                  "| member | mineral | consumer price, % of counterfactual (mean over the horizon) | "
+                  "net welfare NPV over the horizon, USD m |", "|---|---|---:|---:|"]
         for (mem, mineral), g in rows.groupby(["member", "mineral"], sort=False):
             cells = []
             for meas in ("consumer price", "net welfare NPV"):
                 r = g[g["measure"] == meas]
-                cells.append(f"{r['median'].iloc[0]:+,.1f} [{r['p_lo'].iloc[0]:+,.1f}, {r['p_hi'].iloc[0]:+,.1f}]" if len(r) else "")
+                cells.append(fmt_interval(r["median"].iloc[0], r["p_lo"].iloc[0], r["p_hi"].iloc[0], signed=True,
+                                          unit="%" if meas == "consumer price" else None) if len(r) else "")
             lines.append(f"| {mem} | {mineral} | {cells[0]} | {cells[1]} |")
         lines.append("")
     figs = []

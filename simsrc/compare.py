@@ -183,7 +183,8 @@ def _compare(scn, cf, minerals, specs, names, h, parts, total, period_years, rat
             "minerals": minerals,
             "regions": list(specs[minerals[0]][0].regions),
             "outputs": names,
-            "units": {m: {"price": specs[m][0].cal.price_unit, "quantity": "t/yr", "values": "USD/yr"} for m in minerals},
+            "units": {m: {"price": specs[m][0].cal.price_unit, "quantity": "t/yr", "values": "USD/yr",
+                          "name": scn.data.minerals[m].name.split(" (")[0]} for m in minerals},
             "dataset": {"name": scn.data.name, "path": str(scn.data.path)},
             "data_source": citation(scn.data),
             "nonconverged_solves": nonconv,
@@ -203,19 +204,8 @@ def _compare(scn, cf, minerals, specs, names, h, parts, total, period_years, rat
 HEADLINES: list[tuple[str, str, float, str, bool]] = list(_registry.HEADLINES)
 
 
-#: Share of draws whose contribution the tail diagnostic measures (docs/model.md sec. 6).
-TAIL_TOP = 0.01
-
-
-def tail_share(d) -> float:
-    """Share of ``sum |d|`` contributed by the top :data:`TAIL_TOP` of draws ranked by ``|d|``
-    (at least one draw); NaN when every effect is zero."""
-    a = np.sort(np.abs(np.asarray(d, dtype=float)[np.isfinite(d)]))[::-1]
-    tot = a.sum()
-    if not tot > 0:
-        return float("nan")
-    k = max(1, int(np.ceil(TAIL_TOP * len(a))))
-    return float(a[:k].sum() / tot)
+# the tail diagnostic (docs/model.md sec. 6) lives with the headline statistics
+from .headline import TAIL_TOP, tail_share  # noqa: E402,F401
 
 
 def paired_effects(path, regions=None, minerals=None, *, level: float = 0.90, seed: int = 0) -> pd.DataFrame:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from .compare import compare, paired_effects
+from .compare import compare
+from .headline import effects, run_headline, write_headline, write_tidy_summary
+from .headline import touched as touched_minerals
 from .engine import run
 from .scenario import load_scenario
 
@@ -57,6 +58,8 @@ def demo(scenarios_dir="scenarios", out_dir="results/demo", draws: int = 1000, d
         echo(f"baseline: {draws} draws")
         info = run(base, draws=draws, out_dir=out_dir, progress=progress)
         out["runs"].append(info.path)
+        write_headline(info.path, run_headline(info.path, DEMO_REGIONS), comparison=False)
+        write_tidy_summary(info.path)
         for output in ("consumer_price", "net_import_reliance"):
             for stem, fig in figures_for(info.path, "fan", regions=DEMO_REGIONS, output=output):
                 out["figures"].append(_save(fig, info.path / "figures" / f"{stem}.png", dpi))
@@ -82,29 +85,21 @@ def demo(scenarios_dir="scenarios", out_dir="results/demo", draws: int = 1000, d
         out["comparisons"].append(path)
         # effect figures only for the minerals the policy touches (an untouched market's effects
         # are exactly zero: common random numbers and identical policies)
-        touched = paired_effects(path, regions=DEMO_REGIONS)
-        touched = [m for m, g in touched.groupby("mineral", sort=False)
-                   if np.any(g[["mean", "p_lo", "p_hi"]].to_numpy())]
+        eff = effects(path, regions=DEMO_REGIONS)
+        touched = touched_minerals(eff)
         for m in touched:
             for stem, fig in figures_for(path, "effects", mineral=m, regions=DEMO_REGIONS, output="consumer_price"):
                 out["figures"].append(_save(fig, path / "figures" / f"{stem}.png", dpi))
-        eff = paired_effects(path, regions=["USA"])
-        for m, g in eff.groupby("mineral", sort=False):
-            if not np.any(g[["mean", "p_lo", "p_hi"]].to_numpy()):
-                continue  # the policy does not touch this mineral
-            row = {"scenario": name, "mineral": m}
-            for measure, col in (("consumer price", "USA consumer price %"), ("net welfare NPV", "USA net welfare NPV, USD m"),
-                                 ("floor fiscal cost NPV", "USA floor cost NPV, USD m"),
-                                 ("tariff revenue NPV", "USA tariff revenue NPV, USD m")):
+        write_headline(path, eff, comparison=True)
+        us = eff[(eff.region == "USA") & eff.mineral.isin(touched)]
+        for m, g in us.groupby("mineral", sort=False):
+            for measure in ("consumer price", "net welfare NPV", "floor fiscal cost NPV", "tariff revenue NPV"):
                 q = g[g.measure == measure]
-                if len(q):
-                    r = q.iloc[0]
-                    fmt = "{:+,.1f}" if measure == "consumer price" else "{:+,.0f}"
-                    # the headline is the median and 5-95% interval; a mean only with its tail
-                    # diagnostic (docs/model.md sec. 6)
-                    row[col + ", median [5%, 95%]"] = f"{fmt.format(r['median'])} [{fmt.format(r.p_lo)}, {fmt.format(r.p_hi)}]"
-                    if measure in ("consumer price", "net welfare NPV"):
-                        row[col + ", mean (top 1% share)"] = f"{fmt.format(r['mean'])} ({100 * r.tail_share:.0f}%)"
-            rows.append(row)
-    out["headline"] = pd.DataFrame(rows).set_index(["scenario", "mineral"]) if rows else pd.DataFrame()
+                if not len(q):
+                    continue
+                r = q.iloc[0]
+                rows.append({"scenario": name, "mineral": m, "region": "USA", "measure": measure,
+                             **{k: r[k] for k in r.index if k not in ("mineral", "region", "measure")}})
+    # the headline frame (simsrc.headline columns, plus the scenario): the CLI formats it
+    out["headline"] = pd.DataFrame(rows)
     return out

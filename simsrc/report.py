@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import html
+import os
 import math
 import textwrap
 from dataclasses import dataclass, field
@@ -20,12 +21,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from . import __version__
+from . import headline as H
+from . import numbers as N
 from . import plots as P
 from .results import Results
 
@@ -40,7 +44,7 @@ PAGE_W, PAGE_H, MARGIN, MARGIN_V = 8.5, 11.0, 1.0, 0.8
 TEXT_W = PAGE_W - 2 * MARGIN
 TEXT_H = PAGE_H - 2 * MARGIN_V
 #: Heights (in) of the report's bar charts and welfare distributions at 6.5 in width.
-BAR_H, WELFARE_H = 3.2, 3.6
+BAR_H, WELFARE_H = 2.9, 3.3
 #: Vertical gap between figures on a page, inches.
 FIG_GAP = 0.25
 BODY_PT, SMALL_PT, TABLE_PT, CAPTION_PT = 9.0, 7.5, 7.0, 8.0
@@ -65,12 +69,22 @@ class Table:
 
 @dataclass
 class ReportFigure:
-    """A figure of the report: ``draw(container)`` fills a Figure or SubFigure."""
+    """A figure of the report: ``draw(container)`` fills a Figure or SubFigure.
+
+    ``spec`` = ``(function name in simsrc.plots, args, kwargs)`` with the results folder as
+    first argument: a picklable recipe, so figures are rendered in worker processes; figures
+    without one (drawn from in-memory tables) are rendered in the main process.
+    """
 
     key: str
     draw: Callable
     height: float
     caption: str = ""
+    spec: tuple | None = None
+    pixels: object = field(default=None, repr=False, compare=False)
+    future: object = field(default=None, repr=False, compare=False)
+    png: object = field(default=None, repr=False, compare=False)
+    dpi: int = field(default=150, repr=False, compare=False)
 
 
 @dataclass
@@ -125,44 +139,67 @@ def _scenario_dict(manifest: dict, key: str = "scenario") -> dict:
     return v if isinstance(v, dict) else {}
 
 
-def _number_format(values) -> Callable[[float], str]:
-    """A format with about three significant digits for the largest value of a column."""
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    big = float(np.max(np.abs(v))) if v.size else 0.0
-    nd = 0 if big >= 100 or big == 0 else 1 if big >= 10 else 2 if big >= 1 else 3
-
-    def fmt(x):
-        if not np.isfinite(x):
-            return "n/a"
-        t = f"{x:,.{nd}f}"
-        if t.startswith("-") and not t.strip("-0.,"):  # -0.00: no sign
-            t = t[1:]
-        return t.replace("-", P.MINUS)
-    return fmt
-
-
-def _interval_cells(centre, lo, hi, factor=1.0):
-    """Cells ``centre [p5, p95]`` of one column, in display units."""
+def _interval_cells(centre, lo, hi, factor=1.0, signed=False):
+    """Cells ``centre [p5, p95]`` of one column, in display units (simsrc.numbers)."""
     centre, lo, hi = (np.asarray(a, dtype=float) * factor for a in (centre, lo, hi))
-    f = _number_format(np.concatenate([centre, lo, hi]))
-    return [f"{f(a)} [{f(b)}, {f(c)}]" if np.isfinite(a) else "n/a" for a, b, c in zip(centre, lo, hi)]
+    return [N.fmt_interval(a, b, c, signed=signed, typeset=True) if np.isfinite(a) else N.NA
+            for a, b, c in zip(centre, lo, hi)]
 
 
-def _mean_interval(frame: pd.DataFrame):
-    """Mean, 5th and 95th percentile of each column over the rows (finite values only)."""
+def _median_interval(frame: pd.DataFrame):
+    """Median, 5th and 95th percentile of each column over the rows (finite values only):
+    the headline statistic (simsrc.headline.interval_stats)."""
     out = {}
     for c in frame.columns:
-        v = frame[c].to_numpy(dtype=float)
-        v = v[np.isfinite(v)]
-        out[c] = (v.mean(), *np.percentile(v, [5, 95])) if v.size else (np.nan,) * 3
+        st = H.interval_stats(frame[c].to_numpy(dtype=float))
+        out[c] = (st["median"], st["p5"], st["p95"])
     return out
+
+
+def _effects(r: Results, regions=None, minerals=None) -> pd.DataFrame | None:
+    """simsrc.headline.effects of a comparison folder (None for runs and for folders without
+    each side's per-draw scalars)."""
+    if not P.is_comparison(r.manifest) or not (r.path / "draws_scenario.parquet").exists():
+        return None
+    return H.effects(r.path, regions=regions, minerals=minerals)
+
+
+def _drop_quiet(rows):
+    """Rows whose cells are all zero or n/a (no effect in any draw) left out: (kept, names)."""
+    def quiet(c):
+        return c in (N.NA, "", "0 [0, 0]", "0% [0%, 0%]")
+    kept = [row for row in rows if not all(quiet(c) for c in row[1:])]
+    return kept or rows[:1], [row[0] for row in rows if row not in kept]
 
 
 def _market_table(r: Results, mineral: str, regions: list[str]) -> Table:
     m = r.manifest
     n = P._n_periods(r, mineral)
     when = P.period_text("mean", m, n)
+    comparison = P.is_comparison(m)
+    eff = _effects(r, regions, [mineral])
+    if eff is not None:  # the headline effects: what `compare` prints and headline.csv holds
+        cols = ["Region"]
+        cells = []
+        for measure in ("consumer price", "production", "import reliance"):
+            e = eff[eff["measure"] == measure].set_index("region")
+            if e.empty:
+                continue
+            unit = e["unit"].iloc[0]
+            cols.append(f"{measure.capitalize()} ({unit})")
+            cells.append([H.cell(e.loc[reg], typeset=True, signed=True) if reg in e.index else N.NA for reg in regions])
+            if e["pct_median"].notna().any():
+                cols.append(f"{measure.capitalize()} (% of counterfactual)")
+                cells.append([H.pct_cell(e.loc[reg], typeset=True) or N.NA if reg in e.index else N.NA
+                              for reg in regions])
+        rows = [[reg] + [c[k] for c in cells] for k, reg in enumerate(regions)]
+        rows, quiet = _drop_quiet(rows)
+        title = f"{P.mineral_name(m, mineral)}: changes in prices, production and import reliance, {when}"
+        note = (f"Median [5th, 95th percentile] across draws of the paired effect on each draw's {when} "
+                f"(scenario {P.MINUS} counterfactual), in the unit and in percent of the counterfactual's level in "
+                f"the same draw ({int(eff['n'].min()) if len(eff) else 0} draws or more). n/a: not defined (e.g. no "
+                f"consumption or production)." + (f" No effect in any draw: {', '.join(quiet)}." if quiet else ""))
+        return Table(title, cols, rows, note)
     cols, notes = ["Region"], []
     cells = []
     for output in ("consumer_price", "production", "net_import_reliance"):
@@ -170,14 +207,13 @@ def _market_table(r: Results, mineral: str, regions: list[str]) -> Table:
             continue
         t = P.interval_table(r, output, mineral, regions, "mean")
         unit = P.output_unit(output, m, mineral)
-        factor, ulabel = P.display_scale(unit, t[["mean", "low", "high"]].to_numpy(), P.is_comparison(m))
+        factor, ulabel = P.display_scale(unit, t[["median", "low", "high"]].to_numpy(), comparison)
         cols.append(f"{P.output_label(output)} ({ulabel})")
-        cells.append(_interval_cells(t["mean"], t["low"], t["high"], factor))
+        cells.append(_interval_cells(t["median"], t["low"], t["high"], factor, signed=comparison))
         notes += [int(x) for x in t["n"] if x > 0]
-    comparison = P.is_comparison(m)
     title = (f"{P.mineral_name(m, mineral)}: {'changes in ' if comparison else ''}prices, production and "
              f"import reliance, {when}")
-    note = (f"Mean [5th, 95th percentile] across draws of each draw's {when} "
+    note = (f"Median [5th, 95th percentile] across draws of each draw's {when} "
             f"(non-converged periods excluded; at least {min(notes) if notes else 0} draws)"
             f"{'; paired differences, scenario ' + P.MINUS + ' counterfactual' if comparison else ''}. "
             f"n/a: not defined in any draw (e.g. a region that consumes none of the mineral has no "
@@ -211,7 +247,7 @@ def _welfare_table(r: Results, mineral: str, regions: list[str]) -> Table | None
     for reg in regions:
         w = P.welfare_components(r, mineral, reg)
         others = [c for c in w.columns if c not in (cs, ps, net)]
-        per_region[reg] = (len(w), _mean_interval(pd.DataFrame({
+        per_region[reg] = (len(w), _median_interval(pd.DataFrame({
             "cs": w[cs], "ps": w[ps], "gov": w[others].sum(axis=1), "net": w[net]})))
     allv = np.array([v for _, p in per_region.values() for t in p.values() for v in t], dtype=float)
     # millions keep three digits for small regions; billions only for very large totals
@@ -230,17 +266,21 @@ def _welfare_table(r: Results, mineral: str, regions: list[str]) -> Table | None
         centre = [per_region[reg][1][key][0] for reg in regions]
         lo = [per_region[reg][1][key][1] for reg in regions]
         hi = [per_region[reg][1][key][2] for reg in regions]
-        columns[key] = _interval_cells(centre, lo, hi, factor)
+        columns[key] = _interval_cells(centre, lo, hi, factor, signed=P.is_comparison(m))
     rows = [[reg] + [columns[k][i] for k in names] for i, reg in enumerate(regions)]
     comparison = P.is_comparison(m)
+    quiet = []
+    if comparison:
+        rows, quiet = _drop_quiet(rows)
     rate = m.get("discount_rate", _scenario_dict(m).get("outputs", {}).get("discount_rate"))
     ns = [n for n, _ in per_region.values()]
     title = f"{P.mineral_name(m, mineral)}: net present value of welfare{' changes' if comparison else ''}, {ulabel}"
-    note = (f"Mean [5th, 95th percentile] across draws, {ulabel}"
+    note = (f"Median [5th, 95th percentile] across draws, {ulabel}"
             f"{f', discounted at {rate:.1%}/yr' if rate is not None else ''}"
             f"{', scenario ' + P.MINUS + ' counterfactual' if comparison else ', against the baseline price path'}. "
             f"{_other_terms_note(others)} "
-            f"Draws with any non-converged period excluded ({P._count_range(ns)} draws used).")
+            f"Draws with any non-converged period excluded ({P._count_range(ns)} draws used)."
+            + (f" No change in any draw: {', '.join(quiet)}." if quiet else ""))
     return Table(title, cols, rows, note)
 
 
@@ -282,27 +322,207 @@ def _assumption_blocks(r: Results, minerals: list[str]) -> list[Block]:
     if dyn:
         blocks.append(Block("heading", "Dynamics", 2))
         blocks.append(Block("bullets", items=[_setting_line("Dynamics", k, v) for k, v in dyn.items()]))
-    for key, name in (("policies", "Policies"), ("events", "Events")):
-        items = sc.get(key) or []
-        blocks.append(Block("heading", name, 2))
-        if items:
-            blocks.append(Block("bullets", items=[_element_line(d) for d in items]))
-        else:
-            blocks.append(Block("para", f"No {key}."))
+    cf = _scenario_dict(m, "counterfactual")
+    if cf:  # a comparison: what differs from the counterfactual, and what both share
+        diff, same = _element_differences(sc, cf)
+        blocks.append(Block("heading", "Policies and events that differ from the counterfactual", 2))
+        blocks.append(Block("bullets", items=diff or ["none: the two scenarios have the same policies and events"]))
+        if same:
+            blocks.append(Block("para", f"Identical in both ({len(same)}): {', '.join(same)}."))
+    else:
+        for key, name in (("policies", "Policies"), ("events", "Events")):
+            items = sc.get(key) or []
+            blocks.append(Block("heading", name, 2))
+            if items:
+                blocks.append(Block("bullets", items=[_element_line(d) for d in items]))
+            else:
+                blocks.append(Block("para", f"No {key}."))
     outs = sc.get("outputs") or {}
     if outs:
         blocks.append(Block("heading", "Reporting", 2))
         blocks.append(Block("bullets", items=[_setting_line("Outputs", k, v) for k, v in outs.items()]))
-    cf = _scenario_dict(m, "counterfactual")
     if cf:
         blocks.append(Block("heading", f"Counterfactual: {cf.get('name', '?')}", 2))
         if cf.get("description"):
             blocks.append(Block("para", cf["description"].strip()))
-        blocks.append(Block("para", "Its policies and events (the differences shown are the scenario's "
-                                    "minus these, on the same draws):"))
-        items = [_element_line(d) for d in (cf.get("policies") or []) + (cf.get("events") or [])]
-        blocks.append(Block("bullets", items=items or ["none"]))
     return blocks
+
+
+def _summary_regions(r: Results) -> list[str]:
+    """The regions of the summary: the focus region first, then CHN, EU, JPN where present."""
+    regs = P.regions_of(r)
+    out = [x for x in (FOCUS_REGION, "CHN", "EU", "JPN") if x in regs]
+    return out or regs[:4]
+
+
+def _first_sentences(text: str, n: int = 2) -> str:
+    parts = [p.strip() for p in str(text or "").replace("\n", " ").split(". ") if p.strip()]
+    out = ". ".join(parts[:n])
+    return out + ("" if out.endswith(".") else ".") if out else ""
+
+
+def _caveats(r: Results, minerals, eff) -> list[str]:
+    m = r.manifest
+    out = []
+    nc = m.get("nonconverged_solves") or {}
+    bad = {k: (sum(v.values()) if isinstance(v, dict) else v) for k, v in nc.items()}
+    bad = {k: v for k, v in bad.items() if v}
+    if bad:
+        out.append("Non-converged market clearings (excluded from summaries, their draws from NPV tables): "
+                   + ", ".join(f"{P.mineral_name(m, k)} {N.fmt(v)}" for k, v in bad.items()) + ".")
+    else:
+        out.append("Every market clearing converged.")
+    flags = m.get("welfare_flags") or {}
+    fl = {k: (sum(v.values()) if isinstance(v, dict) else v) for k, v in flags.items() if k in minerals}
+    fl = {k: v for k, v in fl.items() if v}
+    if fl:
+        periods = int(m.get("draws", 0) or 0) * int(m.get("periods", 0) or 0) * len(m.get("regions") or [])
+        worst = sorted(fl.items(), key=lambda kv: -kv[1])[:4]
+        out.append(f"Welfare flags in {len(fl)} minerals (a region-period whose welfare change exceeds the value "
+                   "of its baseline consumption), most in "
+                   + ", ".join(f"{P.mineral_name(m, k)} ({N.fmt_pct(v / periods, 2)} of region-periods)"
+                               if periods else P.mineral_name(m, k) for k, v in worst[:2])
+                   + ": read their welfare figures with care.")
+    if eff is not None and len(eff):
+        heavy = eff[eff["mineral"].isin(minerals) & (eff["tail_share"] > 0.25)]
+        if len(heavy):
+            ex = ", ".join(f"{P.mineral_name(m, x.mineral)} {x.measure} ({x.region})" for x in heavy.head(2).itertuples())
+            out.append(f"Heavy tails: {len(heavy)} of {int((eff['mineral'].isin(minerals)).sum())} headline effects take "
+                       f"more than 25% of sum |effect| from the top 1% of draws (e.g. {ex}): read their medians.")
+        else:
+            out.append("Tail diagnostic: no headline effect has more than 25% of sum |effect| from the top 1% of draws.")
+    out.append("Intervals cover the declared uncertain inputs and events, not the model's structure or data.")
+    return out
+
+
+def _drivers(r: Results) -> list[str]:
+    """The main drivers, when a sensitivity table is stored with the results."""
+    for kind, col in (("sobol", "ST"), ("morris", "mu_star"), ("tornado", None)):
+        path = P.find_table(r, kind)
+        if path is None:
+            continue
+        df = P.read_table(path)
+        if kind == "tornado" and {"low", "high"} <= set(df.columns):
+            df = df.assign(_k=(df["high"] - df["low"]).abs())
+            col = "_k"
+        if col not in df.columns or "parameter" not in df.columns:
+            continue
+        top = df.sort_values(col, ascending=False).head(3)
+        return [f"{kind.capitalize()} study stored with these results: the largest drivers are "
+                + ", ".join(f"{x.parameter} ({N.fmt(getattr(x, col), 2)})" for x in top.itertuples()) + "."]
+    return []
+
+
+def _key_height(n: int) -> float:
+    """Height (in) of the summary's key figure for ``n`` minerals."""
+    return min(4.0, 0.6 + 0.15 * n)
+
+
+def _summary_blocks(r: Results, minerals, eff, untouched) -> tuple[list[Block], list[ReportFigure]]:
+    """Page one: what the policy changes, for whom, how sure; the headline table, one key
+    figure, the drivers if a sensitivity study exists, the caveats."""
+    m = r.manifest
+    focus = FOCUS_REGION if FOCUS_REGION in P.regions_of(r) else P.regions_of(r)[0]
+    blocks = [Block("heading", "Summary", 1)]
+    sc = _scenario_dict(m)
+    figures = []
+    span = H.period_range(m)
+    if eff is not None:
+        a, b = P.comparison_names(m)
+        blocks.append(Block("para", f"{a} against {b}, {m.get('draws')} paired draws, {span}. "
+                                    f"The policy moves {len(minerals)} of {len(minerals) + len(untouched)} minerals"
+                                    + (f"; the other {len(untouched)} are unchanged in every draw (listed at the end)."
+                                       if untouched else ".")))
+        e = eff[eff["mineral"].isin(minerals)]
+        rows = []
+        for mn in minerals:
+            g = e[(e["mineral"] == mn) & (e["region"] == focus)].set_index("measure")
+
+            def c(measure, pct=False):
+                if measure not in g.index:
+                    return N.NA
+                row = g.loc[measure]
+                return (H.pct_cell(row, typeset=True) or N.NA) if pct else H.cell(row, typeset=True, signed=True)
+            unit = g.loc["consumer price", "unit"] if "consumer price" in g.index else ""
+            rows.append([P.mineral_name(m, mn), c("consumer price", True), c("consumer price"), unit,
+                         c("net welfare NPV")])
+        blocks.append(Block("table", table=Table(
+            f"What the policy changes in {focus}: median [5th, 95th percentile] of the paired effect",
+            ["Mineral", "Consumer price, % of counterfactual", "Consumer price change", "Unit",
+             "Net welfare NPV (USD m)"], rows,
+            f"Consumer price: each draw's mean over {span}; net welfare: NPV over {span} at "
+            f"{m.get('discount_rate', 0.05):.0%}/yr. Scenario {P.MINUS} counterfactual, paired by draw; every table "
+            f"and chart of this report uses this statistic.")))
+        blocks.append(Block("figures", items=[key := _spec_figure(r, "summary-key", _key_height(len(minerals)),
+                                                                  "mineral_effects", "consumer price", focus,
+                                                                  minerals)]))
+        figures.append(key)
+        regs = _summary_regions(r)
+        rows = []
+        for mn in minerals:
+            g = e[(e["mineral"] == mn) & (e["measure"] == "net welfare NPV")].set_index("region")
+            rows.append([P.mineral_name(m, mn)] + [H.cell(g.loc[reg], typeset=True, signed=True) if reg in g.index
+                                                   else N.NA for reg in regs])
+        who = (Block("table", table=Table(
+            "For whom: net welfare NPV by region, USD m, median [5th, 95th percentile]", ["Mineral"] + regs, rows,
+            "Consumer and producer surplus, revenues, rents, floor costs and the stock account (docs/model.md "
+            "sec. 5); by region in each mineral's section.")),)
+    else:
+        blocks.append(Block("para", f"{m.get('scenario_name')}: {m.get('draws')} draws, {span}. "
+                                    f"{_first_sentences(sc.get('description'), 2)}"))
+        t = H.run_headline(r.path, [focus], minerals)
+        last = H.period_name(m, int(m["periods"]) - 1)
+        rows = []
+        for mn in minerals:
+            g = t[t["mineral"] == mn]
+            cp = g[(g["measure"] == "consumer price") & (g["period"] == last)]
+            ir = g[g["measure"] == "import reliance"]
+            nw = g[g["measure"] == "net welfare NPV"]
+            rows.append([P.mineral_name(m, mn), H._price_unit(m, mn),
+                         H.cell(cp.iloc[0], typeset=True) if len(cp) else N.NA,
+                         H.cell(ir.iloc[0], typeset=True) if len(ir) else N.NA,
+                         H.cell(nw.iloc[0], typeset=True, signed=True) if len(nw) else N.NA])
+        blocks.append(Block("table", table=Table(
+            f"{focus}: headline outcomes, median [5th, 95th percentile] across draws",
+            ["Mineral", "Price unit", f"Consumer price, {last}", f"Import reliance, {last}",
+             "Net welfare NPV (USD m)"], rows,
+            f"Net welfare: NPV over {span} of the change against the baseline price path. Every table and chart of "
+            f"this report uses this statistic (simsrc.headline).")))
+        key = _spec_figure(r, "summary-key", _key_height(len(minerals)), "mineral_effects", "import reliance",
+                           focus, minerals)
+        figures.append(key)
+        blocks.append(Block("figures", items=[key]))
+        who = ()
+    drivers = _drivers(r)
+    blocks.append(Block("heading", "Main drivers", 2))
+    blocks.append(Block("para", " ".join(drivers) if drivers else
+                        "No sensitivity study is stored with these results; `simsrc sensitivity` measures which "
+                        "declared uncertain inputs drive an outcome."))
+    blocks.append(Block("heading", "Caveats", 2))
+    blocks.append(Block("bullets", items=_caveats(r, minerals, eff)))
+    return blocks + list(who), figures
+
+
+def _element_differences(sc: dict, cf: dict) -> tuple[list[str], list[str]]:
+    """The scenario's policies and events that differ from the counterfactual's (added,
+    changed, removed), and the names of those identical in both."""
+    diff, same = [], []
+    for key, word in (("policies", "policy"), ("events", "event")):
+        a = {d.get("name"): d for d in sc.get(key) or []}
+        b = {d.get("name"): d for d in cf.get(key) or []}
+        for name, d in a.items():
+            if name not in b:
+                diff.append(f"Added {word}: {_element_line(d)}")
+            elif d != b[name]:
+                keys = sorted(k for k in set(d) | set(b[name]) if d.get(k) != b[name].get(k) and k != "description")
+                diff.append(f"Changed {word} {name}: " + ("description only" if not keys else "") + "; ".join(
+                    f"{k.replace('_', ' ')} {_fmt_value(b[name].get(k))} \u2192 {_fmt_value(d.get(k))}" for k in keys))
+            else:
+                same.append(name)
+        for name, d in b.items():
+            if name not in a:
+                diff.append(f"Only in the counterfactual ({word}): {_element_line(d)}")
+    return diff, same
 
 
 def _setting_line(model: str, key: str, value) -> str:
@@ -336,12 +556,15 @@ def _run_facts(r: Results) -> list[str]:
         solves = m.get("solves") or {}
         parts = []
         for mineral, v in nc.items():
+            if not (sum(v.values()) if isinstance(v, dict) else v):
+                continue
             if isinstance(v, dict):  # a comparison counts both sides
                 parts.append(f"{mineral} " + ", ".join(f"{n} ({side})" for side, n in v.items()))
             else:
                 parts.append(f"{mineral} {v}" + (f" of {solves[mineral]}" if mineral in solves else ""))
         facts.append(f"Non-converged market clearings: {'; '.join(parts)}. Summaries exclude them; "
-                     f"NPV tables and charts exclude draws with any.")
+                     f"NPV tables and charts exclude draws with any." if parts else
+                     "Every market clearing converged.")
     facts.append(f"Minerals: {', '.join(P.minerals_of(r))}; regions: {', '.join(P.regions_of(r))}.")
     d = P.data_source(m)
     if d:
@@ -369,19 +592,32 @@ def _figures(r: Results, mineral: str) -> list[ReportFigure]:
     figs = []
     # in pairs that fit a page: a fan grid with a bar chart
     if "consumer_price" in outs:
-        figs.append(ReportFigure(f"fan-{mineral}-consumer_price",
-                                 lambda c: P.fan_grid(r, "consumer_price", mineral, fan_regs, ax=c), grid_h))
-        figs.append(ReportFigure(f"effects-{mineral}-consumer_price",
-                                 lambda c: P.region_effects(r, "consumer_price", mineral, ax=c), BAR_H))
-    if "net_import_reliance" in outs:
-        figs.append(ReportFigure(f"fan-{mineral}-net_import_reliance",
-                                 lambda c: P.fan_grid(r, "net_import_reliance", mineral, fan_regs, ax=c), grid_h))
+        figs.append(_spec_figure(r, f"fan-{mineral}-consumer_price", grid_h, "fan_grid", "consumer_price", mineral,
+                                 fan_regs))
+        figs.append(_spec_figure(r, f"effects-{mineral}-consumer_price", BAR_H, "region_effects", "consumer_price",
+                                 mineral))
+    if "net_import_reliance" in outs and not _constant_everywhere(r, mineral, "net_import_reliance", fan_regs):
+        figs.append(_spec_figure(r, f"fan-{mineral}-net_import_reliance", grid_h, "fan_grid", "net_import_reliance",
+                                 mineral, fan_regs))
     if has_draws:
-        figs.append(ReportFigure(f"effects-{mineral}-npv_net_welfare",
-                                 lambda c: P.region_effects(r, "npv_net_welfare", mineral, ax=c), BAR_H))
-        figs.append(ReportFigure(f"welfare-{mineral}-{focus}",
-                                 lambda c: P.welfare_distribution(r, mineral, focus, ax=c), WELFARE_H))
+        figs.append(_spec_figure(r, f"effects-{mineral}-npv_net_welfare", BAR_H, "region_effects", "npv_net_welfare",
+                                 mineral))
+        figs.append(_spec_figure(r, f"welfare-{mineral}-{focus}", WELFARE_H, "welfare_distribution", mineral, focus))
     return figs
+
+
+def _spec_figure(r: Results, key: str, height: float, fn: str, *args, **kwargs) -> ReportFigure:
+    """A report figure drawn by ``simsrc.plots.<fn>(results, *args, ax=container, **kwargs)``."""
+    return ReportFigure(key, lambda c: getattr(P, fn)(r, *args, ax=c, **kwargs), height,
+                        spec=(fn, args, kwargs))
+
+
+def _constant_everywhere(r: Results, mineral: str, output: str, regions) -> bool:
+    """True when every region's series of ``output`` is constant (e.g. import reliance 0 or
+    100% in every draw and period): a figure without information, left out."""
+    s = P._summary(r)
+    s = s[(s["mineral"] == mineral) & (s["output"] == output) & s["region"].isin(list(regions)) & (s["n"] > 0)]
+    return all(P.is_constant(g[["p5", "p50", "p95"]].to_numpy()) for _, g in s.groupby("region"))
 
 
 def _sensitivity_figures(r: Results) -> list[ReportFigure]:
@@ -481,13 +717,19 @@ def report_content(results, minerals=None) -> dict:
              else str(m.get("scenario_name") or sc.get("name") or r.path.name))
     subtitle = ("Policy effects: paired differences, scenario " + P.MINUS + " counterfactual" if comparison
                 else "Monte Carlo simulation of critical-mineral trade policy")
-    blocks = [Block("heading", "Scenario", 1)]
+    minerals = [P.check_mineral(r, x) for x in minerals] if minerals else P.minerals_of(r)
+    eff = _effects(r, _summary_regions(r), minerals)
+    untouched = []
+    if eff is not None:  # a comparison reports the minerals its policy moves
+        moved = H.touched(eff)
+        untouched = [x for x in minerals if x not in moved]
+        minerals = [x for x in minerals if x in moved] or minerals[:1]
+    summary, figures = _summary_blocks(r, minerals, eff, untouched)
+    blocks = summary + [Block("newpage"), Block("heading", "Scenario", 1)]
     desc = sc.get("description") or m.get("description")
     blocks.append(Block("para", desc.strip() if desc else "No description recorded."))
     blocks.append(Block("bullets", items=_run_facts(r)))
-    minerals = [P.check_mineral(r, x) for x in minerals] if minerals else P.minerals_of(r)
     blocks += _assumption_blocks(r, minerals)
-    figures: list[ReportFigure] = []
     for mineral in minerals:
         regions = P.regions_of(r, mineral)
         blocks.append(Block("pagebreak"))
@@ -496,15 +738,20 @@ def report_content(results, minerals=None) -> dict:
         wt = _welfare_table(r, mineral, regions)
         if wt is not None:
             blocks.append(Block("table", table=wt))
-        figs = _figures(r, mineral)
-        figures += figs
-        blocks.append(Block("figures", items=figs))
+        blocks.append(Block("figures", items=_figures(r, mineral)))
+    if untouched:
+        blocks.append(Block("pagebreak"))
+        blocks.append(Block("heading", "Minerals the policy does not move", 1))
+        blocks.append(Block("para", "Every paired difference is exactly 0 (the same draws, the same policies in "
+                                    "these markets): " + ", ".join(f"{P.mineral_name(m, x)} ({x})" for x in untouched)
+                                    + "."))
     sens = _sensitivity_figures(r)
     if sens:
         blocks.append(Block("pagebreak"))
         blocks.append(Block("heading", "Sensitivity", 1))
         blocks.append(Block("figures", items=sens))
         figures += sens
+    figures += [f for b in blocks if b.kind == "figures" for f in b.items if f not in figures]
     return {"title": title, "subtitle": subtitle, "blocks": blocks, "figures": figures,
             "source": P.source_line(m)}
 
@@ -512,19 +759,112 @@ def report_content(results, minerals=None) -> dict:
 # ---------------------------------------------------------------------------------------------
 # writers
 
-def _render_pngs(figures: list[ReportFigure], folder: Path, dpi: int) -> dict[str, Path]:
-    """Draw each figure at 6.5 in width (no footer: the report captions it) and save a PNG."""
+#: Worker processes that render a report's figures (at most; fewer for few figures).
+RENDER_WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+
+def _render_one(path: str, key: str, spec: tuple, height: float, png: str, dpi: int) -> tuple[str, str]:
+    """Draw one figure from its spec and save its PNG (in a worker process): (key, caption)."""
+    import matplotlib
+    matplotlib.use("Agg", force=True)
+    from . import plots as P_
+    from .results import Results as R_
+
+    fn, args, kwargs = spec
+    with P_.style():
+        fig = Figure(figsize=(P_.FIG_WIDTH, height), layout="constrained")
+        getattr(P_, fn)(_results_cache(path, R_), *args, ax=fig, **kwargs)
+    pixels = _rasterise(fig, png, dpi)
+    return key, P_.caption_of(fig), pixels
+
+
+def _rasterise(fig, png, dpi: int):
+    """Draw ``fig`` once at ``dpi``, write the PNG, return the pixels (the PDF embeds them)."""
+    import matplotlib.image as mpimg
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    fig.set_dpi(dpi)
+    canvas.draw()
+    pixels = np.asarray(canvas.buffer_rgba()).copy()
+    mpimg.imsave(png, pixels, format="png",
+                 metadata={"Software": f"simsrc {__version__}", "Description": getattr(fig, "simsrc_caption", "")})
+    return pixels
+
+
+_RESULTS = {}
+
+
+def _results_cache(path, cls):
+    if path not in _RESULTS:
+        _RESULTS[path] = cls(path)
+    return _RESULTS[path]
+
+
+def _warm():
+    """Import the plotting stack in a worker while the main process builds the content."""
+    import matplotlib
+    matplotlib.use("Agg", force=True)
+    from . import headline, plots  # noqa: F401
+    return os.getpid()
+
+
+def _start_pool(workers: int):
+    """A pool of ``workers`` processes (forkserver, else spawn), already importing simsrc.plots."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = mp.get_all_start_methods()
+    ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":  # the server imports the plotting stack once; workers fork from it
+        ctx.set_forkserver_preload(["matplotlib.backends.backend_agg", "simsrc.plots", "simsrc.headline"])
+    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    for _ in range(workers):
+        ex.submit(_warm)
+    return ex
+
+
+def _render_pngs(figures: list[ReportFigure], folder: Path, dpi: int, results: Results | None = None,
+                 workers: int | None = None, pool=None) -> dict[str, Path]:
+    """Draw each figure once at 6.5 in width (no footer: the report captions it) and save a
+    PNG; the Markdown, HTML and PDF all use these images.
+
+    Figures with a ``spec`` are submitted to worker processes (forkserver or spawn, Agg
+    backend; ``pool``, or a new one when there are enough figures) in report order, and
+    :func:`_resolve` waits for each when it is needed, so the PDF's pages are composed while
+    the figures render; the others are drawn in this process when resolved.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    out = {}
+    from .results import safe_component
+
+    out = {f.key: folder / f"{safe_component(f.key)}.png" for f in figures}  # keys hold codes read from the results folder
+    for old in folder.glob("*.png"):  # figures of an earlier report that this one does not have
+        if old not in out.values():
+            old.unlink()
+    todo = [f for f in figures if f.spec is not None and results is not None]
+    workers = RENDER_WORKERS if workers is None else workers
+    if todo and pool is None and workers > 1 and len(todo) >= 4:
+        pool = _start_pool(min(workers, len(todo)))
     for f in figures:
+        f.png, f.dpi = out[f.key], dpi
+        if pool is not None and f in todo:
+            f.future = pool.submit(_render_one, str(results.path), f.key, f.spec, f.height, str(out[f.key]), dpi)
+    return out
+
+
+def _resolve(f: ReportFigure) -> ReportFigure:
+    """Wait for a figure's worker (or draw it here): its caption and pixels are then set."""
+    fut = getattr(f, "future", None)
+    if fut is not None:
+        _, caption, pixels = fut.result()
+        f.caption, f.pixels, f.future = caption or f.caption, pixels, None
+    elif f.pixels is None:
         with P.style():
             fig = Figure(figsize=(P.FIG_WIDTH, f.height), layout="constrained")
             f.draw(fig)
         f.caption = P.caption_of(fig) or f.caption
-        from .results import safe_component
-        out[f.key] = folder / f"{safe_component(f.key)}.png"  # keys hold codes read from the results folder
-        fig.savefig(out[f.key], dpi=dpi, metadata={"Software": f"simsrc {__version__}", "Description": f.caption})
-    return out
+        f.pixels = _rasterise(fig, f.png, f.dpi)
+    return f
 
 
 def _markdown(content: dict, pngs: dict[str, Path], base: Path) -> str:
@@ -613,8 +953,9 @@ class _PdfWriter:
     the page), so they stay vector graphics.
     """
 
-    def __init__(self, pdf: PdfPages, header: str):
+    def __init__(self, pdf: PdfPages, header: str, pngs: dict | None = None):
         self.pdf, self.header = pdf, header
+        self.pngs = pngs or {}
         self.page = None
         self.has_figures = False
         self.y = 0.0
@@ -624,7 +965,7 @@ class _PdfWriter:
     def _new_page(self):
         self.close_page()
         self.n += 1
-        self.page = Figure(figsize=(PAGE_W, PAGE_H), layout="constrained")
+        self.page = Figure(figsize=(PAGE_W, PAGE_H))
         self.page.text(MARGIN / PAGE_W, 1 - 0.45 / PAGE_H, self.header, fontsize=SMALL_PT, color="#666666",
                        va="bottom")
         self.page.text(1 - MARGIN / PAGE_W, 0.45 / PAGE_H, f"{self.n}", fontsize=SMALL_PT, color="#666666",
@@ -669,7 +1010,7 @@ class _PdfWriter:
         self._line(text, size, weight="bold")
         self.y += size * 1.55 / 72
 
-    def para(self, text, size=BODY_PT, indent=0.0, bullet=None, style="normal", color="#111111"):
+    def para(self, text, size=BODY_PT, indent=0.0, bullet=None, style="normal", color="#111111", weight="normal"):
         width = int((TEXT_W - indent) * 72 / (size * SANS_EM))
         lines = textwrap.wrap(text, width) or [""]
         lh = size * 1.35 / 72
@@ -677,7 +1018,7 @@ class _PdfWriter:
             self._room(lh)
             if bullet and k == 0:
                 self._line(bullet, size, x=indent - 0.15)
-            self._line(line, size, x=indent, style=style, color=color)
+            self._line(line, size, x=indent, style=style, color=color, weight=weight)
             self.y += lh
         self.y += size * 0.5 / 72
 
@@ -686,42 +1027,73 @@ class _PdfWriter:
             self.para(it, indent=0.2, bullet="\u2022")
 
     def table(self, t: Table):
-        """A monospaced table; columns right-aligned but the first; headers wrap."""
-        ncol = len(t.columns)
-        widths = []
-        for j in range(ncol):
-            cells = [row[j] for row in t.rows]
-            longest_word = max((len(w) for w in t.columns[j].split()), default=1)
-            widths.append(max([len(c) for c in cells] + [longest_word, math.ceil(len(t.columns[j]) / 3)]))
-        gap = 2
-        total = sum(widths) + gap * (ncol - 1)
-        size = min(TABLE_PT, TEXT_W * 72 / (total * MONO_EM))
-        heads = [textwrap.wrap(c, w) or [""] for c, w in zip(t.columns, widths)]
+        """A typeset table: proportional font, numbers right-aligned, headers wrapped and
+        repeated on every page the table spans; a row is never split."""
+        size = TABLE_PT
+        gap = 10.0  # points between columns
+        avail = TEXT_W * 72
+        for _ in range(6):
+            widths = []
+            heads = []
+            for j, col in enumerate(t.columns):
+                cells = [row[j] for row in t.rows]
+                cw = max([_text_width(c, size) for c in cells] + [0.0])
+                words = col.split()
+                longest = max((_text_width(w, size, bold=True) for w in words), default=0.0)
+                w = max(cw, longest, min(_text_width(col, size, bold=True), max(cw, 60.0)))
+                widths.append(w)
+                heads.append(_wrap_to(col, w, size))
+            total = sum(widths) + gap * (len(widths) - 1)
+            if total <= avail or size <= 5.5:
+                break
+            size = max(5.5, size * avail / total * 0.98)
+        scale = min(1.0, avail / total) if total > 0 else 1.0
+        widths = [w * scale for w in widths]
         nh = max(len(h) for h in heads)
-        lh = size * 1.4 / 72
-        self._room((nh + min(len(t.rows), 6) + 2) * lh + 0.5)  # title, header and a few rows together
-        self.para(t.title)
+        lh = size * 1.45 / 72
+        lefts = [sum(widths[:j]) + gap * scale * j for j in range(len(widths))]
+        width_in = (sum(widths) + gap * scale * (len(widths) - 1)) / 72
+
+        def header():
+            for i in range(nh):
+                for j, h in enumerate(heads):
+                    k = i - (nh - len(h))
+                    if k >= 0:
+                        x = lefts[j] / 72 if j == 0 else (lefts[j] + widths[j]) / 72
+                        self._text(x, h[k], size, weight="bold", ha="left" if j == 0 else "right")
+                self.y += lh
+            self._rule(width_in)
+
+        self._room((nh + min(len(t.rows), 6) + 3) * lh + 0.4)  # title, header and a few rows together
+        self.para(t.title, weight="bold")
         self.y -= 0.02
-
-        def row_text(cells_):
-            return (" " * gap).join(c.ljust(w) if j == 0 else c.rjust(w)
-                                    for j, (c, w) in enumerate(zip(cells_, widths)))
-
-        for i in range(nh):  # headers bottom-aligned
-            cells = [(h[i - (nh - len(h))] if i >= nh - len(h) else "") for h in heads]
-            self._line(row_text(cells), size, family="DejaVu Sans Mono", weight="bold")
+        header()
+        for i, row in enumerate(t.rows):
+            if self.y + lh > PAGE_H - MARGIN_V:  # a new page: the title (continued) and the header again
+                self._new_page()
+                self.para(f"{t.title} (continued)", weight="bold")
+                header()
+            if i % 2 == 1:
+                self._band(width_in, lh)
+            for j, c in enumerate(row):
+                x = lefts[j] / 72 if j == 0 else (lefts[j] + widths[j]) / 72
+                self._text(x, c, size, ha="left" if j == 0 else "right")
             self.y += lh
-        width = total * size * MONO_EM / 72
-        self._rule(width)
-        for row in t.rows:
-            self._room(lh)
-            self._line(row_text(row), size, family="DejaVu Sans Mono")
-            self.y += lh
-        self._rule(width)
+        self._rule(width_in)
         if t.note:
             self.y += 0.03
             self.para(t.note, size=SMALL_PT, color="#444444")
         self.y += 0.12
+
+    def _text(self, x, text, size, weight="normal", ha="left"):
+        self.page.text((MARGIN + x) / PAGE_W, 1 - self.y / PAGE_H, text, fontsize=size, va="top", ha=ha,
+                       fontweight=weight, family="DejaVu Sans", color="#111111")
+
+    def _band(self, width, h):
+        from matplotlib.patches import Rectangle
+
+        self.page.add_artist(Rectangle((MARGIN / PAGE_W, 1 - (self.y + h - 0.01) / PAGE_H), width / PAGE_W,
+                                       h / PAGE_H, transform=self.page.transFigure, color="#F2F2F2", lw=0, zorder=0))
 
     def _rule(self, width):
         self.y += 0.02
@@ -734,6 +1106,7 @@ class _PdfWriter:
         k = start_number
         sized = []
         for f in figs:
+            _resolve(f)
             cap_lines = len(textwrap.wrap(f"Figure 00. {f.caption}", chars))
             sized.append((f, cap_lines * CAPTION_PT * 1.35 / 72 + 0.12))
         # pack greedily: the first group into what is left of this page, if the first figure fits
@@ -754,26 +1127,56 @@ class _PdfWriter:
             if not (g == 0 and on_this_page):
                 self._new_page()
             page = self.page
-            heights = []
             for f, c in group:
-                heights += [f.height, c, FIG_GAP]
-            total = sum(heights)
-            top = self.y
-            page.get_layout_engine().set(rect=(MARGIN / PAGE_W, 1 - (top + total) / PAGE_H,
-                                               TEXT_W / PAGE_W, total / PAGE_H))
-            gs = page.add_gridspec(len(heights), 1, height_ratios=heights)
-            with P.style():
-                for i, (f, c) in enumerate(group):
-                    k += 1
-                    sub = page.add_subfigure(gs[3 * i])
-                    f.draw(sub)
-                    f.caption = P.caption_of(sub) or f.caption
-                    text = "\n".join(textwrap.wrap(f"Figure {k}. {f.caption}", chars))
-                    page.add_subfigure(gs[3 * i + 1]).text(0.0, 0.98, text, va="top", ha="left", fontsize=CAPTION_PT,
-                                                          color="#222222", linespacing=1.3)
-            self.y = top + total
+                k += 1
+                # the figure's PNG (rendered once for all three formats), at text width
+                img = _resolve(f).pixels
+                ax = page.add_axes((MARGIN / PAGE_W, 1 - (self.y + f.height) / PAGE_H, TEXT_W / PAGE_W,
+                                    f.height / PAGE_H))
+                ax.imshow(img, interpolation="none", aspect="auto")  # embedded as is
+                ax.set_axis_off()
+                self.y += f.height + 0.05
+                text = "\n".join(textwrap.wrap(f"Figure {k}. {f.caption}", chars))
+                page.text(MARGIN / PAGE_W, 1 - self.y / PAGE_H, text, va="top", ha="left", fontsize=CAPTION_PT,
+                          color="#222222", linespacing=1.3)
+                self.y += c + FIG_GAP
             self.has_figures = True
         return k
+
+
+def _read_png(path):
+    import matplotlib.image as mpimg
+
+    return mpimg.imread(path)
+
+
+_RENDERER = None
+
+
+def _text_width(text: str, size: float, bold: bool = False) -> float:
+    """Width in points of ``text`` in DejaVu Sans at ``size`` (measured, not estimated)."""
+    global _RENDERER
+    from matplotlib.font_manager import FontProperties
+
+    if _RENDERER is None:
+        from matplotlib.backends.backend_agg import RendererAgg
+        _RENDERER = RendererAgg(10, 10, 72)
+    w, _, _ = _RENDERER.get_text_width_height_descent(
+        text, FontProperties(family="DejaVu Sans", size=size, weight="bold" if bold else "normal"), ismath=False)
+    return float(w)
+
+
+def _wrap_to(text: str, width: float, size: float) -> list[str]:
+    """Words of a header on lines no wider than ``width`` points (a word never splits)."""
+    lines, cur = [], ""
+    for w in text.split():
+        trial = f"{cur} {w}".strip()
+        if cur and _text_width(trial, size, bold=True) > width:
+            lines.append(cur)
+            cur = w
+        else:
+            cur = trial
+    return lines + ([cur] if cur else []) or [""]
 
 
 def _hline(x0, x1, y):
@@ -782,15 +1185,17 @@ def _hline(x0, x1, y):
     return Line2D([x0, x1], [y, y], lw=0.6, color="#555555")
 
 
-def _pdf(content: dict, path: Path):
-    with P.style(), PdfPages(path, metadata={"Title": content["title"], "Creator": f"simsrc {__version__}",
+def _pdf(content: dict, path: Path, pngs: dict):
+    with P.style(), mpl.rc_context({"pdf.compression": 3}), PdfPages(path, metadata={"Title": content["title"], "Creator": f"simsrc {__version__}",
                                              "Subject": content["subtitle"]}) as pdf:
-        w = _PdfWriter(pdf, f"simsrc report: {content['title']}")
+        w = _PdfWriter(pdf, f"simsrc report: {content['title']}", pngs)
         w.title(content["title"], content["subtitle"])
         k = 0
         for b in content["blocks"]:
             if b.kind == "pagebreak":
                 w.soft_break()
+            elif b.kind == "newpage":
+                w.close_page()
             elif b.kind == "heading":
                 w.heading(b.text, b.level)
             elif b.kind == "para":
@@ -804,7 +1209,11 @@ def _pdf(content: dict, path: Path):
         w.close_page()
 
 
-def build_report(results, out_dir=None, dpi: int = P.PNG_DPI, minerals=None) -> dict[str, Path]:
+#: Resolution of a report's figures (PNG files, and the images in its PDF).
+REPORT_DPI = 150
+
+
+def build_report(results, out_dir=None, dpi: int = REPORT_DPI, minerals=None) -> dict[str, Path]:
     """Write a report of a results or comparison folder in Markdown, HTML and PDF.
 
     Parameters
@@ -826,10 +1235,23 @@ def build_report(results, out_dir=None, dpi: int = P.PNG_DPI, minerals=None) -> 
     r = results if isinstance(results, Results) else Results(results)
     out = Path(out_dir) if out_dir is not None else r.path / "report"
     out.mkdir(parents=True, exist_ok=True)
-    content = report_content(r, minerals)
-    pngs = _render_pngs(content["figures"], out / "figures", dpi)
+    # the workers start (and import matplotlib and simsrc.plots) while the content is built
+    pool = _start_pool(RENDER_WORKERS) if RENDER_WORKERS > 1 else None
+    try:
+        content = report_content(r, minerals)
+    except BaseException:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+        raise
     paths = {"markdown": out / "report.md", "html": out / "report.html", "pdf": out / "report.pdf"}
+    try:
+        pngs = _render_pngs(content["figures"], out / "figures", dpi, results=r, pool=pool)
+        _pdf(content, paths["pdf"], pngs)  # waits for each figure when it places it
+        for f in content["figures"]:
+            _resolve(f)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     paths["markdown"].write_text(_markdown(content, pngs, out), encoding="utf-8")
     paths["html"].write_text(_html(content, pngs), encoding="utf-8")
-    _pdf(content, paths["pdf"])
     return paths

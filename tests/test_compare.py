@@ -133,4 +133,5 @@ def test_compare_cli_prints_effects(tmp_path):
     res = CliRunner().invoke(main, ["compare", str(pol), "--against", str(base), "--draws", "50",
                                     "--out", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
-    assert "consumer price (%)" in res.output and "paired" in res.output
+    assert "consumer price (USD/kg; mean 2026Q1" in res.output and "paired" in res.output
+    assert "% of the counterfactual" in res.output

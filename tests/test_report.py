@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from conftest_plots import make_small_comparison, make_small_results
 from PIL import Image
 
+from simsrc import numbers as N
 from simsrc import plots as P
 from simsrc.cli import main
 from simsrc.data import load_dataset
@@ -39,16 +40,17 @@ def test_report_files(built):
     assert [p.rsplit(".", 1)[1] for p in paths] == ["md", "html", "pdf"]
     md, html, pdf = (out / f"report.{x}" for x in ("md", "html", "pdf"))
     pngs = sorted((out / "figures").glob("*.png"))
-    assert len(pngs) == 5  # per mineral: 2 fan grids, 2 bar charts, 1 welfare distribution
+    # the summary's key figure, then per mineral: 2 fan grids, 2 bar charts, 1 welfare distribution
+    assert len(pngs) == 6
     for p in pngs:
         assert Image.open(p).size[0] == 390  # 6.5 in at 60 dpi
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 50_000
     text = md.read_text()
-    assert text.count("![Figure") == 5
+    assert text.count("![Figure") == 6
     for ref in re.findall(r"\]\((figures/[^)]+)\)", text):
         assert (out / ref).exists()
     page = html.read_text()
-    assert page.count('src="data:image/png;base64,') == 5
+    assert page.count('src="data:image/png;base64,') == 6
     assert not re.search(r'src="(?!data:)', page) and "<link" not in page  # self-contained
 
 
@@ -63,13 +65,16 @@ def test_report_content_units_intervals_assumptions(built):
              (el[k] for k in ("supply_elasticity", "demand_elasticity", "armington"))]
     assert "| gallium | " + " | ".join(cells) + " |" in text
     assert "lead time 3: Lead time L between investment and new capacity (years)." in text
-    # headline tables: units in headers, mean [p5, p95]
+    # page one: the summary, with the headline table
+    assert text.index("## Summary") < text.index("## Scenario")
+    assert "USA: headline outcomes, median [5th, 95th percentile] across draws" in text
+    # headline tables: units in headers, median [p5, p95]
     assert "| Region | Consumer price (USD/kg) | Production (t/yr) | Net import reliance (%) |" in text
     assert re.search(r"\| USA \| [\d.]+ \[[\d.]+, [\d.]+\] \|", text)
     assert "net present value of welfare, USD million" in text
     # every figure caption states its unit and source
     caps = re.findall(r"\*Figure \d+\. (.+?)\*\n", text)
-    assert len(caps) == 5
+    assert len(caps) == 6
     for cap in caps:
         assert any(u in cap for u in ("USD/kg", "%", "USD million", "USD billion")), cap
         assert "Source: simsrc 0.1.0, scenario s232_tariff, 50 draws" in cap
@@ -79,16 +84,18 @@ def test_report_numbers_match_interval_table(built):
     folder = built[0]
     t = P.interval_table(folder, "consumer_price", "gallium", ["USA"], "mean").iloc[0]
     text = (built[1] / "report.md").read_text()
-    assert f"| USA | {t['mean']:.0f} [{t['low']:.0f}, {t['high']:.0f}] |" in text
+    # the headline statistic: the median and 5-95% interval, three significant digits
+    assert f"| USA | {N.fmt_interval(t['median'], t['low'], t['high'], typeset=True)} |" in text
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) not installed")
 def test_pdf_text_has_captions_and_tables(built):
     out = subprocess.run(["pdftotext", "-layout", str(built[1] / "report.pdf"), "-"], capture_output=True,
                          text=True, check=True).stdout
-    for k in range(1, 6):
+    for k in range(1, 7):
         assert f"Figure {k}." in out
-    assert "Consumer price" in out and "(USD/kg)" in out and "Mean [5th, 95th percentile]" in out
+    assert "Consumer price" in out and "(USD/kg)" in out and "Median [5th, 95th percentile]" in out
+    assert out.index("Summary") < out.index("Key assumptions")
     assert "Key assumptions" in out
 
 
@@ -103,3 +110,6 @@ def test_comparison_report_content(tmp_path):
     md = _markdown(content, {f.key: tmp_path / "figures" / f"{f.key}.png" for f in content["figures"]}, tmp_path)
     assert "Comparison: s232_tariff minus no_tariff, paired on the same draws" in md
     assert "Section 232 negotiation" in md and "Counterfactual: no_tariff" in md  # both resolved scenarios
+    # only the policies and events that differ from the counterfactual
+    assert "Policies and events that differ from the counterfactual" in md
+    assert "Added policy: s232_tariff (tariff, if section232.failed)" in md

@@ -101,11 +101,13 @@ executor_option = click.option(
 
 
 def check_region(scn, region: str, param: str = "--region") -> None:
-    """Refuse a headline region that is not in the scenario's dataset, before anything runs."""
+    """Refuse a headline region (or comma-separated regions) that is not in the scenario's
+    dataset, before anything runs."""
     regions = list(scn.data.regions)
-    if region not in regions:
-        from ..errors import unknown_name_message
-        raise click.BadParameter(unknown_name_message("region", region, regions), param_hint=f"'{param}'")
+    for r in [x.strip() for x in str(region).split(",")]:
+        if r not in regions:
+            from ..errors import unknown_name_message
+            raise click.BadParameter(unknown_name_message("region", r, regions), param_hint=f"'{param}'")
 
 
 #: ``--set KEY=VALUE`` (repeatable), shared by run, compare, solve and sensitivity.

@@ -7,45 +7,35 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from . import ExecutorType, Progress, load_with_sets, main, set_option
+from . import ExecutorType, Progress, check_region, load_with_sets, main, set_option
 
 #: Regions shown as columns of the headline table (others are in the results folder).
 HEADLINE_REGIONS = ("USA", "CHN", "EU", "JPN")
 
 
-def _cell(row) -> str:
-    fmt = "{:+,.1f}" if row.unit in ("%", "pp") else "{:+,.0f}"
-    return f"{fmt.format(row['median'])} [{fmt.format(row.p_lo)}, {fmt.format(row.p_hi)}]"
-
-
 def effects_text(path, regions=HEADLINE_REGIONS) -> str:
-    """The headline effects of a comparison folder as text tables, one per mineral."""
-    from ..compare import HEADLINES, paired_effects
+    """The headline effects of a comparison folder as text tables, one per mineral
+    (simsrc.headline.effects: median [5%, 95%] in the unit and in % of the counterfactual)."""
+    from .. import numbers as N
+    from ..compare import paired_effects
+    from ..headline import effects, text_table, touched
 
-    eff = paired_effects(path, regions=list(regions))
+    regions = list(regions)
+    eff = effects(path, regions=regions)
     if not len(eff):
         return "\nno headline effects: no draw converged to finite values on both sides in every period"
-    lines = []
-    untouched = []
-    for m, g in eff.groupby("mineral", sort=False):
-        if not g[["median", "p_lo", "p_hi", "mean"]].to_numpy().any():
-            untouched.append(m)  # the policy does not touch this mineral: every effect is 0
-            continue
-        g = g.assign(cell=g.apply(_cell, axis=1), label=g.measure + " (" + g.unit + ")")
-        tab = g.pivot(index="label", columns="region", values="cell")
-        present = set(g.label)
-        order = [f"{h[0]} ({h[3]})" for h in HEADLINES if f"{h[0]} ({h[3]})" in present]
-        tab = tab.reindex(index=order, columns=[r for r in regions if r in tab.columns]).fillna("")
-        lines.append(f"\n{m}: effect = scenario - counterfactual per draw, median [5%, 95%]")
-        with pd.option_context("display.width", 220, "display.max_colwidth", 40):
-            lines.append(tab.to_string())
-        cp = g[(g.measure == "consumer price") & (g.region == regions[0])]
-        if len(cp):
-            r = cp.iloc[0]
-            tail = (f"; top 1% of draws: {100 * r.tail_share:.0f}% of sum |effect|"
-                    + (" (heavy tail: read the median)" if r.tail_share > 0.25 else "")) if r.tail_share == r.tail_share else ""
-            lines.append(f"  mean {regions[0]} consumer price effect {r['mean']:+.2f}% with 90% CI +/-{r.ci_half_paired:.2f} "
-                         f"(paired) vs +/-{r.ci_half_unpaired:.2f} if the runs had independent draws{tail}")
+    moved = touched(eff)
+    lines = ["effect = scenario - counterfactual per draw: median [5%, 95%] in the unit, then in % of the "
+             "counterfactual's level"]
+    lines.append(text_table(eff[eff.mineral.isin(moved)], comparison=True))
+    cp = paired_effects(path, regions=regions[:1], minerals=moved) if moved else pd.DataFrame()
+    for _, r in cp[cp.measure == "consumer price"].iterrows() if len(cp) else []:
+        tail = (f"; top 1% of draws: {N.fmt_pct(r.tail_share, 2)} of sum |effect|"
+                + (" (heavy tail: read the median)" if r.tail_share > 0.25 else "")) if r.tail_share == r.tail_share else ""
+        lines.append(f"  {r.mineral}: mean {regions[0]} consumer price effect {N.fmt_signed(r['mean'])}% with 90% CI "
+                     f"+/-{N.fmt(r.ci_half_paired, 2)} pp (paired) vs +/-{N.fmt(r.ci_half_unpaired, 2)} pp if the runs "
+                     f"had independent draws{tail}")
+    untouched = [m for m in dict.fromkeys(eff.mineral) if m not in moved]
     if untouched:
         lines.append(f"\nno effect (every paired difference is 0): {', '.join(untouched)}")
     return "\n".join(lines)
@@ -61,28 +51,45 @@ def effects_text(path, regions=HEADLINE_REGIONS) -> str:
 @click.option("--chunk-size", type=click.IntRange(min=1), default=1000, show_default=True)
 @click.option("--executor", type=ExecutorType(), default="local", show_default=True,
               help="Where chunks run: local, dask (a local cluster of 2 workers) or dask://HOST:PORT.")
+@click.option("--region", default=None,
+              help="Region(s) of the headline table, comma-separated; written to headline.csv/.md "
+                   f"[default: those of {','.join(HEADLINE_REGIONS)} in the dataset].")
 @set_option
-def compare_cmd(scenario, against, draws, seed, out_dir, chunk_size, sets, executor):
+def compare_cmd(scenario, against, draws, seed, out_dir, chunk_size, sets, executor, region):
     """Run SCENARIO and a counterfactual on the same draws; write and print paired effects."""
     from ..compare import compare
 
+    scn = load_with_sets(scenario, sets)
+    if region is None:
+        known = list(scn.data.regions)
+        region = ",".join([r for r in HEADLINE_REGIONS if r in known] or known[:4])
+    else:
+        check_region(scn, region)
     progress = Progress("simulating both:")
     try:
-        info = compare(load_with_sets(scenario, sets), against, draws=draws, seed=seed, out_dir=out_dir, chunk_size=chunk_size, progress=progress,
+        info = compare(scn, against, draws=draws, seed=seed, out_dir=out_dir, chunk_size=chunk_size, progress=progress,
                        executor=executor)
     finally:
         progress.close()
     click.echo(f"\nwrote {info.path}  ({info.wall_time:.1f} s)")
     bad = {m: v for m, v in info.nonconverged.items() if any(v.values())}
     if bad:
-        click.echo(f"non-converged solves (excluded from summaries): {bad}")
+        click.echo("non-converged solves (excluded from summaries): " + "; ".join(
+            f"{m} " + ", ".join(f"{n:,} ({side})" for side, n in v.items()) for m, v in bad.items()))
     import json
     flags = {m: v for m, v in json.loads((info.path / "manifest.json").read_text()).get("welfare_flags", {}).items()
              if any(v.values())}
     if flags:
         click.echo("welfare flags (region-periods whose welfare change exceeds the value of baseline consumption): "
-                   f"{flags}")
-    click.echo(effects_text(info.path))
+                   + "; ".join(f"{m} " + ", ".join(f"{n:,} ({side})" for side, n in v.items()) for m, v in flags.items()))
+    from ..headline import effects, write_headline, write_tidy_summary
+
+    regions = [x.strip() for x in region.split(",") if x.strip()]
+    files = write_headline(info.path, effects(info.path, regions=regions), comparison=True)
+    write_tidy_summary(info.path)
+    click.echo(effects_text(info.path, regions))
+    click.echo(f"\nheadline table: {files['csv']} and {files['markdown'].name}; summary for spreadsheets: "
+               "summary_tidy.csv")
     draws_periods = None
     try:
         man = json.loads((info.path / "manifest.json").read_text())

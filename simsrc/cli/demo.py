@@ -27,15 +27,22 @@ def demo_cmd(scenarios_dir, out_dir, draws, dpi):
         res = demo(scenarios_dir, out_dir, draws=draws, dpi=dpi, progress=progress, echo=click.echo)
     finally:
         progress.close()
-    click.echo("\nheadline effects over paired draws: median [5%, 95%]; the mean with the share of sum |effect| from the top 1% of draws (above 25%: read the median):")
-    with pd.option_context("display.width", 250, "display.max_columns", 10, "display.max_colwidth", 40):
-        click.echo(res["headline"].fillna("").to_string())
-        table = Path(out_dir) / "headline.md"
-        h = res["headline"].fillna("").reset_index()
-        lines = ["| " + " | ".join(h.columns) + " |", "|" + "---|" * len(h.columns)]
-        lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in h.itertuples(index=False)]
-        table.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        click.echo(f"\nheadline table (Markdown): {table}")
+    from ..headline import NOTE_COMPARE, format_table, to_markdown, write_headline  # noqa: F401
+
+    h = res["headline"]
+    click.echo("\nheadline effects (USA), scenario - counterfactual over paired draws: median [5%, 95%] in the unit "
+               "and in % of the counterfactual; the mean with the share of sum |effect| from the top 1% of draws "
+               "(above 25%: read the median):")
+    if len(h):
+        table = format_table(h, comparison=True)
+        table.insert(0, "scenario", h["scenario"].to_numpy())
+        with pd.option_context("display.width", 250, "display.max_columns", 12, "display.max_colwidth", 40):
+            click.echo(table.drop(columns=["region"]).to_string(index=False))
+        out_dir = Path(out_dir)
+        (out_dir / "headline.md").write_text(to_markdown(table, "Headline effects of the library (USA)", NOTE_COMPARE),
+                                             encoding="utf-8")
+        h.to_csv(out_dir / "headline.csv", index=False)
+        click.echo(f"\nheadline table: {out_dir / 'headline.csv'} and headline.md (each folder has its own headline.csv/.md)")
     click.echo("\nresults:")
     for p in res["runs"] + res["comparisons"]:
         click.echo(f"  {p}")

@@ -71,7 +71,11 @@ class _RemoveIfCreated:
 @click.option("--sweep", default=None, help="Batch folders, --kind sweep: the sweep to draw (default: the first).")
 @click.option("--measure", default="consumer price", show_default=True,
               help="Batch folders, --kind sweep: the headline measure (e.g. 'net welfare NPV').")
-def plot(results, kind, mineral, region, output, period, input_file, unit, out_dir, formats, dpi, sweep, measure):
+@click.option("--yscale", type=click.Choice(["auto", "shared", "per-panel", "log"]), default="auto", show_default=True,
+              help="fan: y scale of the panels; auto: per panel (log where a band spans >10x) when ranges differ "
+                   "by more than an order of magnitude, else shared.")
+def plot(results, kind, mineral, region, output, period, input_file, unit, out_dir, formats, dpi, sweep, measure,
+         yscale):
     """Draw one kind of figure from a results or comparison folder, at publication size.
 
     Writes one file per format (and per mineral when --mineral is not given) and prints the
@@ -111,7 +115,7 @@ def _plot(results, kind, mineral, region, output, period, input_file, unit, out_
     regions = [r.strip() for r in region.split(",") if r.strip()] if region else None
     out = Path(out_dir) if out_dir else Path(results) / "figures"
     for stem, fig in figures_for(results, kind, mineral=mineral, regions=regions, output=output,
-                                 period=period, input_file=input_file, unit=unit):
+                                 period=period, input_file=input_file, unit=unit, yscale=yscale):
         for p in save_figure(fig, out / safe_component(stem), fmts, dpi=dpi):
             click.echo(str(p))
 
@@ -122,13 +126,15 @@ def _plot(results, kind, mineral, region, output, period, input_file, unit, out_
               help="Folder for the report (default: RESULTS/report).")
 @click.option("--mineral", "-m", "minerals", multiple=True,
               help="Report only this mineral (repeat for several; default: all).")
-@click.option("--dpi", default=300, show_default=True, type=click.IntRange(50, 1200),
-              help="Resolution of the report's PNG figures.")
+@click.option("--dpi", default=150, show_default=True, type=click.IntRange(50, 1200),
+              help="Resolution of the report's figures (PNG files and the images in the PDF).")
 def report(results, out_dir, minerals, dpi):
     """Write a report of a results or comparison folder: report.md, report.html, report.pdf.
 
-    The report states the scenario, its key assumptions (elasticities, dynamics, policies,
-    events), headline tables with 90% intervals and the figures, each captioned with units.
+    Page one is a summary (the headline table, one key figure, drivers and caveats); then the
+    scenario, its key assumptions (a comparison: the policies and events that differ from the
+    counterfactual), per mineral the tables (median [5%, 95%]) and figures, each captioned.
+    Figures are rendered once, in parallel worker processes.
     The HTML page is self-contained (figures inline); the Markdown file links figures/*.png.
     """
     _check_folder(results)
