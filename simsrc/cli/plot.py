@@ -91,11 +91,11 @@ def plot(results, kind, mineral, region, output, period, input_file, unit, out_d
     _check_folder(results)
     with _RemoveIfCreated(Path(out_dir) if out_dir else Path(results) / "figures"):
         _plot(results, kind, mineral, region, output, period, input_file, unit, out_dir, fmts, dpi, sweep, measure,
-              figures_for, save_figure)
+              figures_for, save_figure, yscale)
 
 
 def _plot(results, kind, mineral, region, output, period, input_file, unit, out_dir, fmts, dpi, sweep, measure,
-          figures_for, save_figure):
+          figures_for, save_figure, yscale="auto"):
     from ..results import safe_component
 
     if (Path(results) / "batch.json").exists():  # a batch folder: sweep charts from its catalogue
