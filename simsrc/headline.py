@@ -133,8 +133,8 @@ def effects(path, regions=None, minerals=None) -> pd.DataFrame:
     ``p5``, ``p95``; USD m for NPVs, percentage points for import reliance, the price unit for
     prices), the same in percent of the counterfactual's per-draw level (``pct_*``; NaN for
     NPVs), the counterfactual's median level (``cf_level``), the mean effect with its tail
-    share, the draws counted and the period range. Draws with a non-finite effect are left
-    out. Minerals whose effects are all exactly 0 (untouched by the policy) are kept: see
+    share, the draws counted and the period range. Draws with a non-finite effect, or with a
+    failed solve in any period of either side, are left out. Minerals whose effects are all exactly 0 (untouched by the policy) are kept: see
     :func:`touched`.
     """
     from .results import Results
@@ -156,6 +156,14 @@ def effects(path, regions=None, minerals=None) -> pd.DataFrame:
             try:
                 a, b = ga.get_group((mn, r)), gb.get_group((mn, r))
             except KeyError:
+                continue
+            # a draw counts only if every period of both sides solved (converged and finite)
+            keep = np.ones(len(a), dtype=bool)
+            for side in (a, b):
+                if "converged_share" in side:
+                    keep &= side["converged_share"].to_numpy(dtype=float) >= 1.0 - 1e-9
+            a, b = a[keep], b[keep]
+            if not len(a):
                 continue
             for d in measures:
                 va, vb = a[d.name].to_numpy(dtype=float), b[d.name].to_numpy(dtype=float)
