@@ -37,7 +37,8 @@ every folder name is checked by :func:`safe_child` to lie directly inside the ou
 memory is bounded whatever the number of draws: the chunks being written (at most
 :data:`PATH_WRITERS` x 2 tables of one chunk), and for each mineral's summary at most
 :data:`SUMMARY_BUDGET_BYTES` of its chunks in memory; beyond that, chunks are spilled to raw
-scratch files in the temporary folder and the summary reads them back one output at a time.
+scratch files in the temporary folder and the summary reads them back one output at a time;
+per-draw scalars are appended to a scratch file as chunks arrive and sorted at the end.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ PERCENTILES = (5, 25, 50, 75, 95)
 
 #: Memory a results writer may hold per mineral to summarise it as soon as it is done; above
 #: it, a mineral is summarised at the end by re-reading paths.parquet one column at a time.
-SUMMARY_BUDGET_BYTES = 768 * 2**20
+SUMMARY_BUDGET_BYTES = 640 * 2**20
 SUMMARY_STATS = ["mean", "sd"] + [f"p{q}" for q in PERCENTILES] + ["n"]
 
 #: Threads encoding and writing ``paths.parquet`` part files at once (Parquet encoding and
@@ -480,9 +481,8 @@ class ResultsWriter:
         self._max_pending = 2 * nw
         self._n_parts = 0
         self._schema = None
-        self._draw_frames: list[pd.DataFrame] = []
+        self._scalar_writers: dict[str, pq.ParquetWriter] = {}  # per-draw scalars, spilled as they come
         self._input_frames: list[pd.DataFrame] = []
-        self._side_frames: dict[str, list[pd.DataFrame]] = {}
         self._budget = summary_budget_bytes
         self._parts: dict[str, list] = {}       # mineral -> [(draw_start, arrays or scratch file)]
         self._part_bytes: dict[str, int] = {}   # bytes of a mineral's chunks held in memory
@@ -526,6 +526,12 @@ class ResultsWriter:
 
     def abort(self):
         self._pool.shutdown(wait=True, cancel_futures=True)
+        for w in self._scalar_writers.values():
+            try:
+                w.close()
+            except Exception:
+                pass
+        self._scalar_writers = {}
         if self.tmp is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
         self._remove_created()
@@ -580,7 +586,7 @@ class ResultsWriter:
             self._pending.append(self._pool.submit(_write_part, table, self.tmp / PATHS / name, cols, self.times))
         with self.times.stage("draw_scalars"):
             sc = scalars if scalars is not None else draw_scalars(arrays, self.period_years, self.discount_rate)
-            self._draw_frames.append(_scalar_frame(mineral, regions, draw_start, sc))
+            self._add_scalars("draws", _scalar_frame(mineral, regions, draw_start, sc))
         # chunks kept for the mineral's summary: in memory within the budget, beyond it
         # spilled to a raw scratch file (read back one output at a time)
         parts = self._parts.setdefault(mineral, [])
@@ -645,7 +651,19 @@ class ResultsWriter:
     def add_side_scalars(self, side: str, mineral: str, regions: list[str], draw_start: int,
                          scalars: dict[str, np.ndarray]):
         """Per-draw scalars of one side of a comparison, written to ``draws_<side>.parquet``."""
-        self._side_frames.setdefault(side, []).append(_scalar_frame(mineral, regions, draw_start, scalars))
+        self._add_scalars(f"draws_{side}", _scalar_frame(mineral, regions, draw_start, scalars))
+
+    def _add_scalars(self, fname: str, frame: pd.DataFrame):
+        """Append one chunk's per-draw scalars to a scratch file (memory stays flat whatever
+        the number of draws; :meth:`finish` sorts them into ``<fname>.parquet``)."""
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        w = self._scalar_writers.get(fname)
+        if w is None:
+            scratch = self.tmp / ".scratch"
+            scratch.mkdir(exist_ok=True)
+            w = self._scalar_writers[fname] = pq.ParquetWriter(scratch / f"{fname}.parquet", table.schema,
+                                                               compression="none")
+        w.write_table(table.cast(w.schema))
 
     def finish(self, manifest: dict) -> Path:
         """Write summaries and the manifest, then rename the folder into place."""
@@ -654,13 +672,15 @@ class ResultsWriter:
             self._pool.shutdown(wait=True)
         t_finish = time.perf_counter()
         _pause_point("summary", self.tmp)
-        for fname, frames in [("draws", self._draw_frames)] + [(f"draws_{k}", v) for k, v in self._side_frames.items()]:
-            if frames:
-                draws = pd.concat(frames, ignore_index=True)
-                draws["mineral"] = draws["mineral"].astype("category")
-                draws["region"] = draws["region"].astype("category")
-                draws = draws.sort_values(["mineral", "draw", "region"], kind="stable").reset_index(drop=True)
-                draws.to_parquet(self.tmp / f"{fname}.parquet", index=False)
+        for fname, w in self._scalar_writers.items():
+            w.close()
+            draws = pq.read_table(self.tmp / ".scratch" / f"{fname}.parquet").to_pandas()
+            draws["mineral"] = draws["mineral"].astype("category")
+            draws["region"] = draws["region"].astype("category")
+            draws = draws.sort_values(["mineral", "draw", "region"], kind="stable").reset_index(drop=True)
+            draws.to_parquet(self.tmp / f"{fname}.parquet", index=False)
+            del draws
+        self._scalar_writers = {}
         if self._input_frames:
             inp = pd.concat(self._input_frames, ignore_index=True)
             inp["side"] = inp["side"].astype("category")
