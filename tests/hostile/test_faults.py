@@ -74,6 +74,13 @@ def test_region_checked_against_dataset_before_run(tmp_path, region, fragment):
     assert not (tmp_path / "out").exists()
 
 
+def test_default_region_falls_back_on_datasets_without_usa(tmp_path):
+    s = tmp_path / "g.yaml"
+    s.write_text("name: g\nhorizon: {start: 2026Q1, periods: 2}\ndataset: gsim_example\ndraws: 2\n")
+    res = cli("run", s, "--out", tmp_path / "out")
+    assert res.exit_code == 0 and "US consumer price" in res.output, res.output
+
+
 @pytest.mark.parametrize("args, fragment", [
     (["--draws", "0"], "--draws"), (["--draws", "100000000000"], "--draws"), (["--draws", "x"], "--draws"),
     (["--seed", "-1"], "--seed"), (["--seed", str(2**64)], "--seed"), (["--chunk-size", "0"], "--chunk-size"),
