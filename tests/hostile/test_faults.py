@@ -101,7 +101,7 @@ def test_numeric_options_bounded(tmp_path, args, fragment):
      "&d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c], &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d], &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]]",
      "aliases"),
     ("description=" + "[" * 100 + "]" * 100, "nesting deeper"), ("horizon.start=2026-02-30", "invalid date"),
-    ("draws={", "cannot be read as YAML"),
+    ("draws={", "cannot be read as YAML"), ("a..b=1", "empty part in the key"), ("nosuch.key=1", "--set nosuch.key"),
 ])
 def test_set_values_validated_like_the_file(tmp_path, setting, fragment):
     s = scenario(tmp_path)
