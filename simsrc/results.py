@@ -307,7 +307,8 @@ def _tidy_chunk(mineral: str, draw_start: int, regions: list[str], arrays: dict[
     n, T, R = next(iter(arrays.values())).shape
     draw = np.repeat(np.arange(draw_start, draw_start + n, dtype=np.int32), T * R)
     period = np.tile(np.repeat(np.arange(T, dtype=np.int16), R), n)
-    region_codes = np.tile(np.arange(R, dtype=np.int8), n * T)
+    # int8 dictionary indices while they fit (every built-in dataset), wider for larger datasets
+    region_codes = np.tile(np.arange(R, dtype=np.int8 if R <= 127 else np.int16 if R <= 32767 else np.int32), n * T)
     cols = {
         "draw": pa.array(draw),
         "period": pa.array(period),
