@@ -121,9 +121,9 @@ GENERATED = {
                                                 b"gallium,Gallium metal,refined,t,nan,")),
     "dataset_flow_huge": _gen({"scenario.yaml": b"@DATA@"}, ["flows.csv"],
                               dataset=_csv_edit("flows.csv", b"gallium,CHN,USA,68.6", b"gallium,CHN,USA,1e40")),
-    "dataset_200_regions": _gen({"scenario.yaml": b"@DATA@"}, [], expect=0,
+    "dataset_130_regions": _gen({"scenario.yaml": b"@DATA@"}, [], expect=0,
                                 dataset=lambda d: open(d / "regions.csv", "a").write(
-                                    "".join(f"R{i},Region {i},\n" for i in range(200)))),
+                                    "".join(f"R{i},Region {i},\n" for i in range(123)))),
     "dataset_without_chn_default_watched": _gen(
         {"scenario.yaml": b"@DATA@"}, [], expect=0,
         dataset=lambda d: [(d / f).write_bytes(b"".join(l for l in (d / f).read_bytes().splitlines(keepends=True)
