@@ -169,3 +169,11 @@ case("nonfinite_all_capacity_lost", "policies:\n" + "".join(f"  - {{name: o{r}, 
      ["every solve of gallium failed", "no converged draws"], commands="run", category="nonfinite", results="kept")
 case("nonfinite_ban_every_origin", "policies:\n" + "".join(f"  - {{name: b{r}, type: export_restriction, origin: {r}, destinations: all, cap_share: 0}}\n" for r in ("CHN", "JPN", "KOR")),
      ["every solve of gallium failed"], commands="run", category="nonfinite", results="kept")
+
+# ---------------- group chains (recursion)
+case("groups_chain_deep", "groups:\n" + "".join(f"  g{i}: [g{i + 1}]\n" for i in range(40)) + "  g40: [USA]\n"
+     "policies:\n  - {name: t, type: tariff, importers: [g0], exporters: [CHN], rate: 0.1}\n",
+     ["nests groups", "at most 16"], category="codes")
+case("groups_dag_wide", "groups:\n" + "".join(f"  g{i}: [g{i + 1}, h{i + 1}]\n  h{i}: [g{i + 1}, h{i + 1}]\n" for i in range(40))
+     + "  g40: [USA]\n  h40: [USA]\n", ["nests groups", "at most 16"], category="codes")
+case("groups_self", "groups: {d: [d]}\n", ["group 'd' contains itself: d -> d"], at="groups:", category="codes")
