@@ -359,6 +359,35 @@ def test_damaged_results_under_plot_and_report(finished_run, tmp_path, damage, f
     assert listing(tmp_path) == before  # no empty figures/ or report/ folder left
 
 
+@pytest.mark.parametrize("command", [["plot", "--kind", "fan", "-m", "gallium", "--format", "png,svg"], ["report"]])
+@pytest.mark.parametrize("existing", [False, True])
+def test_disk_full_under_plot_and_report_leaves_nothing(finished_run, tmp_path, monkeypatch, command, existing):
+    import shutil
+
+    import matplotlib.figure
+
+    folder = tmp_path / "copy"
+    shutil.copytree(finished_run, folder)
+    out = folder / ("figures" if command[0] == "plot" else "report")
+    if existing:
+        out.mkdir()
+        (out / "mine.txt").write_text("keep")
+    calls = {"n": 0}
+    real = matplotlib.figure.Figure.savefig
+
+    def flaky(self, fname, *a, **k):  # the first file is written, the second finds the disk full
+        calls["n"] += 1
+        if calls["n"] >= 2:
+            raise OSError(errno.ENOSPC, "No space left on device", str(fname))
+        return real(self, fname, *a, **k)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", flaky)
+    before = listing(tmp_path)
+    res = cli(command[0], folder, *command[1:])
+    assert res.exit_code == 1 and "No space left on device" in res.output, res.output
+    assert listing(tmp_path) == before
+
+
 def test_plot_of_a_missing_folder(tmp_path):
     res = cli("plot", tmp_path / "nope", "--kind", "fan")
     assert res.exit_code == 2 and "no such folder" in res.output
