@@ -695,6 +695,12 @@ class Results:
         reported, naming it, before anything is drawn or written."""
         from .errors import SimsrcError
 
+        if self.manifest.get("kind") in ("run", "comparison", None):
+            need = {"minerals": list, "regions": list, "periods": int}
+            bad = [k for k, t in need.items() if not isinstance(self.manifest.get(k), t)]
+            if bad:
+                raise SimsrcError(f"{self.path / 'manifest.json'} is damaged: it lacks {', '.join(bad)} (or holds the "
+                                  "wrong type); run the simulation again")
         for f in sorted(self.path.glob("*.parquet")):
             try:
                 pq.read_metadata(f)

@@ -339,6 +339,7 @@ def finished_run(tmp_path_factory):
     (lambda p: (p / "manifest.json").write_text('{"kind": "run", '), "manifest.json is damaged"),
     (lambda p: (p / "manifest.json").write_bytes(b"\xff\xfe\x00"), "manifest.json is damaged"),
     (lambda p: (p / "manifest.json").write_text("[1, 2]"), "manifest.json is damaged"),
+    (lambda p: (p / "manifest.json").write_text('{"kind": "run"}'), "manifest.json is damaged: it lacks minerals"),
     (lambda p: (p / "manifest.json").unlink(), "not a simsrc results folder"),
     (lambda p: os.truncate(p / "summary.parquet", 100), "summary.parquet is damaged or truncated"),
     (lambda p: os.truncate(p / "paths.parquet", 10), "paths.parquet is damaged or truncated"),
