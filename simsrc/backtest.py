@@ -254,7 +254,8 @@ def run_backtest(name: str, *, episodes_file=EPISODES_FILE, draws: int | None = 
     figures = []
     import matplotlib.pyplot as plt
     for stem, fig in backtest_figures(info.path, table, paths):
-        p = Path(info.path) / "figures" / f"{stem}.png"
+        from .results import safe_component
+        p = Path(info.path) / "figures" / f"{safe_component(stem)}.png"  # stems hold codes from the episode files
         p.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(p, dpi=150, bbox_inches="tight")
         plt.close(fig)

@@ -140,18 +140,20 @@ def flag_nonfinite(out: np.ndarray, names: list[str], flows: np.ndarray | None =
     Returns the (draws, periods) mask of solves flagged here.
     """
     idx = {k: q for q, k in enumerate(names)}
+    bad = np.zeros(out.shape[1:3], dtype=bool)
     with np.errstate(invalid="ignore"):
-        inf = np.isinf(out)
-        bad = inf.any(axis=(0, 3))
-        strict = [q for k, q in idx.items() if k not in NAN_ALLOWED and not k.startswith("share_")]
-        bad |= np.isnan(out[strict]).any(axis=(0, 3))
+        for k, q in idx.items():  # row by row (views, no copies of the chunk)
+            if k in NAN_ALLOWED or k.startswith("share_"):
+                bad |= np.isinf(out[q]).any(axis=2)
+            else:
+                bad |= ~np.isfinite(out[q]).all(axis=2)
         for price, qty in (("origin_price", "production"), ("consumer_price", "consumption")):
             if price in idx and qty in idx:
                 bad |= (np.isnan(out[idx[price]]) & (out[idx[qty]] > 0)).any(axis=2)
     conv = out[idx["converged"]]
     newly = bad & (conv > 0.5).any(axis=2)
     if bad.any():
-        out[inf] = np.nan
+        out[np.isinf(out)] = np.nan
         conv[bad] = 0.0
         if flows is not None:
             flows[bad.any(axis=1)] = np.nan

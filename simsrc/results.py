@@ -411,7 +411,8 @@ def _tidy_chunk(mineral: str, draw_start: int, regions: list[str], arrays: dict[
     Rs = len(rix)
     draw = np.repeat(np.arange(draw_start, draw_start + n, dtype=np.int32), T * Rs)
     period = np.tile(np.repeat(np.arange(T, dtype=np.int16), Rs), n)
-    region_codes = np.tile(rix.astype(np.int8), n * T)
+    # int8 dictionary indices while they fit (every built-in dataset), wider for larger datasets
+    region_codes = np.tile(rix.astype(np.int8 if R <= 127 else np.int16 if R <= 32767 else np.int32), n * T)
     cols = {
         "draw": pa.array(draw),
         "period": pa.array(period),
@@ -812,6 +813,12 @@ class Results:
         reported, naming it, before anything is drawn or written."""
         from .errors import SimsrcError
 
+        if self.manifest.get("kind") in ("run", "comparison", None):
+            need = {"minerals": list, "regions": list, "periods": int}
+            bad = [k for k, t in need.items() if not isinstance(self.manifest.get(k), t)]
+            if bad:
+                raise SimsrcError(f"{self.path / 'manifest.json'} is damaged: it lacks {', '.join(bad)} (or holds the "
+                                  "wrong type); run the simulation again")
         files = []
         for f in sorted(self.path.glob("*.parquet")):  # paths.parquet is a folder of part files
             files.extend(sorted(f.glob("*.parquet")) if f.is_dir() else [f])

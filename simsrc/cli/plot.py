@@ -25,13 +25,16 @@ def _check_folder(results) -> None:
 
 
 class _RemoveIfCreated:
-    """Removes the output folders it sees created, if the command fails and they are empty."""
+    """On failure, removes what the command wrote: the output folders it created (with their
+    content) and, in an output folder that existed, the files that were not there before."""
 
     def __init__(self, *folders):
-        self.missing = []
+        self.missing, self.before = [], {}
         for f in folders:
             f = Path(f)
             self.missing += [q for q in [f, *f.parents] if not q.exists() and q not in self.missing]
+            if f.is_dir():
+                self.before[f] = {p for p in f.rglob("*")}
 
     def __enter__(self):
         return self
@@ -39,9 +42,14 @@ class _RemoveIfCreated:
     def __exit__(self, exc_type, exc, tb):
         if exc_type is not None:
             import shutil
-            for q in self.missing:  # deepest first; only folders holding no file at all
-                if q.is_dir() and not any(x.is_file() or x.is_symlink() for x in q.rglob("*")):
-                    shutil.rmtree(q, ignore_errors=True)
+            for f, had in self.before.items():
+                for p in sorted(set(f.rglob("*")) - had, reverse=True):
+                    if p.is_dir() and not p.is_symlink():
+                        shutil.rmtree(p, ignore_errors=True)
+                    else:
+                        p.unlink(missing_ok=True)
+            if self.missing:  # the outermost folder this command created, with everything in it
+                shutil.rmtree(self.missing[-1], ignore_errors=True)
         return False
 
 

@@ -35,13 +35,17 @@ def _regions(region) -> list[str]:
 @click.option("--executor", type=ExecutorType(), default="local", show_default=True,
               help="'local' (numba threads), 'dask' (a local Dask cluster) or dask://HOST:PORT (a running scheduler).")
 @click.option("--region", default="USA", show_default=True,
-              help="Region(s) of the headline table, comma-separated (e.g. USA,EU,JPN); written to headline.csv/.md.")
+              help="Region(s) of the headline table, comma-separated (e.g. USA,EU,JPN), checked against the dataset; "
+                   "written to headline.csv/.md (default USA, or the dataset's first region if it has no USA).")
 @set_option
 def run_cmd(scenario, draws, seed, out_dir, chunk_size, executor, region, sets):
     """Run SCENARIO's Monte Carlo and write results/<scenario>-<UTC time>-<hash>/."""
     from ..engine import run
 
     scn = load_with_sets(scenario, sets)
+    ctx = click.get_current_context()
+    if ctx.get_parameter_source("region") == click.core.ParameterSource.DEFAULT and region not in scn.data.regions:
+        region = list(scn.data.regions)[0]  # the default USA is not in this dataset: its first region
     check_region(scn, region)
     progress = Progress("simulating")
     try:

@@ -31,19 +31,21 @@ _REF = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*(\.[A-Za-z_]+)?")
 def expand_groups(codes, regions, groups) -> list[str]:
     """Expand region codes and group names (nested groups allowed) into regions, in ``regions`` order."""
     out: set[str] = set()
-
-    def add(c, seen):
+    seen: set[str] = set()
+    stack = list([codes] if isinstance(codes, str) else codes)
+    while stack:  # iterative: group chains of any length, cycles visited once
+        c = stack.pop()
         if c in groups:
-            if c in seen:
-                return
-            for m in groups[c]:
-                add(m, seen | {c})
+            if c not in seen:
+                seen.add(c)
+                stack.extend(groups[c])
         else:
             out.add(c)
-
-    for c in ([codes] if isinstance(codes, str) else codes):
-        add(c, frozenset())
     return [r for r in regions if r in out]
+
+
+#: Deepest nesting of scenario groups (a group of groups of ...).
+MAX_GROUP_DEPTH = 16
 
 
 class Checker:
@@ -313,20 +315,42 @@ class Checker:
         self.groups.update({g: tuple(v) for g, v in self.user_groups.items()})
         for g, members in self.user_groups.items():
             self.region_or_group(("groups", g), members)
-        # cycles among scenario groups
-        def visit(g, stack):
-            for m in self.user_groups.get(g, ()):
-                if m in stack:
-                    return stack + [m]
-                if m in self.user_groups:
-                    cyc = visit(m, stack + [m])
-                    if cyc:
-                        return cyc
-            return None
-        for g in self.user_groups:
-            cyc = visit(g, [g])
-            if cyc and cyc[0] == g:
-                self.report(("groups", g), f"group {g!r} contains itself: {' -> '.join(cyc)}")
+        # cycles among scenario groups and their nesting depth: one iterative depth-first walk,
+        # linear in groups and members whatever their number or the length of a chain
+        ug = self.user_groups
+        color: dict = {}   # 1 while on the walk's path, 2 when done
+        depth: dict = {}
+        cycles, deep = [], []
+        for root in ug:
+            if root in color:
+                continue
+            color[root] = 1
+            path, stack = [root], [(root, iter(ug[root]))]
+            while stack:
+                node, it = stack[-1]
+                for m in it:
+                    if m not in ug:
+                        continue
+                    c = color.get(m, 0)
+                    if c == 0:
+                        color[m] = 1
+                        path.append(m)
+                        stack.append((m, iter(ug[m])))
+                        break
+                    if c == 1 and len(cycles) < 10:
+                        cycles.append(path[path.index(m):] + [m])
+                else:
+                    stack.pop()
+                    path.pop()
+                    color[node] = 2
+                    depth[node] = 1 + max((depth.get(m, 0) for m in ug[node] if m in ug), default=0)
+                    if depth[node] > MAX_GROUP_DEPTH and len(deep) < 1 and not any(node in cyc for cyc in cycles):
+                        deep.append(node)
+        for cyc in cycles:
+            self.report(("groups", cyc[0]), f"group {cyc[0]!r} contains itself: {' -> '.join(cyc)}")
+        for g in deep:
+            self.report(("groups", g), f"group {g!r} nests groups {depth[g]} levels deep; at most {MAX_GROUP_DEPTH} "
+                        "are allowed: flatten it")
 
     def check_ref(self, path, ev, st, events):
         if ev not in events:

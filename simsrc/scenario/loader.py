@@ -492,6 +492,10 @@ def apply_sets(data: dict, locs: dict, sets, problems: list) -> None:
             problems.append(Problem(where, f"the value {raw[:60]!r} cannot be read as YAML: {exc}"))
             continue
         parts = key.split(".")
+        if any(not p_.strip() for p_ in parts):
+            problems.append(Problem(where, f"{key!r}: empty part in the key; write a dotted path such as "
+                                    "policies.s232_tariff.rate"))
+            continue
         node, path, ok = data, (), True
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
@@ -520,6 +524,7 @@ def apply_sets(data: dict, locs: dict, sets, problems: list) -> None:
                     break
                 if part not in node or node[part] is None:
                     node[part] = {}  # an optional block the file leaves out (e.g. trade)
+                    locs[path + (part,)] = Loc(where, None, path + (part,))  # written by --set, not the file
                 node, path = node[part], path + (part,)
             else:
                 problems.append(Problem(where, f"{'.'.join(parts[:i])} is a single value, not a block; "

@@ -75,6 +75,7 @@ def _expanded_size(root) -> int:
     memoisation (linear in the file, never expanding anything); raises _Refused above
     MAX_NODES or on a recursive alias (an anchor used inside itself)."""
     size: dict = {}
+    depth: dict = {}
     state: dict = {}  # id -> 1 while visiting, 2 when done
     stack = [(root, False)]
     while stack:
@@ -84,10 +85,17 @@ def _expanded_size(root) -> int:
             total = 1
             if isinstance(n, yaml.SequenceNode):
                 total += sum(size[id(c)] for c in n.value)
+                depth[k] = 1 + max((depth[id(c)] for c in n.value), default=0)
             elif isinstance(n, yaml.MappingNode):
                 total += sum(size[id(a)] + size[id(b)] for a, b in n.value)
+                depth[k] = 1 + max((max(depth[id(a)], depth[id(b)]) for a, b in n.value), default=0)
+            else:
+                depth[k] = 0
             size[k] = total
             state[k] = 2
+            if depth[k] > MAX_DEPTH:
+                raise _Refused(f"nesting deeper than {MAX_DEPTH} levels of mappings and lists once its aliases "
+                               "(*name) are expanded; a scenario needs far fewer", n.start_mark)
             if total > MAX_NODES:
                 raise _Refused(f"the document expands to more than {MAX_NODES:,} values once its aliases "
                                "(*name) are expanded; write the values out or use fewer aliases", n.start_mark)

@@ -1,8 +1,10 @@
 # Writes tests/hostile/cases/*.yaml (run from that folder: python ../make_cases.py). The committed
 # files are the corpus; this script only documents how the repetitive ones were written.
 H = "horizon: {start: 2026Q1, periods: 2}\ndataset: '@TINY@'\nminerals: [gallium]\ndraws: 2\n"
-def case(fname, body, msgs, at=None, expect=1, commands="validate run", category="", full=False):
+def case(fname, body, msgs, at=None, expect=1, commands="validate run", category="", full=False, results=None):
     hdr = [f"# category: {category}", f"# expect: {expect}", f"# commands: {commands}"]
+    if results:
+        hdr.append(f"# results: {results}")
     if at is not None:
         hdr.append(f"# at: {at}")
     for m in msgs:
@@ -141,3 +143,37 @@ case("ok_empty_watched", "outputs: {watched_origins: []}\n", [], expect=0, categ
 case("ok_name_with_dots", "name: my.scenario-v2_final\n" + H, [], expect=0, category="accepted", full=True)
 case("stockpile_release_rate_huge", "policies:\n  - {name: s, type: stockpile, region: USA, minerals: [gallium], initial_months: 1, release_rate: 1.0e+300, trigger: 1.5}\n",
      ["release_rate", "<= 100"], at="release_rate", category="bounds")
+
+# ---------------- shapes and values (added after probing)
+T = "  - {name: t, type: tariff, importers: [USA], exporters: [CHN], rate: 0.1, when: %s}\n"
+case("shape_policies_mapping", "policies: {a: 1}\n", ["policies", "expected a list"], at="policies:", category="shapes")
+case("shape_policies_numbers", "policies: [1, 2]\n", ["policies[0]", "expected a mapping"], at="policies:", category="shapes")
+case("shape_policy_null", "policies: [null]\n", ["policies[0]", "expected a mapping"], at="policies:", category="shapes")
+case("shape_events_text", "events: x\n", ["events", "expected a list"], at="events:", category="shapes")
+case("shape_groups_list", "groups: [a]\n", ["groups", "expected a mapping"], at="groups:", category="shapes")
+case("shape_outputs_null", "outputs: null\n", ["outputs", "expected a mapping"], at="outputs:", category="shapes")
+case("shape_minerals_empty", "name: hostile\nhorizon: {start: 2026Q1, periods: 2}\ndataset: '@TINY@'\nminerals: []\n", ["minerals", "must not be empty"], at="minerals:", category="shapes", full=True)
+case("shape_minerals_null_item", "name: hostile\nhorizon: {start: 2026Q1, periods: 2}\ndataset: '@TINY@'\nminerals: [null]\n", ["minerals[0]", "expected text"], at="minerals:", category="shapes", full=True)
+case("shape_type_null", "policies:\n  - {name: t, type: null}\n", ["policies[0].type", "unknown type"], at="name: t", category="shapes")
+case("when_empty_text", "policies:\n" + T % "''", ["policies[0].when", "invalid condition"], at="name: t", category="shapes")
+case("when_any_empty", "policies:\n" + T % "{any: []}", ["policies[0].when.any", "must not be empty"], at="name: t", category="shapes")
+case("lead_time_distribution_huge", "dynamics: {lead_time: {dist: uniform, low: 0, high: 1.0e+9}}\n", ["dynamics.lead_time", "[0, 50]"], at="dynamics:", category="bounds")
+case("seed_fraction", "seed: 1.5\n", ["seed", "whole number"], at="seed:", category="bounds")
+case("latent_weight_above_one", "trade: {latent_link_weight: 2}\n", ["trade.latent_link_weight", "<= 1"], at="trade:", category="bounds")
+case("restrictions_until_1700", "trade: {baseline_restrictions_until: 1700Q1}\n", ["year 1700", "1800 to 2500"], at="trade:", category="bounds")
+case("watched_all", "outputs: {watched_origins: all}\n", ["watched_origins", "unknown region 'all'"], at="outputs:", category="codes")
+case("deadline_before_opened", "events:\n  - {name: n, type: negotiation, opened: 2026Q2, deadline: 2026Q1, success_probability: 0.5}\n", ["deadline 2026Q1 is before opened"], at="name: n", category="bounds")
+case("lognormal_unbounded_support", "parameters:\n  - {name: x, parameter: supply_elasticity, value: {dist: lognormal, median: 1, sigma: 1000}}\n", ["parameters[0].value"], at="name: x", category="bounds")
+case("fixed_nan", "parameters:\n  - {name: x, parameter: supply_elasticity, value: {dist: fixed, value: .nan}}\n", ["parameters[0].value.value", "expected a number"], at="name: x", category="bounds")
+case("nonfinite_all_capacity_lost", "policies:\n" + "".join(f"  - {{name: o{r}, type: outage, region: {r}, share: 1, start: 2026Q1}}\n" for r in ("CHN", "JPN", "KOR")),
+     ["every solve of gallium failed", "no converged draws"], commands="run", category="nonfinite", results="kept")
+case("nonfinite_ban_every_origin", "policies:\n" + "".join(f"  - {{name: b{r}, type: export_restriction, origin: {r}, destinations: all, cap_share: 0}}\n" for r in ("CHN", "JPN", "KOR")),
+     ["every solve of gallium failed"], commands="run", category="nonfinite", results="kept")
+
+# ---------------- group chains (recursion)
+case("groups_chain_deep", "groups:\n" + "".join(f"  g{i}: [g{i + 1}]\n" for i in range(40)) + "  g40: [USA]\n"
+     "policies:\n  - {name: t, type: tariff, importers: [g0], exporters: [CHN], rate: 0.1}\n",
+     ["nests groups", "at most 16"], category="codes")
+case("groups_dag_wide", "groups:\n" + "".join(f"  g{i}: [g{i + 1}, h{i + 1}]\n  h{i}: [g{i + 1}, h{i + 1}]\n" for i in range(40))
+     + "  g40: [USA]\n  h40: [USA]\n", ["nests groups", "at most 16"], category="codes")
+case("groups_self", "groups: {d: [d]}\n", ["group 'd' contains itself: d -> d"], at="groups:", category="codes")

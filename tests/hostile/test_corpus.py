@@ -7,6 +7,8 @@ Each case in ``cases/*.yaml`` is a scenario whose leading comment says what must
     # commands: validate run    the commands run on it
     # at: name:                 the message names this file and the line holding this text
     # message: letters, digits  fragments the output must contain (one per line)
+    # results: kept             (optional) run writes its folder although it exits 1 (every
+                                solve failed: the folder shows which)
 
 More files of a case (an extends parent) follow ``# --- file: NAME`` lines. ``@TINY@`` stands
 for the tiny test dataset. Cases that cannot be text (binary, other encodings, huge files,
@@ -37,7 +39,7 @@ def parse_case(path: Path) -> dict:
     text = path.read_text(encoding="utf-8")
     meta = {"expect": 1, "commands": ["validate", "run"], "at": None, "messages": [], "category": ""}
     for line in text.splitlines():
-        m = re.match(r"^# (category|expect|commands|at|message): ?(.*)$", line)
+        m = re.match(r"^# (category|expect|commands|at|message|results): ?(.*)$", line)
         if not m:
             break
         k, v = m.groups()
@@ -119,6 +121,9 @@ GENERATED = {
                                                 b"gallium,Gallium metal,refined,t,nan,")),
     "dataset_flow_huge": _gen({"scenario.yaml": b"@DATA@"}, ["flows.csv"],
                               dataset=_csv_edit("flows.csv", b"gallium,CHN,USA,68.6", b"gallium,CHN,USA,1e40")),
+    "dataset_130_regions": _gen({"scenario.yaml": b"@DATA@"}, [], expect=0,
+                                dataset=lambda d: open(d / "regions.csv", "a").write(
+                                    "".join(f"R{i},Region {i},\n" for i in range(123)))),
     "dataset_without_chn_default_watched": _gen(
         {"scenario.yaml": b"@DATA@"}, [], expect=0,
         dataset=lambda d: [(d / f).write_bytes(b"".join(l for l in (d / f).read_bytes().splitlines(keepends=True)
@@ -171,7 +176,7 @@ def _check(case: dict, tmp_path: Path):
             assert f"{case.get('at_file', 'scenario.yaml')}:{line}" in text, f"{cmd}: line {line} not named:\n{text}"
         after = snapshot(tmp_path, skip=out)
         assert after == before, f"{cmd} changed files outside the results folder"
-        if cmd == "run" and case["expect"] == 0:
+        if cmd == "run" and (case["expect"] == 0 or case.get("results") == "kept"):
             made = [p for p in out.iterdir()]
             assert len(made) == 1 and not made[0].name.startswith("."), made
             assert (made[0] / "manifest.json").is_file()

@@ -74,6 +74,13 @@ def test_region_checked_against_dataset_before_run(tmp_path, region, fragment):
     assert not (tmp_path / "out").exists()
 
 
+def test_default_region_falls_back_on_datasets_without_usa(tmp_path):
+    s = tmp_path / "g.yaml"
+    s.write_text("name: g\nhorizon: {start: 2026Q1, periods: 2}\ndataset: gsim_example\ndraws: 2\n")
+    res = cli("run", s, "--out", tmp_path / "out")
+    assert res.exit_code == 0 and "US consumer price" in res.output, res.output
+
+
 @pytest.mark.parametrize("args, fragment", [
     (["--draws", "0"], "--draws"), (["--draws", "100000000000"], "--draws"), (["--draws", "x"], "--draws"),
     (["--seed", "-1"], "--seed"), (["--seed", str(2**64)], "--seed"), (["--chunk-size", "0"], "--chunk-size"),
@@ -94,7 +101,7 @@ def test_numeric_options_bounded(tmp_path, args, fragment):
      "&d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c], &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d], &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]]",
      "aliases"),
     ("description=" + "[" * 100 + "]" * 100, "nesting deeper"), ("horizon.start=2026-02-30", "invalid date"),
-    ("draws={", "cannot be read as YAML"),
+    ("draws={", "cannot be read as YAML"), ("a..b=1", "empty part in the key"), ("nosuch.key=1", "--set nosuch.key"),
 ])
 def test_set_values_validated_like_the_file(tmp_path, setting, fragment):
     s = scenario(tmp_path)
@@ -331,6 +338,7 @@ def finished_run(tmp_path_factory):
     (lambda p: (p / "manifest.json").write_text('{"kind": "run", '), "manifest.json is damaged"),
     (lambda p: (p / "manifest.json").write_bytes(b"\xff\xfe\x00"), "manifest.json is damaged"),
     (lambda p: (p / "manifest.json").write_text("[1, 2]"), "manifest.json is damaged"),
+    (lambda p: (p / "manifest.json").write_text('{"kind": "run"}'), "manifest.json is damaged: it lacks minerals"),
     (lambda p: (p / "manifest.json").unlink(), "not a simsrc results folder"),
     (lambda p: os.truncate(p / "summary.parquet", 100), "summary.parquet is damaged or truncated"),
     (lambda p: os.truncate(next((p / "paths.parquet").glob("*.parquet")), 10),
@@ -350,6 +358,35 @@ def test_damaged_results_under_plot_and_report(finished_run, tmp_path, damage, f
     assert res.exit_code == 1 and fragment in res.output, res.output
     assert len(res.output.strip().splitlines()) == 1
     assert listing(tmp_path) == before  # no empty figures/ or report/ folder left
+
+
+@pytest.mark.parametrize("command", [["plot", "--kind", "fan", "-m", "gallium", "--format", "png,svg"], ["report"]])
+@pytest.mark.parametrize("existing", [False, True])
+def test_disk_full_under_plot_and_report_leaves_nothing(finished_run, tmp_path, monkeypatch, command, existing):
+    import shutil
+
+    import matplotlib.figure
+
+    folder = tmp_path / "copy"
+    shutil.copytree(finished_run, folder)
+    out = folder / ("figures" if command[0] == "plot" else "report")
+    if existing:
+        out.mkdir()
+        (out / "mine.txt").write_text("keep")
+    calls = {"n": 0}
+    real = matplotlib.figure.Figure.savefig
+
+    def flaky(self, fname, *a, **k):  # the first file is written, the second finds the disk full
+        calls["n"] += 1
+        if calls["n"] >= 2:
+            raise OSError(errno.ENOSPC, "No space left on device", str(fname))
+        return real(self, fname, *a, **k)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", flaky)
+    before = listing(tmp_path)
+    res = cli(command[0], folder, *command[1:])
+    assert res.exit_code == 1 and "No space left on device" in res.output, res.output
+    assert listing(tmp_path) == before
 
 
 def test_plot_of_a_missing_folder(tmp_path):
