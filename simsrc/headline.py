@@ -231,6 +231,9 @@ def run_headline(path, regions=("USA",), minerals=None) -> pd.DataFrame:
                     rows.append({"mineral": mn, "region": r, "measure": measure, "unit": unit, "period": last,
                                  "median": q.p50 * factor, "p5": q.p5 * factor, "p95": q.p95 * factor,
                                  "mean": np.nan, "tail_share": np.nan, "n": int(q.n)})
+                elif len(q) and out == "consumer_price":  # every draw of the period failed: say so
+                    rows.append({"mineral": mn, "region": r, "measure": measure, "unit": unit, "period": last,
+                                 **interval_stats([])})
             dd = d[(d.mineral == mn) & (d.region == r)]
             if "converged_share" in dd:
                 dd = dd[dd["converged_share"] >= 1.0]
@@ -242,14 +245,20 @@ def run_headline(path, regions=("USA",), minerals=None) -> pd.DataFrame:
                 if col == "npv_floor_fiscal_cost" and not np.any(np.nan_to_num(v)):
                     continue  # no floor
                 st = interval_stats(v)
-                if st["n"]:
+                if st["n"] or col == "npv_net_welfare":  # n = 0: "no converged draws"
                     rows.append({"mineral": mn, "region": r, "measure": measure, "unit": unit, "period": what + span,
                                  **st})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+#: The cell of a measure without a single converged, finite draw.
+NO_DRAWS = "no converged draws"
+
+
 def cell(row, typeset: bool = False, signed: bool | None = None) -> str:
     """``median [p5, p95]`` of a headline row in its unit (signed for effects)."""
+    if row.get("n", 1) == 0:
+        return NO_DRAWS
     pct_unit = row["unit"] == "%"
     return N.fmt_interval(row["median"], row["p5"], row["p95"], signed=bool(signed), typeset=typeset,
                           unit="%" if pct_unit else None)
