@@ -49,19 +49,15 @@ def pdf_pages(path: Path) -> int | None:
 
 def time_report(folder: Path, python: str, env=None) -> dict:
     import os
-    import resource
 
-    load = os.getloadavg()[0]
-    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load = os.getloadavg()[0]  # the machine is shared: say how busy it was
     t0 = time.perf_counter()
     _run([python, "-m", "simsrc.cli", "report", str(folder)], env=env)
     wall = time.perf_counter() - t0
-    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)  # the report and its workers
     manifest = json.loads((folder / "manifest.json").read_text())
     rep = folder / "report"
     return {"folder": folder.name, "kind": manifest.get("kind", "run"), "draws": manifest.get("draws"),
-            "minerals": len(manifest.get("minerals", [])), "seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
+            "minerals": len(manifest.get("minerals", [])), "seconds": round(wall, 1),
             "load_before": round(load, 1),
             "pages": pdf_pages(rep / "report.pdf"), "pngs": len(list((rep / "figures").glob("*.png")))}
 
@@ -82,7 +78,7 @@ def main(argv=None):
     rows = [time_report(Path(f), a.python, env) for f in folders]
     for r in rows:
         print(f"{r['kind']:<11} {r['folder']:<55} draws {r['draws']:>5}  minerals {r['minerals']:>2}  "
-              f"{r['seconds']:>6.1f} s wall  {r['cpu_seconds']:>6.1f} s CPU  {r['pages']} pages  {r['pngs']} PNGs  "
+              f"{r['seconds']:>6.1f} s wall  {r['pages']} pages  {r['pngs']} PNGs  "
               f"(load average before {r['load_before']})")
     return rows
 

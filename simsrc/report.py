@@ -174,7 +174,7 @@ def _drop_quiet(rows):
 
 def _market_table(r: Results, mineral: str, regions: list[str]) -> Table:
     m = r.manifest
-    n = P._n_periods(r, mineral)
+    n = P.n_periods(r, mineral)
     when = P.period_text("mean", m, n)
     comparison = P.is_comparison(m)
     eff = _effects(r, regions, [mineral])
@@ -279,7 +279,7 @@ def _welfare_table(r: Results, mineral: str, regions: list[str]) -> Table | None
             f"{f', discounted at {rate:.1%}/yr' if rate is not None else ''}"
             f"{', scenario ' + P.MINUS + ' counterfactual' if comparison else ', against the baseline price path'}. "
             f"{_other_terms_note(others)} "
-            f"Draws with any non-converged period excluded ({P._count_range(ns)} draws used)."
+            f"Draws with any non-converged period excluded ({P.count_range(ns)} draws used)."
             + (f" No change in any draw: {', '.join(quiet)}." if quiet else ""))
     return Table(title, cols, rows, note)
 
@@ -293,8 +293,8 @@ def _assumption_blocks(r: Results, minerals: list[str]) -> list[Block]:
                                     "(manifest['scenario']), so its assumptions cannot be listed here."))
         return blocks
     # elasticities: dataset ranges of the simulated minerals, and overrides
-    ds_name = P._dataset_name(m) or sc.get("dataset")
-    ds = P._dataset(str(ds_name)) if ds_name else None
+    ds = P.dataset_of(m) or (P.dataset_of({"dataset": sc["dataset"]}) if sc.get("dataset") else None)
+    ds_name = getattr(ds, "name", None) or sc.get("dataset")
     ranges = sc.get("elasticity_ranges")
     blocks.append(Block("heading", "Elasticities", 2))
     if ds is not None:
@@ -579,7 +579,7 @@ def _run_facts(r: Results) -> list[str]:
 
 def _figures(r: Results, mineral: str) -> list[ReportFigure]:
     regions = P.regions_of(r, mineral)
-    s = P._summary(r)
+    s = P.summary_of(r)
     s = s[(s["mineral"] == mineral) & (s["output"] == "consumer_price") & (s["n"] > 0)]
     with_data = [x for x in regions if x in set(s["region"])] or regions  # e.g. regions that consume it
     fan_regs = ([x for x in FAN_REGIONS if x in with_data] + [x for x in with_data if x not in FAN_REGIONS])
@@ -615,7 +615,7 @@ def _spec_figure(r: Results, key: str, height: float, fn: str, *args, **kwargs) 
 def _constant_everywhere(r: Results, mineral: str, output: str, regions) -> bool:
     """True when every region's series of ``output`` is constant (e.g. import reliance 0 or
     100% in every draw and period): a figure without information, left out."""
-    s = P._summary(r)
+    s = P.summary_of(r)
     s = s[(s["mineral"] == mineral) & (s["output"] == output) & s["region"].isin(list(regions)) & (s["n"] > 0)]
     return all(P.is_constant(g[["p5", "p50", "p95"]].to_numpy()) for _, g in s.groupby("region"))
 
@@ -632,7 +632,7 @@ def _sensitivity_figures(r: Results) -> list[ReportFigure]:
         if path is None:
             continue
         df = P.read_table(path)
-        if any(c in df.columns and df[c].nunique() > 1 for c in P._SELECTORS):
+        if any(c in df.columns and df[c].nunique() > 1 for c in P.SELECTORS):
             continue
         n = len(df) if kind != "sweep" else 0
         height = max(P.FIG_HEIGHT, 1.4 + 0.3 * n)

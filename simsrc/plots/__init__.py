@@ -70,3 +70,6 @@ from .style import SCALE_RATIO, YSCALES, choose_scales, is_constant  # noqa: F40
 from .flows import LOG_COLOR_RATIO, flow_norm  # noqa: F401
 from .sweep import is_one_parameter, sweep_line  # noqa: F401
 from .effects import mineral_effects  # noqa: F401
+from .style import dataset_of  # noqa: F401
+from .data import count_range, draws_of, n_periods, summary_of  # noqa: F401
+from .dispatch import SELECTORS  # noqa: F401

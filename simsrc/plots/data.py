@@ -291,3 +291,10 @@ def _value_axis_label(output, unit_label, comparison):
     return f"{name} ({unit_label})"
 
 
+
+
+#: Public names of the readers the report uses.
+summary_of = _summary
+draws_of = _draws
+n_periods = _n_periods
+count_range = _count_range

@@ -40,6 +40,8 @@ KINDS = {
 TABLE_KINDS = ("flows", "tornado", "sobol", "morris", "sweep")
 #: Columns that select rows of a table by the plot's mineral, region and output.
 _SELECTORS = ("mineral", "region", "output")
+#: Columns that select one table of several (public name).
+SELECTORS = _SELECTORS
 
 
 def find_table(results, kind: str) -> Path | None:

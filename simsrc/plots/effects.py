@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 
 import numpy as np
 import pandas as pd
@@ -88,8 +90,8 @@ def effect_bars(data: pd.DataFrame, unit: str, ax=None, *, ylabel: str | None = 
     ax.set_xticks(x, labels)
     ax.grid(axis="x", visible=False)
     ax.set_ylabel(f"{ylabel or 'Value'} ({ulabel})")
-    if title:
-        ax.set_title(title, loc="left")
+    if title:  # long mineral names: two lines rather than a title cut at the figure's edge
+        ax.set_title("\n".join(textwrap.wrap(title, 75)), loc="left")
     return _finish(fig, created, caption or f"Values in {ulabel} with intervals.", source)
 
 

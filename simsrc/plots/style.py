@@ -593,3 +593,9 @@ def is_constant(values, tol: float = 1e-9) -> bool:
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     return not v.size or float(np.ptp(v)) <= tol * max(1.0, float(np.max(np.abs(v))))
+
+
+def dataset_of(manifest: dict):
+    """The dataset a results folder was run on (loaded once per process), or None."""
+    name = _dataset_name(manifest)
+    return _dataset(str(name)) if name else None
