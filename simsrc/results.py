@@ -675,9 +675,13 @@ class ResultsWriter:
         _pause_point("summary", self.tmp)
         for fname, w in self._scalar_writers.items():
             w.close()
-            draws = pq.read_table(self.tmp / ".scratch" / f"{fname}.parquet").to_pandas()
-            draws["mineral"] = draws["mineral"].astype("category")
-            draws["region"] = draws["region"].astype("category")
+            # codes read as categories (no Python string per row), categories in sorted order
+            # as astype("category") would give; the Arrow buffers are released while converting
+            table = pq.read_table(self.tmp / ".scratch" / f"{fname}.parquet", read_dictionary=["mineral", "region"])
+            draws = table.to_pandas(split_blocks=True, self_destruct=True)
+            del table
+            for c in ("mineral", "region"):
+                draws[c] = draws[c].cat.set_categories(sorted(draws[c].cat.categories))
             draws = draws.sort_values(["mineral", "draw", "region"], kind="stable").reset_index(drop=True)
             draws.to_parquet(self.tmp / f"{fname}.parquet", index=False)
             del draws
