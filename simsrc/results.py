@@ -675,16 +675,7 @@ class ResultsWriter:
         _pause_point("summary", self.tmp)
         for fname, w in self._scalar_writers.items():
             w.close()
-            # codes read as categories (no Python string per row), categories in sorted order
-            # as astype("category") would give; the Arrow buffers are released while converting
-            table = pq.read_table(self.tmp / ".scratch" / f"{fname}.parquet", read_dictionary=["mineral", "region"])
-            draws = table.to_pandas(split_blocks=True, self_destruct=True)
-            del table
-            for c in ("mineral", "region"):
-                draws[c] = draws[c].cat.set_categories(sorted(draws[c].cat.categories))
-            draws = draws.sort_values(["mineral", "draw", "region"], kind="stable").reset_index(drop=True)
-            draws.to_parquet(self.tmp / f"{fname}.parquet", index=False)
-            del draws
+            _sort_scalars(self.tmp / ".scratch" / f"{fname}.parquet", self.tmp / f"{fname}.parquet")
         self._scalar_writers = {}
         if self._input_frames:
             inp = pd.concat(self._input_frames, ignore_index=True)
@@ -728,6 +719,50 @@ def _pause_point(name: str, folder: Path) -> None:
     if os.environ.get("SIMSRC_TEST_PAUSE") == name:
         (folder / f".paused-{name}").touch()
         time.sleep(600)
+
+
+def _sort_scalars(src: Path, dst: Path):
+    """Write the per-draw scalars of ``src`` (row groups of one chunk each, in run order) to
+    ``dst`` sorted by mineral, draw and region (names in alphabetical order), one row group at
+    a time: memory holds one chunk, whatever the number of draws. ``mineral`` and ``region``
+    become categories with sorted categories when read by pandas."""
+    pf = pq.ParquetFile(src, read_dictionary=["mineral", "region"])
+    groups, minerals, regions = [], set(), set()
+    for g in range(pf.num_row_groups):
+        t = pf.read_row_group(g, columns=["mineral", "region", "draw"])
+        mcol, rcol = t.column("mineral").combine_chunks(), t.column("region").combine_chunks()
+        minerals.update(mcol.dictionary.to_pylist())
+        regions.update(rcol.dictionary.to_pylist())
+        groups.append((mcol.dictionary[mcol.indices[0].as_py()].as_py(), int(np.min(t.column("draw").to_numpy())), g))
+    mins, regs = sorted(minerals), sorted(regions)
+    mdict, rdict = pa.array(mins), pa.array(regs)
+    rank = {r: k for k, r in enumerate(regs)}
+    writer = None
+    try:
+        for m in mins:
+            for _, _, g in sorted(x for x in groups if x[0] == m):
+                t = pf.read_row_group(g)
+                rcol = t.column("region").combine_chunks()
+                codes = np.array([rank[r] for r in rcol.dictionary.to_pylist()], dtype=np.int32)[
+                    rcol.indices.to_numpy(zero_copy_only=False)]
+                draw = t.column("draw").to_numpy()
+                order = np.lexsort((codes, draw))
+                cols = {}
+                for name in t.column_names:
+                    if name == "mineral":
+                        cols[name] = pa.DictionaryArray.from_arrays(
+                            pa.array(np.full(len(order), mins.index(m), dtype=np.int32)), mdict)
+                    elif name == "region":
+                        cols[name] = pa.DictionaryArray.from_arrays(pa.array(codes[order]), rdict)
+                    else:
+                        cols[name] = t.column(name).take(pa.array(order))
+                out = pa.table(cols)
+                if writer is None:
+                    writer = pq.ParquetWriter(dst, out.schema)
+                writer.write_table(out)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def _scalar_frame(mineral, regions, draw_start, sc) -> pd.DataFrame:
