@@ -376,14 +376,18 @@ def draw_scalars(arrays: dict[str, np.ndarray], period_years: float, rate: float
     dict name -> ndarray (n_draws, regions), float64
         Every name of :data:`DRAW_OUTPUTS`, in its order.
     """
+    from .kernels.summary import npv_sum
+
     T = next(iter(arrays.values())).shape[1]
-    disc = discount_factors(T, period_years, rate)[None, :, None] * period_years
+    disc = discount_factors(T, period_years, rate) * period_years
     out = {}
     net = 0.0
     # NPVs of the welfare and world terms and net welfare, in the registry's order
     for d in _reg.PER_DRAW:
         if d.stat == "npv":
-            out[d.name] = v = np.nansum(arrays[d.of].astype(np.float64) * disc, axis=1)
+            x = arrays[d.of]
+            out[d.name] = v = (npv_sum(x, disc) if x.dtype == np.float32 and x.ndim == 3
+                               else np.nansum(x.astype(np.float64) * disc[None, :, None], axis=1))
             if d.of in WELFARE_TERMS:
                 net = net + WELFARE_TERMS[d.of] * v
         elif d.stat == "net_welfare":
