@@ -53,14 +53,16 @@ def test_killed_batch_resumes_to_the_same_catalogue_without_recomputing(tmp_path
     proc = subprocess.Popen([sys.executable, "-m", "simsrc.cli", "batch", str(f), "--out", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     t0 = time.time()
+    def finished_members():  # not a member's hidden temporary folder, which holds its manifest just before the rename
+        return {p.parent.name for p in out.glob("batch-*/members/*/manifest.json") if not p.parent.name.startswith(".")}
+
     while time.time() - t0 < 120:
-        done = list(out.glob("batch-*/members/*/manifest.json"))
-        if done:
+        if finished_members():
             break
         time.sleep(0.1)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    finished = {p.parent.name for p in out.glob("batch-*/members/*/manifest.json")}
+    finished = finished_members()
     assert 1 <= len(finished) < 3
     stamps = {n: os.stat(next(out.glob(f"batch-*/members/{n}/summary.parquet"))).st_mtime_ns for n in finished}
     again = run_batch(f, out_dir=out, echo=lambda *_: None)
