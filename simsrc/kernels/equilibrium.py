@@ -206,8 +206,8 @@ _N_VEC = 26
 _N_IMAT = 9
 # (N,) int vectors
 (_I_DSTAT, _I_CSTAT, _I_CORIG, _I_PIV, _I_DN, _I_ODN, _I_NSPEC, _I_CT, _I_FAST, _I_OL,
- _I_DL, _I_UPOS, _I_NKO, _I_KSIG) = range(14)
-_N_IVEC = 14
+ _I_DL, _I_UPOS) = range(12)
+_N_IVEC = 12
 
 
 @njit(cache=True)
@@ -220,7 +220,7 @@ def make_workspace(R, NC):
     -------
     tuple
         ``(wm, wv, im, iv, fk, wj)``: float64 ``(9, R, R)`` (per flow), float64 ``(26, N)``,
-        int64 ``(9, max(R, NC), R)`` (flow lists), int64 ``(14, N)``, int64
+        int64 ``(9, max(R, NC), R)`` (flow lists), int64 ``(12, N)``, int64
         ``(R, R, max(NC, 1))`` (``fk[j, c]`` lists the restrictions covering open flow
         ``(j, c)``) and float64 ``(3, N, N)`` (the Newton system) arrays with ``N = R + 3 NC``.
         Blocks indexed by flow are R x R whatever the number of restrictions, so the
@@ -329,28 +329,15 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
     # second quantity cap on the same aggregate could only bind with a zero wedge, and the
     # pair would make the Newton system degenerate; docs/model.md sec. 8)
     tce = wv[_V_TCE]
-    nko = iv[_I_NKO]
-    ksig = iv[_I_KSIG]
-    for i in range(R):
-        nko[i] = 0
     for k in range(NC):
         corig[k] = rk_orig[k]
         tce[k] = tcap[k]
         cstat[k] = -1 if rk_on[k] == 1 else CAP_IDLE
-        if rk_on[k] == 1:
-            nko[rk_orig[k]] += 1     # restrictions in force per origin (skips flow loops)
-        # a signature of the destination set: restrictions with different signatures cannot
-        # cover the same flows (the full comparison below only runs on equal signatures)
-        sg = 0
-        for j in range(R):
-            if rk_dest[k, j] == 1 and j != rk_orig[k]:
-                sg += (j + 1) * (j + 3)
-        ksig[k] = sg
     for k in range(NC):
         if cstat[k] != -1:
             continue
         for k2 in range(k + 1, NC):
-            if cstat[k2] != -1 or corig[k2] != corig[k] or ksig[k2] != ksig[k]:
+            if cstat[k2] != -1 or corig[k2] != corig[k]:
                 continue
             same = True
             for j in range(R):
@@ -411,7 +398,7 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
             o = 0
             if solved and X0[i, j] > 0.0 and dstat[j] == 1:
                 o = 1
-                if j != i and nko[i] > 0:
+                if j != i:
                     for k in range(NC):
                         if corig[k] == i and rk_dest[k, j] == 1 and cstat[k] == CAP_BAN:
                             o = 0
@@ -512,7 +499,7 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
             dv[j, c] = i
             pos[j, c] = upos[i]
             nf = 0
-            if j != i and nko[i] > 0:
+            if j != i:
                 for k in range(NC):
                     if corig[k] == i and rk_dest[k, j] == 1 and covers(cstat[k]):
                         fk[j, c, nf] = k
