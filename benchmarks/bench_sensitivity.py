@@ -19,7 +19,6 @@ import argparse
 import tempfile
 import time
 
-import pandas as pd
 
 from simsrc.sensitivity import run_sensitivity
 

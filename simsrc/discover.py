@@ -26,7 +26,6 @@ import json
 import operator
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import html
 import os
-import math
 import textwrap
 from dataclasses import dataclass, field
 from datetime import datetime, timezone

@@ -53,9 +53,11 @@ import shutil
 import socket
 import signal
 import subprocess
+import threading
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -104,8 +106,6 @@ class StageTimes:
     the manifest's ``timings_s`` and ``benchmarks/bench_batch.py``."""
 
     def __init__(self):
-        import threading
-
         self._lock = threading.Lock()
         self.seconds: dict[str, float] = {}
 
@@ -113,17 +113,14 @@ class StageTimes:
         with self._lock:
             self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
 
+    @contextmanager
     def stage(self, name: str):
-        from contextlib import contextmanager
-
-        @contextmanager
-        def timed():
-            t = time.perf_counter()
-            try:
-                yield
-            finally:
-                self.add(name, time.perf_counter() - t)
-        return timed()
+        """``with times.stage(name):`` adds the block's wall time to ``name``."""
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add(name, time.perf_counter() - t)
 
     def to_dict(self) -> dict[str, float]:
         return {k: round(v, 3) for k, v in self.seconds.items()}
@@ -144,17 +141,18 @@ class PathSelection:
 
     @classmethod
     def from_spec(cls, spec) -> "PathSelection":
-        """From ``outputs.paths`` of a scenario: ``"all"``, ``"none"`` or a mapping with
-        ``outputs``, ``regions`` (codes; groups already expanded) and ``minerals``."""
+        """From ``outputs.paths`` of a scenario: ``"all"``, ``"none"`` or a dict with
+        ``outputs``, ``regions`` (codes; groups already expanded) and ``minerals``, each a
+        list or ``"all"`` (:func:`simsrc.engine.paths_selection`)."""
         if spec is None or spec == "all":
             return cls()
         if spec == "none":
             return cls(none=True)
-        get = spec.get if isinstance(spec, dict) else (lambda k: getattr(spec, k, None))
 
         def names(v):
             return None if v is None or v == "all" else tuple(v)
-        return cls(outputs=names(get("outputs")), regions=names(get("regions")), minerals=names(get("minerals")))
+        return cls(outputs=names(spec.get("outputs")), regions=names(spec.get("regions")),
+                   minerals=names(spec.get("minerals")))
 
     def wants(self, mineral: str) -> bool:
         return not self.none and (self.minerals is None or mineral in self.minerals)
@@ -429,21 +427,12 @@ def _tidy_chunk(mineral: str, draw_start: int, regions: list[str], arrays: dict[
     return pa.table(cols)
 
 
-def _write_part(table: pa.Table, path: Path, float_columns: list[str], times: StageTimes | None = None):
+def _write_part(table: pa.Table, path: Path, float_columns: list[str], times: StageTimes):
     """Write one part file of the paths dataset (runs in a writer thread)."""
-    with times.stage("paths_write") if times is not None else _nullcontext():
-        _write_part_file(table, path, float_columns)
-
-
-def _nullcontext():
-    from contextlib import nullcontext
-    return nullcontext()
-
-
-def _write_part_file(table: pa.Table, path: Path, float_columns: list[str]):
-    pq.write_table(table, path, compression="lz4", use_dictionary=["region", "mineral"],
-                   write_statistics=["draw", "period", "mineral"],
-                   column_encoding={k: "BYTE_STREAM_SPLIT" for k in float_columns})
+    with times.stage("paths_write"):
+        pq.write_table(table, path, compression="lz4", use_dictionary=["region", "mineral"],
+                       write_statistics=["draw", "period", "mineral"],
+                       column_encoding={k: "BYTE_STREAM_SPLIT" for k in float_columns})
 
 
 class ResultsWriter:
@@ -484,7 +473,6 @@ class ResultsWriter:
         self._pool = ThreadPoolExecutor(max_workers=nw, thread_name_prefix="simsrc-paths")
         self._pending: list = []                 # part files being written
         self._max_pending = 2 * nw
-        self._n_parts = 0
         self._schema = None
         self._scalar_writers: dict[str, pq.ParquetWriter] = {}  # per-draw scalars, spilled as they come
         self._input_frames: list[pd.DataFrame] = []

@@ -27,7 +27,7 @@ def demo_cmd(scenarios_dir, out_dir, draws, dpi):
         res = demo(scenarios_dir, out_dir, draws=draws, dpi=dpi, progress=progress, echo=click.echo)
     finally:
         progress.close()
-    from ..headline import NOTE_COMPARE, format_table, to_markdown, write_headline  # noqa: F401
+    from ..headline import NOTE_COMPARE, format_table, to_markdown
 
     h = res["headline"]
     click.echo("\nheadline effects (USA), scenario - counterfactual over paired draws: median [5%, 95%] in the unit "

@@ -10,7 +10,7 @@ import click
 import pandas as pd
 
 from ..errors import SimsrcError, unknown_name_message
-from . import load_with_sets, main, set_option
+from . import main, set_option
 
 
 def _fmt(v, spec):

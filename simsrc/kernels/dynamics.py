@@ -353,7 +353,6 @@ def simulate(X0, T0, tariff0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
     S, T, R = Z.shape
     NC = cap_origin.shape[0]
     NO = off_region.shape[0]
-    NP = prj_region.shape[0]
     NW = watched.shape[0]
     C0 = np.zeros(R)
     Q0 = np.zeros(R)

@@ -223,8 +223,9 @@ def make_workspace(R, NC):
         int64 ``(9, max(R, NC), R)`` (flow lists), int64 ``(12, N)``, int64
         ``(R, R, max(NC, 1))`` (``fk[j, c]`` lists the restrictions covering open flow
         ``(j, c)``) and float64 ``(3, N, N)`` (the Newton system) arrays with ``N = R + 3 NC``.
-        Blocks indexed by flow are R x R whatever the number of restrictions, so the
-        evaluation's working set stays in cache. Nothing is carried between calls.
+        Blocks indexed by flow are R x R whatever the number of restrictions (a workspace of a
+        market with 24 restriction layers: 0.6 MiB instead of 2.8 MiB; no measurable change in
+        speed). Nothing is carried between calls.
     """
     N = R + 3 * NC
     M = max(R, NC)
@@ -1328,9 +1329,7 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, 
     p = wv[_V_P]
     logP = wv[_V_LOGP]
     Dm = wv[_V_DM]
-    cape = wv[_V_CAPE]
     lB = wv[_V_LB]
-    mc = wv[_V_MC]
     dstat = iv[_I_DSTAT]
     cstat = iv[_I_CSTAT]
     dn = iv[_I_DN]
