@@ -162,6 +162,14 @@ MAX_LOG_STEP = 3.0
 #: factor (the quadratic regime), the next step reuses the factorised Jacobian; a chord step
 #: that fails the Armijo test at full length is discarded and the Jacobian recomputed.
 CHORD_RATIO = 1e-2
+#: Active-set steps: while restriction rows exist, each Newton direction is first computed
+#: with the min function's generalised Jacobian (every complementarity row replaced by the
+#: linearisation of its smaller argument: the active-set guess of the point) and checked on
+#: the Fischer-Burmeister merit; a direction that needs a step shorter than this fraction of
+#: its length ends the active-set steps of the solve (plain FB Newton from there). Near a
+#: solution the guess is right and the step is the exact Newton step of the smooth system
+#: (the FB rows' curvature no longer slows convergence at caps sitting on their kink).
+MIN_BACKTRACK_T = 0.03
 #: Pivot magnitude below which the Newton matrix is treated as singular.
 PIVOT_TOL = 1e-300
 #: Below this ``sqrt(mu^2 + b^2)`` the FB function is at its kink and the generalised
@@ -198,8 +206,8 @@ _N_JMAT = 3
 # (N,) float vectors
 (_V_P, _V_PS, _V_PM, _V_LOGP, _V_DM, _V_DSR, _V_CAPE, _V_LK0, _V_WN, _V_FEPS, _V_CS, _V_CH,
  _V_E0, _V_MC, _V_LB, _V_E, _V_B, _V_F, _V_DZ, _V_ZT, _V_FT, _V_TMP, _V_LSC, _V_B2,
- _V_TCE, _V_C0) = range(26)
-_N_VEC = 26
+ _V_TCE, _V_C0, _V_ITOT) = range(27)
+_N_VEC = 27
 # (max(R, NC), R) int blocks: flow lists [origin or destination, position] (R rows) and the
 # restrictions' flow lists [restriction, position] (NC rows)
 (_IM_OPEN, _IM_DV, _IM_POS, _IM_FKN, _IM_OV, _IM_OC, _IM_SPEC, _IM_CJ, _IM_CC) = range(9)
@@ -621,18 +629,24 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
         j = dl[u]
         s = sigma[j]
         nj = dn[j]
+        tot = 0.0
         if uniform:
             for c in range(nj):
                 i = dv[j, c]
-                eL[j, c] = wTs[j, c] * ps[i]
+                e_ = wTs[j, c] * ps[i]
+                eL[j, c] = e_
+                tot += e_
                 XL[j, c] = X0m[j, c] * pm[i]
         else:
             for c in range(nj):
                 i = dv[j, c]
                 a = math.exp(-s * (zz[i] + lTT[i, j]))   # pd^-s
-                eL[j, c] = w[i, j] * a * p[i] * TT[i, j]
+                e_ = w[i, j] * a * p[i] * TT[i, j]
+                eL[j, c] = e_
+                tot += e_
                 XL[j, c] = X0[i, j] * a
-        for q in range(nspec[j]):
+        nsj = nspec[j]
+        for q in range(nsj):
             c = spec[j, q]
             i = dv[j, c]
             nf = fkn[j, c]
@@ -660,15 +674,17 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
                     a = math.exp(-s * lw)
                     eL[j, c] *= a * lf
                     XL[j, c] *= a
-        tot = 0.0
-        for c in range(nj):
-            tot += eL[j, c]
+        if nsj > 0:
+            # the special flows changed: sum again in the same order (bit-identical)
+            tot = 0.0
+            for c in range(nj):
+                tot += eL[j, c]
         if tot <= 0.0:
             # every variety removed: the composite is unobtainable
             logP[j] = np.inf
             for c in range(nj):
                 XL[j, c] = 0.0
-                sh[j, c] = 0.0
+            wv[_V_ITOT, j] = 0.0
             continue
         lP = math.log(tot / Wn[j]) / (1.0 - s)
         logP[j] = lP
@@ -691,12 +707,11 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
         else:
             cH[j] = s - el_
             dps = g[j] * math.exp(ex + s * lP)  # D * P^s
-        inv = 1.0 / tot
+        wv[_V_ITOT, j] = 1.0 / tot
         for c in range(nj):
             x = XL[j, c] * dps
             XL[j, c] = x
             Dm[dv[j, c]] += x
-            sh[j, c] = eL[j, c] * inv * mb[j, c]
     # supply side and clearing rows (log form)
     max_rel = 0.0
     merit = 0.0
@@ -796,7 +811,7 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
 
 
 @njit(cache=True, error_model="numpy")
-def _jacobian(rst, zz, ostat, ws, n, no, nm, nd):
+def _jacobian(rst, zz, ostat, ws, n, no, nm, nd, amin=False):
     """Analytic (generalised) Jacobian of the residual at the last evaluated point.
 
     Rows and columns follow the numbering of unknowns (solved origins' log prices, then the
@@ -816,7 +831,7 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd):
     NC = cap.shape[0]
     XL = wm[_M_X]
     mb = wm[_M_MB]
-    sh = wm[_M_SH]
+    eL = wm[_M_E]
     H = wj[_J_H]
     Jac = wj[_J_JAC]
     pos = im[_IM_POS]
@@ -847,9 +862,9 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd):
         j = dl[u]
         for c in range(n):
             H[j, c] = 0.0
-        a = cH[j]
+        a = cH[j] * wv[_V_ITOT, j]
         for c2 in range(dn[j]):
-            v = a * sh[j, c2]
+            v = a * eL[j, c2] * mb[j, c2]
             H[j, pos[j, c2]] += v
             for h in range(fkn[j, c2]):
                 col = upos[R + fk[j, c2, h]]
@@ -930,7 +945,7 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd):
             Jac[rr, rs] += lsc[k] / E0[k]
             # route row FB(s, f2): f2 = log(1 + c) + r - m (bounded) or log(1 + c) - m (unlimited)
             sv = zz[R + NC + k]
-            wa, wf = _fb_weights(sv, b2[k])
+            wa, wf = _cweights(sv, b2[k], amin)
             Jac[rs, rs] += wa
             Jac[rs, rr] -= wf
             if st == CAP_ROUTE:
@@ -938,10 +953,10 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd):
                 lr = zz[R + 2 * NC + k]
                 Jac[rs, rn] += wf
                 # capacity row FB(r, 1 - s)
-                wa, wf = _fb_weights(lr, 1.0 - sv)
+                wa, wf = _cweights(lr, 1.0 - sv, amin)
                 Jac[rn, rn] += wa
                 Jac[rn, rs] -= wf
-        wl, wb = _fb_weights(mu, b[k])
+        wl, wb = _cweights(mu, b[k], amin)
         for c in range(n):
             Jac[rr, c] *= wb
         Jac[rr, rr] += wl
@@ -955,6 +970,38 @@ def _fb_weights(a, b):
     if rad > FB_KINK_TOL:
         return 1.0 - a / rad, 1.0 - b / rad
     return FB_KINK_WEIGHT, FB_KINK_WEIGHT
+
+
+@njit(cache=True, error_model="numpy")
+def _cweights(a, b, amin):
+    """Row weights ``(d/da, d/db)`` of a complementarity row: the FB function's, or with
+    ``amin`` the min function's (the active-set guess: 1 on the smaller argument)."""
+    if amin:
+        if a <= b:
+            return 1.0, 0.0
+        return 0.0, 1.0
+    return _fb_weights(a, b)
+
+
+@njit(cache=True, error_model="numpy")
+def _min_rhs(zz, ws, rhs, R, NC):
+    """Overwrite the complementarity rows of ``rhs`` with ``-min(a, b)`` (at the last
+    evaluated point), the right-hand side of an active-set Newton step."""
+    wm, wv, im, iv, fk, wj = ws
+    cstat = iv[_I_CSTAT]
+    upos = iv[_I_UPOS]
+    b = wv[_V_B]
+    b2 = wv[_V_B2]
+    for k in range(NC):
+        st = cstat[k]
+        if not has_row(st):
+            continue
+        rhs[upos[R + k]] = -min(zz[R + k], b[k])
+        if st == CAP_BOX or st == CAP_ROUTE:
+            sv = zz[R + NC + k]
+            rhs[upos[R + NC + k]] = -min(sv, b2[k])
+            if st == CAP_ROUTE:
+                rhs[upos[R + 2 * NC + k]] = -min(zz[R + 2 * NC + k], 1.0 - sv)
 
 
 @njit(cache=True, error_model="numpy")
@@ -1081,6 +1128,7 @@ def _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, f
     piv = iv[_I_PIV]
     ol = iv[_I_OL]
     N = z.shape[0]
+    R = X0.shape[0]
     for q in range(N):
         zt[q] = z[q]
     f, mrel, mfb = _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
@@ -1090,17 +1138,27 @@ def _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, f
     it = 0
     chord = False
     flipped = False
+    NC = rst[3].shape[0]
+    # active-set steps (min-function rows) while they are accepted at full length
+    amin = nm > no
+    jmin = False
     while True:
         if mrel < tol and mfb < tol:
             return STATUS_CONVERGED, it
         if it >= max_iter:
             return STATUS_MAX_ITER, it
         if not chord:
-            _jacobian(rst, z, ostat, ws, n, no, nm, nd)
+            jmin = amin
+            _jacobian(rst, z, ostat, ws, n, no, nm, nd, jmin)
             if not _lu_factor(Jac, piv, n):
-                return STATUS_SINGULAR, it
+                if not jmin:
+                    return STATUS_SINGULAR, it
+                amin = False
+                continue
         for q in range(n):
             rhs[q] = -F[q]
+        if jmin:
+            _min_rhs(z, ws, rhs, R, NC)
         _lu_solve(Jac, piv, rhs, dz, n)
         # step limit on log prices, log wedges and shares
         tmax = 1.0
@@ -1120,11 +1178,17 @@ def _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, f
             if ft <= (1.0 - 2.0 * ARMIJO_C * t) * f:
                 accepted = True
                 break
-            if chord:
+            if chord or (jmin and t < MIN_BACKTRACK_T):
                 break
             t *= BACKTRACK_FACTOR
         it += 1
         if not accepted:
+            if jmin and not chord:
+                # the active-set guess did not give a descent step: FB Newton from here on
+                amin = False
+                _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
+                          floor, stock, purchases, z, ostat, ws, F, no, nd, uniform)
+                continue
             if chord:
                 # the stale Jacobian did not give a descent step: recompute it (the work
                 # arrays are refreshed at z by this evaluation)
