@@ -197,8 +197,8 @@ DEFAULT_MAX_ITER = 100
 # origin dv[j, c]. The Newton system has n = (solved origins) + (restriction wedges) +
 # (bounded routes) unknowns; ol[q] is the index in z of unknown q.
 # (R, R) float blocks indexed by flow: [origin, destination] or [destination, list position]
-(_M_TT, _M_LTT, _M_WTS, _M_X0M, _M_E, _M_X, _M_MB, _M_SH, _M_LW) = range(9)
-_N_MAT = 9
+(_M_TT, _M_LTT, _M_WTS, _M_X0M, _M_E, _M_X, _M_MB, _M_WTSD, _M_LW, _M_X0MD) = range(10)
+_N_MAT = 10
 # (N, N) float blocks of the Newton system, N = R + 3 NC: the dense price rows H (R x n; the
 # Gauss-Newton matrix in Levenberg-Marquardt), the Jacobian and the damped system
 (_J_H, _J_JAC, _J_LM) = range(3)
@@ -206,16 +206,17 @@ _N_JMAT = 3
 # (N,) float vectors
 (_V_P, _V_PS, _V_PM, _V_LOGP, _V_DM, _V_DSR, _V_CAPE, _V_LK0, _V_WN, _V_FEPS, _V_CS, _V_CH,
  _V_E0, _V_MC, _V_LB, _V_E, _V_B, _V_F, _V_DZ, _V_ZT, _V_FT, _V_TMP, _V_LSC, _V_B2,
- _V_TCE, _V_C0, _V_ITOT) = range(27)
-_N_VEC = 27
+ _V_TCE, _V_C0, _V_ITOT, _V_DPS, _V_TOTV) = range(29)
+_N_VEC = 29
 # (max(R, NC), R) int blocks: flow lists [origin or destination, position] (R rows) and the
 # restrictions' flow lists [restriction, position] (NC rows)
-(_IM_OPEN, _IM_DV, _IM_POS, _IM_FKN, _IM_OV, _IM_OC, _IM_SPEC, _IM_CJ, _IM_CC) = range(9)
-_N_IMAT = 9
+(_IM_OPEN, _IM_DV, _IM_POS, _IM_FKN, _IM_OV, _IM_OC, _IM_SPEC, _IM_CJ, _IM_CC,
+ _IM_TL) = range(10)
+_N_IMAT = 10
 # (N,) int vectors
 (_I_DSTAT, _I_CSTAT, _I_CORIG, _I_PIV, _I_DN, _I_ODN, _I_NSPEC, _I_CT, _I_FAST, _I_OL,
- _I_DL, _I_UPOS) = range(12)
-_N_IVEC = 12
+ _I_DL, _I_UPOS, _I_META, _I_NTL) = range(14)
+_N_IVEC = 14
 
 
 @njit(cache=True)
@@ -227,8 +228,8 @@ def make_workspace(R, NC):
     Returns
     -------
     tuple
-        ``(wm, wv, im, iv, fk, wj)``: float64 ``(9, R, R)`` (per flow), float64 ``(26, N)``,
-        int64 ``(9, max(R, NC), R)`` (flow lists), int64 ``(12, N)``, int64
+        ``(wm, wv, im, iv, fk, wj)``: float64 ``(10, R, R)`` (per flow), float64 ``(29, N)``,
+        int64 ``(10, max(R, NC), R)`` (flow lists), int64 ``(14, N)``, int64
         ``(R, R, max(NC, 1))`` (``fk[j, c]`` lists the restrictions covering open flow
         ``(j, c)``) and float64 ``(3, N, N)`` (the Newton system) arrays with ``N = R + 3 NC``.
         Blocks indexed by flow are R x R whatever the number of restrictions (a workspace of a
@@ -274,6 +275,8 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
     X0m = wm[_M_X0M]
     mb = wm[_M_MB]
     LW = wm[_M_LW]
+    wTsD = wm[_M_WTSD]
+    X0mD = wm[_M_X0MD]
     opn = im[_IM_OPEN]
     dv = im[_IM_DV]
     pos = im[_IM_POS]
@@ -495,8 +498,11 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
             z[R + 2 * NC + k] = 0.0
     for i in range(R):
         odn[i] = 0
-    # per-destination lists of open flows, tariff powers (log/exp only where T changed)
+    tl = im[_IM_TL]
+    ntj = iv[_I_NTL]
+    # per-destination lists of open flows
     for j in range(R):
+        ntl = 0
         c = 0
         nsp = 0
         wsum = 0.0
@@ -504,6 +510,8 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
             if opn[i, j] == 0:
                 TT[i, j] = 1.0
                 lTT[i, j] = 0.0
+                wTsD[i, j] = 0.0
+                X0mD[i, j] = 0.0
                 continue
             dv[j, c] = i
             pos[j, c] = upos[i]
@@ -518,7 +526,8 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
                         ct[k] += 1
             fkn[j, c] = nf
             LW[j, c] = 0.0
-            if nf > 0 or mip[i, j] > 0.0:
+            special = nf > 0 or mip[i, j] > 0.0
+            if special:
                 spec[j, nsp] = c
                 nsp += 1
             ov[i, odn[i]] = j
@@ -526,30 +535,46 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
             odn[i] += 1
             mb[j, c] = 1.0
             wsum += w[i, j]
-            t = T[i, j]
-            t0 = T0[i, j]
-            if t == t0:
-                TT[i, j] = 1.0
-                lTT[i, j] = 0.0
-                wTs[j, c] = w[i, j]
-                X0m[j, c] = X0[i, j]
-            else:
-                r = t / t0
-                TT[i, j] = r
-                if uniform:
-                    a = r ** (-sigma[j])           # TT^-s (the log is only needed below)
-                    lTT[i, j] = 0.0
-                else:
-                    lr = math.log(r)
-                    lTT[i, j] = lr
-                    a = math.exp(-sigma[j] * lr)
-                wTs[j, c] = w[i, j] * a * r        # w TT^(1-s)
-                X0m[j, c] = X0[i, j] * a           # X0 TT^-s
+            TT[i, j] = 1.0
+            lTT[i, j] = 0.0
+            wTs[j, c] = w[i, j]
+            X0m[j, c] = X0[i, j]
+            if T[i, j] != T0[i, j]:
+                # tariff powers below, in one tight loop
+                tl[j, ntl] = c
+                ntl += 1
+            # the same by [origin, destination], zero for flows evaluated one by one
+            wTsD[i, j] = 0.0 if special else w[i, j]
+            X0mD[i, j] = 0.0 if special else X0[i, j]
             c += 1
         dn[j] = c
+        ntj[j] = ntl
         nspec[j] = nsp
         # renormalisation of Armington weights (only for sigma < 1 with removed varieties)
         Wn[j] = 1.0 if sigma[j] > 1.0 else wsum
+    # tariff powers where T differs from its baseline (log/exp only there)
+    for j in range(R):
+        sj = sigma[j]
+        for q in range(ntj[j]):
+            c = tl[j, q]
+            i = dv[j, c]
+            r = T[i, j] / T0[i, j]
+            TT[i, j] = r
+            if uniform:
+                a = r ** (-sj)                 # TT^-s (the log is only needed below)
+            else:
+                lr = math.log(r)
+                lTT[i, j] = lr
+                a = math.exp(-sj * lr)
+            wa = w[i, j] * a * r               # w TT^(1-s)
+            xa = X0[i, j] * a                  # X0 TT^-s
+            wTs[j, c] = wa
+            X0m[j, c] = xa
+            if wTsD[i, j] != 0.0:
+                wTsD[i, j] = wa
+                X0mD[i, j] = xa
+    iv[_I_META, 0] = nd
+    iv[_I_META, 1] = uniform
     return n, no, nm, nd, uniform
 
 
@@ -583,7 +608,6 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
     eL = wm[_M_E]
     XL = wm[_M_X]
     mb = wm[_M_MB]
-    sh = wm[_M_SH]
     LW = wm[_M_LW]
     dv = im[_IM_DV]
     fkn = im[_IM_FKN]
@@ -615,6 +639,10 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
     upos = iv[_I_UPOS]
     lsc = wv[_V_LSC]
     b2 = wv[_V_B2]
+    wTsD = wm[_M_WTSD]
+    X0mD = wm[_M_X0MD]
+    dpsv = wv[_V_DPS]
+    totv = wv[_V_TOTV]
     s_u = sigma[dl[0]] if nd > 0 else 0.0
     for t in range(no):
         i = ol[t]
@@ -624,6 +652,18 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
             pm[i] = math.exp(-s_u * y)      # p^-s
             ps[i] = pm[i] * p[i]             # p^(1-s)
         Dm[i] = purchases[i]
+    for j in range(R):
+        dpsv[j] = 0.0
+        totv[j] = 0.0
+    if uniform:
+        # one Armington elasticity: the flows without wedges or minimum import prices enter
+        # the composites as a product of the [origin, destination] weights and a price per
+        # origin (flows themselves are filled in by _fill_flows when needed)
+        for t in range(no):
+            i = ol[t]
+            a = ps[i]
+            for j in range(R):
+                totv[j] += wTsD[i, j] * a
     # demand side, destination by destination: e = w pd^(1-s), X = X0 pd^-s (x D P^s later)
     for u in range(nd):
         j = dl[u]
@@ -631,11 +671,10 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
         nj = dn[j]
         tot = 0.0
         if uniform:
-            for c in range(nj):
+            for q in range(nspec[j]):
+                c = spec[j, q]
                 i = dv[j, c]
-                e_ = wTs[j, c] * ps[i]
-                eL[j, c] = e_
-                tot += e_
+                eL[j, c] = wTs[j, c] * ps[i]
                 XL[j, c] = X0m[j, c] * pm[i]
         else:
             for c in range(nj):
@@ -674,7 +713,11 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
                     a = math.exp(-s * lw)
                     eL[j, c] *= a * lf
                     XL[j, c] *= a
-        if nsj > 0:
+        if uniform:
+            tot = totv[j]
+            for q in range(nsj):
+                tot += eL[j, spec[j, q]]
+        elif nsj > 0:
             # the special flows changed: sum again in the same order (bit-identical)
             tot = 0.0
             for c in range(nj):
@@ -708,10 +751,25 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
             cH[j] = s - el_
             dps = g[j] * math.exp(ex + s * lP)  # D * P^s
         wv[_V_ITOT, j] = 1.0 / tot
-        for c in range(nj):
-            x = XL[j, c] * dps
-            XL[j, c] = x
-            Dm[dv[j, c]] += x
+        dpsv[j] = dps
+        if uniform:
+            for q in range(nsj):
+                c = spec[j, q]
+                x = XL[j, c] * dps
+                XL[j, c] = x
+                Dm[dv[j, c]] += x
+        else:
+            for c in range(nj):
+                x = XL[j, c] * dps
+                XL[j, c] = x
+                Dm[dv[j, c]] += x
+    if uniform:
+        for t in range(no):
+            i = ol[t]
+            acc = 0.0
+            for j in range(R):
+                acc += X0mD[i, j] * dpsv[j]
+            Dm[i] += pm[i] * acc
     # supply side and clearing rows (log form)
     max_rel = 0.0
     merit = 0.0
@@ -808,6 +866,41 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
     if not math.isfinite(merit):
         merit = np.nan
     return merit, max_rel, max_fb
+
+
+@njit(cache=True, error_model="numpy")
+def _fill_flows(ws, nd, uniform):
+    """Fill the per-flow values ``e = w pd^(1-s)`` and ``X`` of the flows the last
+    :func:`_evaluate` summed by [origin, destination] without storing them (one Armington
+    elasticity), for the Jacobian and the outcomes. The values are those of the evaluation:
+    ``X = X0 TT^-s p^-s D P^s`` in the same order of products."""
+    if not uniform:
+        return
+    wm, wv, im, iv, fk, wj = ws
+    wTs = wm[_M_WTS]
+    X0m = wm[_M_X0M]
+    eL = wm[_M_E]
+    XL = wm[_M_X]
+    dv = im[_IM_DV]
+    spec = im[_IM_SPEC]
+    ps = wv[_V_PS]
+    pm = wv[_V_PM]
+    dpsv = wv[_V_DPS]
+    dn = iv[_I_DN]
+    nspec = iv[_I_NSPEC]
+    dl = iv[_I_DL]
+    for u in range(nd):
+        j = dl[u]
+        d = dpsv[j]
+        q = 0
+        ns = nspec[j]
+        for c in range(dn[j]):
+            if q < ns and spec[j, q] == c:
+                q += 1
+                continue
+            i = dv[j, c]
+            eL[j, c] = wTs[j, c] * ps[i]
+            XL[j, c] = X0m[j, c] * pm[i] * d
 
 
 @njit(cache=True, error_model="numpy")
@@ -1149,6 +1242,7 @@ def _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, f
             return STATUS_MAX_ITER, it
         if not chord:
             jmin = amin
+            _fill_flows(ws, nd, uniform)
             _jacobian(rst, z, ostat, ws, n, no, nm, nd, jmin)
             if not _lu_factor(Jac, piv, n):
                 if not jmin:
@@ -1250,6 +1344,7 @@ def _levenberg_marquardt(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_
     while it < limit:
         if mrel < tol and mfb < tol:
             return STATUS_CONVERGED, it
+        _fill_flows(ws, nd, uniform)
         _jacobian(rst, z, ostat, ws, n, no, nm, nd)
         dmax = 0.0
         for a in range(n):
@@ -1383,6 +1478,7 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, 
                                         stock, purchases, A_seg, K_seg, z, ostat, ws)
         _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor,
                   stock, purchases, z, ostat, ws, wv[_V_F], no, nd, uniform)
+    _fill_flows(ws, iv[_I_META, 0], iv[_I_META, 1])
     TT = wm[_M_TT]
     XL = wm[_M_X]
     mb = wm[_M_MB]
