@@ -206,8 +206,8 @@ _N_JMAT = 3
 # (N,) float vectors
 (_V_P, _V_PS, _V_PM, _V_LOGP, _V_DM, _V_DSR, _V_CAPE, _V_LK0, _V_WN, _V_FEPS, _V_CS, _V_CH,
  _V_E0, _V_MC, _V_LB, _V_E, _V_B, _V_F, _V_DZ, _V_ZT, _V_FT, _V_TMP, _V_LSC, _V_B2,
- _V_TCE, _V_C0, _V_ITOT, _V_DPS, _V_TOTV) = range(29)
-_N_VEC = 29
+ _V_TCE, _V_C0, _V_ITOT, _V_DPS, _V_TOTV, _V_WROW) = range(30)
+_N_VEC = 30
 # (max(R, NC), R) int blocks: flow lists [origin or destination, position] (R rows) and the
 # restrictions' flow lists [restriction, position] (NC rows)
 (_IM_OPEN, _IM_DV, _IM_POS, _IM_FKN, _IM_OV, _IM_OC, _IM_SPEC, _IM_CJ, _IM_CC,
@@ -228,7 +228,7 @@ def make_workspace(R, NC):
     Returns
     -------
     tuple
-        ``(wm, wv, im, iv, fk, wj)``: float64 ``(10, R, R)`` (per flow), float64 ``(29, N)``,
+        ``(wm, wv, im, iv, fk, wj)``: float64 ``(10, R, R)`` (per flow), float64 ``(30, N)``,
         int64 ``(10, max(R, NC), R)`` (flow lists), int64 ``(14, N)``, int64
         ``(R, R, max(NC, 1))`` (``fk[j, c]`` lists the restrictions covering open flow
         ``(j, c)``) and float64 ``(3, N, N)`` (the Newton system) arrays with ``N = R + 3 NC``.
@@ -950,6 +950,17 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd, amin=False):
     upos = iv[_I_UPOS]
     lsc = wv[_V_LSC]
     b2 = wv[_V_B2]
+    dv = im[_IM_DV]
+    wTsD = wm[_M_WTSD]
+    X0mD = wm[_M_X0MD]
+    ps = wv[_V_PS]
+    pm = wv[_V_PM]
+    dpsv = wv[_V_DPS]
+    wrow = wv[_V_WROW]
+    uniform = iv[_I_META, 1] == 1
+    # with one Armington elasticity the evaluation stored only the special flows' values;
+    # the others are products of [origin, destination] weights and prices (a zero dense
+    # weight marks a special flow)
     # H[j, :] = (s_j - eta_j) d log P_j / d unknowns (a dense row per destination)
     for u in range(nd):
         j = dl[u]
@@ -957,7 +968,13 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd, amin=False):
             H[j, c] = 0.0
         a = cH[j] * wv[_V_ITOT, j]
         for c2 in range(dn[j]):
-            v = a * eL[j, c2] * mb[j, c2]
+            e_ = eL[j, c2]
+            if uniform:
+                i2 = dv[j, c2]
+                wd = wTsD[i2, j]
+                if wd != 0.0:
+                    e_ = wd * ps[i2]
+            v = a * e_ * mb[j, c2]
             H[j, pos[j, c2]] += v
             for h in range(fkn[j, c2]):
                 col = upos[R + fk[j, c2, h]]
@@ -978,31 +995,34 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd, amin=False):
             npair = ct[k]
             inv = 1.0 / E[k]
         ri = upos[i]
+        # the row's flow weights W = flow / aggregate
+        if k < 0:
+            pmi = pm[i]
+            for q in range(npair):
+                j = ov[i, q]
+                x = XL[j, oc[i, q]]
+                if uniform:
+                    xd = X0mD[i, j]
+                    if xd != 0.0:
+                        x = xd * pmi * dpsv[j]
+                wrow[q] = x * inv
+        else:
+            for q in range(npair):
+                wrow[q] = XL[cj[k, q], cc[k, q]] * inv
         # -W[r, j] H[j, :] summed over the row's flows, four flows per pass over the columns
         q = 0
         while q + 4 <= npair:
             if k < 0:
                 j0, j1, j2, j3 = ov[i, q], ov[i, q + 1], ov[i, q + 2], ov[i, q + 3]
-                w0 = XL[j0, oc[i, q]] * inv
-                w1 = XL[j1, oc[i, q + 1]] * inv
-                w2 = XL[j2, oc[i, q + 2]] * inv
-                w3 = XL[j3, oc[i, q + 3]] * inv
             else:
                 j0, j1, j2, j3 = cj[k, q], cj[k, q + 1], cj[k, q + 2], cj[k, q + 3]
-                w0 = XL[j0, cc[k, q]] * inv
-                w1 = XL[j1, cc[k, q + 1]] * inv
-                w2 = XL[j2, cc[k, q + 2]] * inv
-                w3 = XL[j3, cc[k, q + 3]] * inv
+            w0, w1, w2, w3 = wrow[q], wrow[q + 1], wrow[q + 2], wrow[q + 3]
             for c2 in range(n):
                 Jac[r, c2] -= w0 * H[j0, c2] + w1 * H[j1, c2] + w2 * H[j2, c2] + w3 * H[j3, c2]
             q += 4
         while q < npair:
-            if k < 0:
-                j0 = ov[i, q]
-                w0 = XL[j0, oc[i, q]] * inv
-            else:
-                j0 = cj[k, q]
-                w0 = XL[j0, cc[k, q]] * inv
+            j0 = ov[i, q] if k < 0 else cj[k, q]
+            w0 = wrow[q]
             for c2 in range(n):
                 Jac[r, c2] -= w0 * H[j0, c2]
             q += 1
@@ -1014,7 +1034,7 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd, amin=False):
             else:
                 j = cj[k, q]
                 c = cc[k, q]
-            o = XL[j, c] * inv * cS[j] * mb[j, c]
+            o = wrow[q] * cS[j] * mb[j, c]
             Jac[r, ri] += o
             for h in range(fkn[j, c]):
                 col = upos[R + fk[j, c, h]]
@@ -1242,7 +1262,6 @@ def _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, f
             return STATUS_MAX_ITER, it
         if not chord:
             jmin = amin
-            _fill_flows(ws, nd, uniform)
             _jacobian(rst, z, ostat, ws, n, no, nm, nd, jmin)
             if not _lu_factor(Jac, piv, n):
                 if not jmin:
@@ -1344,7 +1363,6 @@ def _levenberg_marquardt(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_
     while it < limit:
         if mrel < tol and mfb < tol:
             return STATUS_CONVERGED, it
-        _fill_flows(ws, nd, uniform)
         _jacobian(rst, z, ostat, ws, n, no, nm, nd)
         dmax = 0.0
         for a in range(n):
