@@ -79,8 +79,8 @@ def child(a):
         shutil.rmtree(out, ignore_errors=True)
 
 
-def _spawn(cmd, env=None):
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+def _spawn(cmd, env=None, cwd=ROOT):
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)
     if r.returncode != 0:
         sys.stderr.write(r.stderr)
         raise SystemExit(f"benchmark child failed: {' '.join(map(str, cmd))}")
@@ -93,7 +93,10 @@ def old_revision(rev, draws, chunk):
     subprocess.run(["git", "worktree", "add", "--detach", str(wt), rev], cwd=ROOT, check=True, capture_output=True)
     try:
         env = dict(os.environ, PYTHONPATH=str(wt), NUMBA_NUM_THREADS="2")
-        return _spawn([sys.executable, "-c", _OLD_RUNNER, str(wt / "scenarios" / "baseline.yaml"), str(draws), str(chunk)], env)
+        # run in the old tree: ``python -c`` puts the working directory first on sys.path, so
+        # from this tree it would import this tree's simsrc (the old figures were this tree's)
+        return _spawn([sys.executable, "-c", _OLD_RUNNER, str(wt / "scenarios" / "baseline.yaml"), str(draws), str(chunk)],
+                      env, cwd=wt)
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(wt)], cwd=ROOT, capture_output=True)
 

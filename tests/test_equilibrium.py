@@ -382,6 +382,67 @@ def test_workspace_carries_nothing_between_calls():
     np.testing.assert_array_equal(fresh, outs[0])
 
 
+def test_a_reused_workspace_gives_the_results_of_a_fresh_one():
+    """The workspace keeps the last call's per-call constants and reuses them when the inputs
+    that determine them are unchanged (the period loop): a sequence of calls with one
+    workspace, changing capacities (kept constants), tariffs in place, restrictions,
+    purchases and elasticities (recomputed), equals every call on a fresh workspace, bit for
+    bit, in the solution and in every outcome."""
+    rng = np.random.default_rng(11)
+    cal = calibrate(random_mineral(rng, R=7))
+    R, NC = 7, 2
+    o = int(np.argmax(cal.Q0))
+    d = [cal.regions[j] for j in range(R) if j != o and cal.X0[o, j] > 0]
+    base = baseline_inputs(cal).with_cap(cal, cal.regions[o], d[:2], 0.6).with_cap(cal, cal.regions[o], d[1:3], 0.9)
+    args = list(_kernel_args(cal, base))
+    # positions in the argument tuple of _kernel_args
+    iT, irst, ig, iA, iK, ipur = 6, 7, 9, 12, 13, 16
+    ws = keq.make_workspace(R, NC)
+    z = np.zeros(R + 3 * NC)
+    ostat = np.zeros(R, np.int64)
+    T = args[iT].copy()
+    args[iT] = T
+    steps = ["same", "capacity", "capacity", "tariff_in_place", "same", "cap_off", "cap_on",
+             "purchases", "sigma", "capacity", "same"]
+    for step in steps:
+        if step == "capacity":
+            args[iK] = args[iK] * rng.uniform(0.9, 1.1)
+            args[iA] = args[iA] * rng.uniform(0.95, 1.05)
+        elif step == "tariff_in_place":
+            T[o, :] *= 1.3  # the same array object, new values
+        elif step in ("cap_off", "cap_on"):
+            rst = list(args[irst])
+            on = rst[2].copy()
+            on[0] = 0 if step == "cap_off" else 1
+            rst[2] = on
+            args[irst] = tuple(rst)
+        elif step == "purchases":
+            pur = np.zeros(R)
+            pur[o] = 0.05 * cal.Q0[o]
+            args[ipur] = pur
+        elif step == "sigma":
+            args[3] = args[3] * 1.1
+        args[ig] = args[ig] * rng.uniform(0.97, 1.03)
+        zw = z.copy()  # the fresh call starts from the same warm start
+        st, it = keq.solve_market(*args, z, ostat, ws, TOL, 100)
+        ws_f = keq.make_workspace(R, NC)
+        ost_f = np.zeros(R, np.int64)
+        st2, it2 = keq.solve_market(*args, zw, ost_f, ws_f, TOL, 100)
+        assert st == keq.STATUS_CONVERGED and st2 == keq.STATUS_CONVERGED, step
+        assert it == it2 and it > 0, step
+        np.testing.assert_array_equal(zw, z, err_msg=step)
+        np.testing.assert_array_equal(ost_f, ostat, err_msg=step)
+        outs = []
+        for w_, zz, os_ in ((ws, z, ostat), (ws_f, zw, ost_f)):
+            o_ = dict(p=np.zeros(R), pd=np.zeros((R, R)), levy=np.zeros((R, R)), P=np.zeros(R),
+                      D=np.zeros(R), Dsr=np.zeros(R), X=np.zeros((R, R)), S=np.zeros((R, 2)),
+                      lam=np.zeros(NC), xt=np.zeros(NC))
+            keq.market_outcomes(*args, zz, os_, w_, *o_.values(), False)
+            outs.append(o_)
+        for key in outs[0]:
+            np.testing.assert_array_equal(outs[0][key], outs[1][key], err_msg=f"{step}: {key}")
+
+
 def test_non_uniform_armington_elasticities_use_the_general_path():
     cal = _three_region()
     cal = calibrate(make_mineral(cal.X0, tariffs=cal.T0 - 1, regions=list(cal.regions)),

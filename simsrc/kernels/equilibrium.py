@@ -162,6 +162,14 @@ MAX_LOG_STEP = 3.0
 #: factor (the quadratic regime), the next step reuses the factorised Jacobian; a chord step
 #: that fails the Armijo test at full length is discarded and the Jacobian recomputed.
 CHORD_RATIO = 1e-2
+#: Active-set steps: while restriction rows exist, each Newton direction is first computed
+#: with the min function's generalised Jacobian (every complementarity row replaced by the
+#: linearisation of its smaller argument: the active-set guess of the point) and checked on
+#: the Fischer-Burmeister merit; a direction that needs a step shorter than this fraction of
+#: its length ends the active-set steps of the solve (plain FB Newton from there). Near a
+#: solution the guess is right and the step is the exact Newton step of the smooth system
+#: (the FB rows' curvature no longer slows convergence at caps sitting on their kink).
+MIN_BACKTRACK_T = 0.03
 #: Pivot magnitude below which the Newton matrix is treated as singular.
 PIVOT_TOL = 1e-300
 #: Below this ``sqrt(mu^2 + b^2)`` the FB function is at its kink and the generalised
@@ -189,8 +197,9 @@ DEFAULT_MAX_ITER = 100
 # origin dv[j, c]. The Newton system has n = (solved origins) + (restriction wedges) +
 # (bounded routes) unknowns; ol[q] is the index in z of unknown q.
 # (R, R) float blocks indexed by flow: [origin, destination] or [destination, list position]
-(_M_TT, _M_LTT, _M_WTS, _M_X0M, _M_E, _M_X, _M_MB, _M_SH, _M_LW) = range(9)
-_N_MAT = 9
+(_M_TT, _M_LTT, _M_WTS, _M_X0M, _M_E, _M_X, _M_MB, _M_WTSD, _M_LW, _M_X0MD,
+ _M_KT, _M_KMIP) = range(12)
+_N_MAT = 12
 # (N, N) float blocks of the Newton system, N = R + 3 NC: the dense price rows H (R x n; the
 # Gauss-Newton matrix in Levenberg-Marquardt), the Jacobian and the damped system
 (_J_H, _J_JAC, _J_LM) = range(3)
@@ -198,16 +207,18 @@ _N_JMAT = 3
 # (N,) float vectors
 (_V_P, _V_PS, _V_PM, _V_LOGP, _V_DM, _V_DSR, _V_CAPE, _V_LK0, _V_WN, _V_FEPS, _V_CS, _V_CH,
  _V_E0, _V_MC, _V_LB, _V_E, _V_B, _V_F, _V_DZ, _V_ZT, _V_FT, _V_TMP, _V_LSC, _V_B2,
- _V_TCE, _V_C0) = range(26)
-_N_VEC = 26
+ _V_TCE, _V_C0, _V_ITOT, _V_DPS, _V_TOTV, _V_WROW, _V_KSIG, _V_KETA, _V_KB, _V_KCAP, _V_KCOST,
+ _V_KTCAP) = range(36)
+_N_VEC = 36
 # (max(R, NC), R) int blocks: flow lists [origin or destination, position] (R rows) and the
 # restrictions' flow lists [restriction, position] (NC rows)
-(_IM_OPEN, _IM_DV, _IM_POS, _IM_FKN, _IM_OV, _IM_OC, _IM_SPEC, _IM_CJ, _IM_CC) = range(9)
-_N_IMAT = 9
+(_IM_OPEN, _IM_DV, _IM_POS, _IM_FKN, _IM_OV, _IM_OC, _IM_SPEC, _IM_CJ, _IM_CC,
+ _IM_TL, _IM_KDEST) = range(11)
+_N_IMAT = 11
 # (N,) int vectors
 (_I_DSTAT, _I_CSTAT, _I_CORIG, _I_PIV, _I_DN, _I_ODN, _I_NSPEC, _I_CT, _I_FAST, _I_OL,
- _I_DL, _I_UPOS) = range(12)
-_N_IVEC = 12
+ _I_DL, _I_UPOS, _I_META, _I_NTL, _I_KON, _I_KORIG, _I_KPOS, _I_KOST) = range(18)
+_N_IVEC = 18
 
 
 @njit(cache=True)
@@ -219,18 +230,21 @@ def make_workspace(R, NC):
     Returns
     -------
     tuple
-        ``(wm, wv, im, iv, fk, wj)``: float64 ``(9, R, R)`` (per flow), float64 ``(26, N)``,
-        int64 ``(9, max(R, NC), R)`` (flow lists), int64 ``(12, N)``, int64
+        ``(wm, wv, im, iv, fk, wj)``: float64 ``(12, R, R)`` (per flow), float64 ``(36, N)``,
+        int64 ``(11, max(R, NC), R)`` (flow lists), int64 ``(18, max(N, R + 1, 8))``, int64
         ``(R, R, max(NC, 1))`` (``fk[j, c]`` lists the restrictions covering open flow
         ``(j, c)``) and float64 ``(3, N, N)`` (the Newton system) arrays with ``N = R + 3 NC``.
         Blocks indexed by flow are R x R whatever the number of restrictions (a workspace of a
         market with 24 restriction layers: 0.3 MiB instead of 2.8 MiB; no measurable change in
-        speed). Nothing is carried between calls.
+        speed). Between calls the workspace keeps the per-call constants of the last
+        :func:`_setup` and the inputs they came from (see :func:`_prepare`); nothing else is
+        carried over.
     """
     N = R + 3 * NC
     M = max(R, NC)
     return (np.zeros((_N_MAT, R, R)), np.zeros((_N_VEC, N)),
-            np.zeros((_N_IMAT, M, R), dtype=np.int64), np.zeros((_N_IVEC, N), dtype=np.int64),
+            np.zeros((_N_IMAT, M, R), dtype=np.int64),
+            np.zeros((_N_IVEC, max(N, R + 1, 8)), dtype=np.int64),
             np.zeros((R, R, max(NC, 1)), dtype=np.int64), np.zeros((_N_JMAT, N, N)))
 
 
@@ -266,6 +280,8 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
     X0m = wm[_M_X0M]
     mb = wm[_M_MB]
     LW = wm[_M_LW]
+    wTsD = wm[_M_WTSD]
+    X0mD = wm[_M_X0MD]
     opn = im[_IM_OPEN]
     dv = im[_IM_DV]
     pos = im[_IM_POS]
@@ -487,8 +503,11 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
             z[R + 2 * NC + k] = 0.0
     for i in range(R):
         odn[i] = 0
-    # per-destination lists of open flows, tariff powers (log/exp only where T changed)
+    tl = im[_IM_TL]
+    ntj = iv[_I_NTL]
+    # per-destination lists of open flows
     for j in range(R):
+        ntl = 0
         c = 0
         nsp = 0
         wsum = 0.0
@@ -496,6 +515,8 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
             if opn[i, j] == 0:
                 TT[i, j] = 1.0
                 lTT[i, j] = 0.0
+                wTsD[i, j] = 0.0
+                X0mD[i, j] = 0.0
                 continue
             dv[j, c] = i
             pos[j, c] = upos[i]
@@ -510,7 +531,8 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
                         ct[k] += 1
             fkn[j, c] = nf
             LW[j, c] = 0.0
-            if nf > 0 or mip[i, j] > 0.0:
+            special = nf > 0 or mip[i, j] > 0.0
+            if special:
                 spec[j, nsp] = c
                 nsp += 1
             ov[i, odn[i]] = j
@@ -518,30 +540,46 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
             odn[i] += 1
             mb[j, c] = 1.0
             wsum += w[i, j]
-            t = T[i, j]
-            t0 = T0[i, j]
-            if t == t0:
-                TT[i, j] = 1.0
-                lTT[i, j] = 0.0
-                wTs[j, c] = w[i, j]
-                X0m[j, c] = X0[i, j]
-            else:
-                r = t / t0
-                TT[i, j] = r
-                if uniform:
-                    a = r ** (-sigma[j])           # TT^-s (the log is only needed below)
-                    lTT[i, j] = 0.0
-                else:
-                    lr = math.log(r)
-                    lTT[i, j] = lr
-                    a = math.exp(-sigma[j] * lr)
-                wTs[j, c] = w[i, j] * a * r        # w TT^(1-s)
-                X0m[j, c] = X0[i, j] * a           # X0 TT^-s
+            TT[i, j] = 1.0
+            lTT[i, j] = 0.0
+            wTs[j, c] = w[i, j]
+            X0m[j, c] = X0[i, j]
+            if T[i, j] != T0[i, j]:
+                # tariff powers below, in one tight loop
+                tl[j, ntl] = c
+                ntl += 1
+            # the same by [origin, destination], zero for flows evaluated one by one
+            wTsD[i, j] = 0.0 if special else w[i, j]
+            X0mD[i, j] = 0.0 if special else X0[i, j]
             c += 1
         dn[j] = c
+        ntj[j] = ntl
         nspec[j] = nsp
         # renormalisation of Armington weights (only for sigma < 1 with removed varieties)
         Wn[j] = 1.0 if sigma[j] > 1.0 else wsum
+    # tariff powers where T differs from its baseline (log/exp only there)
+    for j in range(R):
+        sj = sigma[j]
+        for q in range(ntj[j]):
+            c = tl[j, q]
+            i = dv[j, c]
+            r = T[i, j] / T0[i, j]
+            TT[i, j] = r
+            if uniform:
+                a = r ** (-sj)                 # TT^-s (the log is only needed below)
+            else:
+                lr = math.log(r)
+                lTT[i, j] = lr
+                a = math.exp(-sj * lr)
+            wa = w[i, j] * a * r               # w TT^(1-s)
+            xa = X0[i, j] * a                  # X0 TT^-s
+            wTs[j, c] = wa
+            X0m[j, c] = xa
+            if wTsD[i, j] != 0.0:
+                wTsD[i, j] = wa
+                X0mD[i, j] = xa
+    iv[_I_META, 0] = nd
+    iv[_I_META, 1] = uniform
     return n, no, nm, nd, uniform
 
 
@@ -575,7 +613,6 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
     eL = wm[_M_E]
     XL = wm[_M_X]
     mb = wm[_M_MB]
-    sh = wm[_M_SH]
     LW = wm[_M_LW]
     dv = im[_IM_DV]
     fkn = im[_IM_FKN]
@@ -607,6 +644,10 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
     upos = iv[_I_UPOS]
     lsc = wv[_V_LSC]
     b2 = wv[_V_B2]
+    wTsD = wm[_M_WTSD]
+    X0mD = wm[_M_X0MD]
+    dpsv = wv[_V_DPS]
+    totv = wv[_V_TOTV]
     s_u = sigma[dl[0]] if nd > 0 else 0.0
     for t in range(no):
         i = ol[t]
@@ -616,13 +657,27 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
             pm[i] = math.exp(-s_u * y)      # p^-s
             ps[i] = pm[i] * p[i]             # p^(1-s)
         Dm[i] = purchases[i]
+    for j in range(R):
+        dpsv[j] = 0.0
+        totv[j] = 0.0
+    if uniform:
+        # one Armington elasticity: the flows without wedges or minimum import prices enter
+        # the composites as a product of the [origin, destination] weights and a price per
+        # origin (flows themselves are filled in by _fill_flows when needed)
+        for t in range(no):
+            i = ol[t]
+            a = ps[i]
+            for j in range(R):
+                totv[j] += wTsD[i, j] * a
     # demand side, destination by destination: e = w pd^(1-s), X = X0 pd^-s (x D P^s later)
     for u in range(nd):
         j = dl[u]
         s = sigma[j]
         nj = dn[j]
+        tot = 0.0
         if uniform:
-            for c in range(nj):
+            for q in range(nspec[j]):
+                c = spec[j, q]
                 i = dv[j, c]
                 eL[j, c] = wTs[j, c] * ps[i]
                 XL[j, c] = X0m[j, c] * pm[i]
@@ -630,9 +685,12 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
             for c in range(nj):
                 i = dv[j, c]
                 a = math.exp(-s * (zz[i] + lTT[i, j]))   # pd^-s
-                eL[j, c] = w[i, j] * a * p[i] * TT[i, j]
+                e_ = w[i, j] * a * p[i] * TT[i, j]
+                eL[j, c] = e_
+                tot += e_
                 XL[j, c] = X0[i, j] * a
-        for q in range(nspec[j]):
+        nsj = nspec[j]
+        for q in range(nsj):
             c = spec[j, q]
             i = dv[j, c]
             nf = fkn[j, c]
@@ -660,15 +718,21 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
                     a = math.exp(-s * lw)
                     eL[j, c] *= a * lf
                     XL[j, c] *= a
-        tot = 0.0
-        for c in range(nj):
-            tot += eL[j, c]
+        if uniform:
+            tot = totv[j]
+            for q in range(nsj):
+                tot += eL[j, spec[j, q]]
+        elif nsj > 0:
+            # the special flows changed: sum again in the same order (bit-identical)
+            tot = 0.0
+            for c in range(nj):
+                tot += eL[j, c]
         if tot <= 0.0:
             # every variety removed: the composite is unobtainable
             logP[j] = np.inf
             for c in range(nj):
                 XL[j, c] = 0.0
-                sh[j, c] = 0.0
+            wv[_V_ITOT, j] = 0.0
             continue
         lP = math.log(tot / Wn[j]) / (1.0 - s)
         logP[j] = lP
@@ -691,12 +755,26 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
         else:
             cH[j] = s - el_
             dps = g[j] * math.exp(ex + s * lP)  # D * P^s
-        inv = 1.0 / tot
-        for c in range(nj):
-            x = XL[j, c] * dps
-            XL[j, c] = x
-            Dm[dv[j, c]] += x
-            sh[j, c] = eL[j, c] * inv * mb[j, c]
+        wv[_V_ITOT, j] = 1.0 / tot
+        dpsv[j] = dps
+        if uniform:
+            for q in range(nsj):
+                c = spec[j, q]
+                x = XL[j, c] * dps
+                XL[j, c] = x
+                Dm[dv[j, c]] += x
+        else:
+            for c in range(nj):
+                x = XL[j, c] * dps
+                XL[j, c] = x
+                Dm[dv[j, c]] += x
+    if uniform:
+        for t in range(no):
+            i = ol[t]
+            acc = 0.0
+            for j in range(R):
+                acc += X0mD[i, j] * dpsv[j]
+            Dm[i] += pm[i] * acc
     # supply side and clearing rows (log form)
     max_rel = 0.0
     merit = 0.0
@@ -796,7 +874,42 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
 
 
 @njit(cache=True, error_model="numpy")
-def _jacobian(rst, zz, ostat, ws, n, no, nm, nd):
+def _fill_flows(ws, nd, uniform):
+    """Fill the per-flow values ``e = w pd^(1-s)`` and ``X`` of the flows the last
+    :func:`_evaluate` summed by [origin, destination] without storing them (one Armington
+    elasticity), for the Jacobian and the outcomes. The values are those of the evaluation:
+    ``X = X0 TT^-s p^-s D P^s`` in the same order of products."""
+    if not uniform:
+        return
+    wm, wv, im, iv, fk, wj = ws
+    wTs = wm[_M_WTS]
+    X0m = wm[_M_X0M]
+    eL = wm[_M_E]
+    XL = wm[_M_X]
+    dv = im[_IM_DV]
+    spec = im[_IM_SPEC]
+    ps = wv[_V_PS]
+    pm = wv[_V_PM]
+    dpsv = wv[_V_DPS]
+    dn = iv[_I_DN]
+    nspec = iv[_I_NSPEC]
+    dl = iv[_I_DL]
+    for u in range(nd):
+        j = dl[u]
+        d = dpsv[j]
+        q = 0
+        ns = nspec[j]
+        for c in range(dn[j]):
+            if q < ns and spec[j, q] == c:
+                q += 1
+                continue
+            i = dv[j, c]
+            eL[j, c] = wTs[j, c] * ps[i]
+            XL[j, c] = X0m[j, c] * pm[i] * d
+
+
+@njit(cache=True, error_model="numpy")
+def _jacobian(rst, zz, ostat, ws, n, no, nm, nd, amin=False):
     """Analytic (generalised) Jacobian of the residual at the last evaluated point.
 
     Rows and columns follow the numbering of unknowns (solved origins' log prices, then the
@@ -816,7 +929,7 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd):
     NC = cap.shape[0]
     XL = wm[_M_X]
     mb = wm[_M_MB]
-    sh = wm[_M_SH]
+    eL = wm[_M_E]
     H = wj[_J_H]
     Jac = wj[_J_JAC]
     pos = im[_IM_POS]
@@ -842,14 +955,31 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd):
     upos = iv[_I_UPOS]
     lsc = wv[_V_LSC]
     b2 = wv[_V_B2]
+    dv = im[_IM_DV]
+    wTsD = wm[_M_WTSD]
+    X0mD = wm[_M_X0MD]
+    ps = wv[_V_PS]
+    pm = wv[_V_PM]
+    dpsv = wv[_V_DPS]
+    wrow = wv[_V_WROW]
+    uniform = iv[_I_META, 1] == 1
+    # with one Armington elasticity the evaluation stored only the special flows' values;
+    # the others are products of [origin, destination] weights and prices (a zero dense
+    # weight marks a special flow)
     # H[j, :] = (s_j - eta_j) d log P_j / d unknowns (a dense row per destination)
     for u in range(nd):
         j = dl[u]
         for c in range(n):
             H[j, c] = 0.0
-        a = cH[j]
+        a = cH[j] * wv[_V_ITOT, j]
         for c2 in range(dn[j]):
-            v = a * sh[j, c2]
+            e_ = eL[j, c2]
+            if uniform:
+                i2 = dv[j, c2]
+                wd = wTsD[i2, j]
+                if wd != 0.0:
+                    e_ = wd * ps[i2]
+            v = a * e_ * mb[j, c2]
             H[j, pos[j, c2]] += v
             for h in range(fkn[j, c2]):
                 col = upos[R + fk[j, c2, h]]
@@ -870,31 +1000,34 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd):
             npair = ct[k]
             inv = 1.0 / E[k]
         ri = upos[i]
+        # the row's flow weights W = flow / aggregate
+        if k < 0:
+            pmi = pm[i]
+            for q in range(npair):
+                j = ov[i, q]
+                x = XL[j, oc[i, q]]
+                if uniform:
+                    xd = X0mD[i, j]
+                    if xd != 0.0:
+                        x = xd * pmi * dpsv[j]
+                wrow[q] = x * inv
+        else:
+            for q in range(npair):
+                wrow[q] = XL[cj[k, q], cc[k, q]] * inv
         # -W[r, j] H[j, :] summed over the row's flows, four flows per pass over the columns
         q = 0
         while q + 4 <= npair:
             if k < 0:
                 j0, j1, j2, j3 = ov[i, q], ov[i, q + 1], ov[i, q + 2], ov[i, q + 3]
-                w0 = XL[j0, oc[i, q]] * inv
-                w1 = XL[j1, oc[i, q + 1]] * inv
-                w2 = XL[j2, oc[i, q + 2]] * inv
-                w3 = XL[j3, oc[i, q + 3]] * inv
             else:
                 j0, j1, j2, j3 = cj[k, q], cj[k, q + 1], cj[k, q + 2], cj[k, q + 3]
-                w0 = XL[j0, cc[k, q]] * inv
-                w1 = XL[j1, cc[k, q + 1]] * inv
-                w2 = XL[j2, cc[k, q + 2]] * inv
-                w3 = XL[j3, cc[k, q + 3]] * inv
+            w0, w1, w2, w3 = wrow[q], wrow[q + 1], wrow[q + 2], wrow[q + 3]
             for c2 in range(n):
                 Jac[r, c2] -= w0 * H[j0, c2] + w1 * H[j1, c2] + w2 * H[j2, c2] + w3 * H[j3, c2]
             q += 4
         while q < npair:
-            if k < 0:
-                j0 = ov[i, q]
-                w0 = XL[j0, oc[i, q]] * inv
-            else:
-                j0 = cj[k, q]
-                w0 = XL[j0, cc[k, q]] * inv
+            j0 = ov[i, q] if k < 0 else cj[k, q]
+            w0 = wrow[q]
             for c2 in range(n):
                 Jac[r, c2] -= w0 * H[j0, c2]
             q += 1
@@ -906,7 +1039,7 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd):
             else:
                 j = cj[k, q]
                 c = cc[k, q]
-            o = XL[j, c] * inv * cS[j] * mb[j, c]
+            o = wrow[q] * cS[j] * mb[j, c]
             Jac[r, ri] += o
             for h in range(fkn[j, c]):
                 col = upos[R + fk[j, c, h]]
@@ -930,7 +1063,7 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd):
             Jac[rr, rs] += lsc[k] / E0[k]
             # route row FB(s, f2): f2 = log(1 + c) + r - m (bounded) or log(1 + c) - m (unlimited)
             sv = zz[R + NC + k]
-            wa, wf = _fb_weights(sv, b2[k])
+            wa, wf = _cweights(sv, b2[k], amin)
             Jac[rs, rs] += wa
             Jac[rs, rr] -= wf
             if st == CAP_ROUTE:
@@ -938,10 +1071,10 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd):
                 lr = zz[R + 2 * NC + k]
                 Jac[rs, rn] += wf
                 # capacity row FB(r, 1 - s)
-                wa, wf = _fb_weights(lr, 1.0 - sv)
+                wa, wf = _cweights(lr, 1.0 - sv, amin)
                 Jac[rn, rn] += wa
                 Jac[rn, rs] -= wf
-        wl, wb = _fb_weights(mu, b[k])
+        wl, wb = _cweights(mu, b[k], amin)
         for c in range(n):
             Jac[rr, c] *= wb
         Jac[rr, rr] += wl
@@ -955,6 +1088,38 @@ def _fb_weights(a, b):
     if rad > FB_KINK_TOL:
         return 1.0 - a / rad, 1.0 - b / rad
     return FB_KINK_WEIGHT, FB_KINK_WEIGHT
+
+
+@njit(cache=True, error_model="numpy")
+def _cweights(a, b, amin):
+    """Row weights ``(d/da, d/db)`` of a complementarity row: the FB function's, or with
+    ``amin`` the min function's (the active-set guess: 1 on the smaller argument)."""
+    if amin:
+        if a <= b:
+            return 1.0, 0.0
+        return 0.0, 1.0
+    return _fb_weights(a, b)
+
+
+@njit(cache=True, error_model="numpy")
+def _min_rhs(zz, ws, rhs, R, NC):
+    """Overwrite the complementarity rows of ``rhs`` with ``-min(a, b)`` (at the last
+    evaluated point), the right-hand side of an active-set Newton step."""
+    wm, wv, im, iv, fk, wj = ws
+    cstat = iv[_I_CSTAT]
+    upos = iv[_I_UPOS]
+    b = wv[_V_B]
+    b2 = wv[_V_B2]
+    for k in range(NC):
+        st = cstat[k]
+        if not has_row(st):
+            continue
+        rhs[upos[R + k]] = -min(zz[R + k], b[k])
+        if st == CAP_BOX or st == CAP_ROUTE:
+            sv = zz[R + NC + k]
+            rhs[upos[R + NC + k]] = -min(sv, b2[k])
+            if st == CAP_ROUTE:
+                rhs[upos[R + 2 * NC + k]] = -min(zz[R + 2 * NC + k], 1.0 - sv)
 
 
 @njit(cache=True, error_model="numpy")
@@ -1014,6 +1179,108 @@ def _lu_solve(A, piv, rhs, x, n):
         x[k] = s / A[k, k]
 
 
+@njit(cache=True)
+def _supply_flags(A_seg, K_seg, purchases, j):
+    """Which of origin j's supply shifters, capacities and purchases are positive (bits)."""
+    return ((1 if A_seg[j, 0] > 0.0 else 0) + (2 if K_seg[j, 0] > 0.0 else 0)
+            + (4 if A_seg[j, 1] > 0.0 else 0) + (8 if K_seg[j, 1] > 0.0 else 0)
+            + (16 if purchases[j] > 0.0 else 0))
+
+
+@njit(cache=True, error_model="numpy")
+def _prepare(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, A_seg,
+             K_seg, z, ostat, ws):
+    """:func:`_setup`, or only its parts that depend on the period's supply curves where
+    every other input it reads equals that of the last call with this workspace.
+
+    In the period loop the trade policies, elasticities and calibration of a draw stay the
+    same over most periods while capacities move: the flow lists, restriction types and
+    tariff powers are then kept, and only the supply constants (the kink of each origin's
+    supply curve) and the warm start's fixed entries are refreshed. The key is compared
+    value by value (border factors, minimum import prices, restrictions, elasticities,
+    backstops, and which origins have supply or purchases) and the calibration arrays
+    ``X0``, ``T0`` and ``w`` by identity (a workspace serves one market: they must not be
+    changed in place between calls), so a result never depends on what the workspace solved
+    before: a cached call leaves the workspace exactly as :func:`_setup` would (tested).
+    """
+    wm, wv, im, iv, fk, wj = ws
+    rk_orig, rk_dest, rk_on, cap, tcost, tcap = rst
+    R = X0.shape[0]
+    NC = cap.shape[0]
+    meta = iv[_I_META]
+    kpos = iv[_I_KPOS]
+    # the calibration arrays by identity (a workspace serves one market), then the inputs of
+    # the period by value: small ones first (most misses are found there)
+    same = (meta[2] == 1 and meta[6] == X0.ctypes.data and meta[7] == T0.ctypes.data
+            and iv[_I_KOST, R] == w.ctypes.data)
+    if same:
+        for k in range(NC):
+            if ((rk_on[k] != iv[_I_KON, k]) or (rk_orig[k] != iv[_I_KORIG, k])
+                    or (cap[k] != wv[_V_KCAP, k]) or (tcost[k] != wv[_V_KCOST, k])
+                    or (tcap[k] != wv[_V_KTCAP, k])):
+                same = False
+                break
+    if same:
+        for j in range(R):
+            if ((sigma[j] != wv[_V_KSIG, j]) or (eta[j] != wv[_V_KETA, j]) or (B[j] != wv[_V_KB, j])
+                    or _supply_flags(A_seg, K_seg, purchases, j) != kpos[j]):
+                same = False
+                break
+    if same:
+        d = False
+        kT = wm[_M_KT]
+        kM = wm[_M_KMIP]
+        for i in range(R):
+            for j in range(R):
+                d |= (T[i, j] != kT[i, j]) | (mip[i, j] != kM[i, j])
+        for k in range(NC):
+            for j in range(R):
+                d |= rk_dest[k, j] != im[_IM_KDEST, k, j]
+        same = not d
+    if not same:
+        res = _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases,
+                     A_seg, K_seg, z, ostat, ws)
+        for i in range(R):
+            for j in range(R):
+                wm[_M_KT, i, j] = T[i, j]
+                wm[_M_KMIP, i, j] = mip[i, j]
+        for j in range(R):
+            wv[_V_KSIG, j] = sigma[j]
+            wv[_V_KETA, j] = eta[j]
+            wv[_V_KB, j] = B[j]
+            kpos[j] = _supply_flags(A_seg, K_seg, purchases, j)
+            iv[_I_KOST, j] = ostat[j]
+        meta[6] = X0.ctypes.data
+        meta[7] = T0.ctypes.data
+        iv[_I_KOST, R] = w.ctypes.data
+        for k in range(NC):
+            iv[_I_KON, k] = rk_on[k]
+            iv[_I_KORIG, k] = rk_orig[k]
+            wv[_V_KCAP, k] = cap[k]
+            wv[_V_KCOST, k] = tcost[k]
+            wv[_V_KTCAP, k] = tcap[k]
+            for j in range(R):
+                im[_IM_KDEST, k, j] = rk_dest[k, j]
+        n, no, nm, nd, uniform = res
+        meta[2] = 1
+        meta[3] = n
+        meta[4] = no
+        meta[5] = nm
+        return res
+    # the same structure: refresh what depends on the supply curves' values and on z
+    fast = iv[_I_FAST]
+    lK0 = wv[_V_LK0]
+    upos = iv[_I_UPOS]
+    for i in range(R):
+        ostat[i] = iv[_I_KOST, i]
+        if fast[i] == 1:
+            lK0[i] = math.log(K_seg[i, 0] / A_seg[i, 0])  # log kink price x eps
+    for q in range(R + 3 * NC):
+        if upos[q] < 0 or not math.isfinite(z[q]):
+            z[q] = 0.0
+    return meta[3], meta[4], meta[5], meta[0], meta[1]
+
+
 @njit(cache=True, error_model="numpy")
 def solve_market(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor,
                  stock, purchases, z, ostat, ws, tol, max_iter):
@@ -1051,8 +1318,8 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_s
     iterations : int
         Newton iterations taken.
     """
-    n, no, nm, nd, uniform = _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor,
-                                    stock, purchases, A_seg, K_seg, z, ostat, ws)
+    n, no, nm, nd, uniform = _prepare(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor,
+                                      stock, purchases, A_seg, K_seg, z, ostat, ws)
     status, it = _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
                          floor, stock, purchases, z, ostat, ws, tol, max_iter, n, no, nm, nd,
                          uniform)
@@ -1081,6 +1348,7 @@ def _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, f
     piv = iv[_I_PIV]
     ol = iv[_I_OL]
     N = z.shape[0]
+    R = X0.shape[0]
     for q in range(N):
         zt[q] = z[q]
     f, mrel, mfb = _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
@@ -1090,17 +1358,27 @@ def _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, f
     it = 0
     chord = False
     flipped = False
+    NC = rst[3].shape[0]
+    # active-set steps (min-function rows) while they are accepted at full length
+    amin = nm > no
+    jmin = False
     while True:
         if mrel < tol and mfb < tol:
             return STATUS_CONVERGED, it
         if it >= max_iter:
             return STATUS_MAX_ITER, it
         if not chord:
-            _jacobian(rst, z, ostat, ws, n, no, nm, nd)
+            jmin = amin
+            _jacobian(rst, z, ostat, ws, n, no, nm, nd, jmin)
             if not _lu_factor(Jac, piv, n):
-                return STATUS_SINGULAR, it
+                if not jmin:
+                    return STATUS_SINGULAR, it
+                amin = False
+                continue
         for q in range(n):
             rhs[q] = -F[q]
+        if jmin:
+            _min_rhs(z, ws, rhs, R, NC)
         _lu_solve(Jac, piv, rhs, dz, n)
         # step limit on log prices, log wedges and shares
         tmax = 1.0
@@ -1120,11 +1398,17 @@ def _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, f
             if ft <= (1.0 - 2.0 * ARMIJO_C * t) * f:
                 accepted = True
                 break
-            if chord:
+            if chord or (jmin and t < MIN_BACKTRACK_T):
                 break
             t *= BACKTRACK_FACTOR
         it += 1
         if not accepted:
+            if jmin and not chord:
+                # the active-set guess did not give a descent step: FB Newton from here on
+                amin = False
+                _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
+                          floor, stock, purchases, z, ostat, ws, F, no, nd, uniform)
+                continue
             if chord:
                 # the stale Jacobian did not give a descent step: recompute it (the work
                 # arrays are refreshed at z by this evaluation)
@@ -1315,10 +1599,11 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, 
     R = X0.shape[0]
     NC = cap.shape[0]
     if not fresh:
-        n, no, nm, nd, uniform = _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor,
+        n, no, nm, nd, uniform = _prepare(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor,
                                         stock, purchases, A_seg, K_seg, z, ostat, ws)
         _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor,
                   stock, purchases, z, ostat, ws, wv[_V_F], no, nd, uniform)
+    _fill_flows(ws, iv[_I_META, 0], iv[_I_META, 1])
     TT = wm[_M_TT]
     XL = wm[_M_X]
     mb = wm[_M_MB]

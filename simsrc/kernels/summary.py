@@ -66,29 +66,35 @@ def _block_stats(cube, qs, out, blk):
     n, m = cube.shape
     i0 = blk * _BLOCK
     i1 = min(i0 + _BLOCK, m)
-    bufs = np.empty((i1 - i0, n))
-    counts = np.zeros(i1 - i0, dtype=np.int64)
-    for d in range(n):  # row by row: contiguous reads; NaN dropped
-        for c in range(i1 - i0):
-            v = cube[d, i0 + c]
+    nc = i1 - i0
+    bufs = np.empty((nc, n))
+    counts = np.zeros(nc, dtype=np.int64)
+    sums = np.zeros(nc)
+    lows = np.full(nc, np.inf)
+    highs = np.full(nc, -np.inf)
+    for d in range(n):  # row by row: contiguous reads; NaN dropped; sums in draw order
+        for c in range(nc):
+            v = np.float64(cube[d, i0 + c])
             if v == v:
                 bufs[c, counts[c]] = v
                 counts[c] += 1
-    for c in range(i1 - i0):
-        _cell_stats(bufs[c, :counts[c]], qs, out, i0 + c)
+                sums[c] += v
+                lows[c] = min(lows[c], v)
+                highs[c] = max(highs[c], v)
+    ks = np.empty(qs.shape[0], dtype=np.int64)
+    for c in range(nc):
+        _cell_stats(bufs[c, :counts[c]], qs, out, i0 + c, sums[c], lows[c], highs[c], ks)
 
 
 @njit(cache=True)
-def _cell_stats(b, qs, out, i):
-    """Statistics of one cell's non-NaN values ``b`` into column ``i`` of ``out``."""
+def _cell_stats(b, qs, out, i, s, lo_v, hi_v, ks):
+    """Statistics of one cell's non-NaN values ``b`` (their sum ``s`` in order, minimum and
+    maximum) into column ``i`` of ``out``; ``ks`` is scratch of length Q."""
     nq = qs.shape[0]
     k = b.shape[0]
     out[nq + 2, i] = k
     if k == 0:
         return
-    s = 0.0
-    for d in range(k):
-        s += b[d]
     mean = s / k
     ss = 0.0
     for d in range(k):
@@ -96,7 +102,6 @@ def _cell_stats(b, qs, out, i):
     out[nq, i] = mean
     if k > 1:
         out[nq + 1, i] = np.sqrt(ss / (k - 1))
-    lo_v, hi_v = b.min(), b.max()
     if lo_v == hi_v:  # constant cell (e.g. a region with no production): no selection needed
         for j in range(nq):
             out[j, i] = lo_v
@@ -104,11 +109,19 @@ def _cell_stats(b, qs, out, i):
     # order statistics needed: the lower neighbour ``lo`` of each percentile position is
     # selected in place (each selection within the segment left between already-selected
     # ones); its upper neighbour ``lo + 1`` is then the minimum of the segment after ``lo``
-    ks = np.empty(nq, dtype=np.int64)
+    nk = 0  # distinct lower positions, ascending (insertion into the sorted prefix)
     for j in range(nq):
-        ks[j] = int(np.floor(qs[j] / 100.0 * (k - 1)))
-    ks = np.unique(ks)
-    _multiselect(b, ks, 0, ks.shape[0], 0, k)
+        kj = int(np.floor(qs[j] / 100.0 * (k - 1)))
+        p = nk
+        while p > 0 and ks[p - 1] > kj:
+            p -= 1
+        if p > 0 and ks[p - 1] == kj:
+            continue
+        for q in range(nk, p, -1):
+            ks[q] = ks[q - 1]
+        ks[p] = kj
+        nk += 1
+    _multiselect(b, ks[:nk], 0, nk, 0, k)
     for j in range(nq):
         pos = qs[j] / 100.0 * (k - 1)
         lo = int(np.floor(pos))
@@ -119,7 +132,7 @@ def _cell_stats(b, qs, out, i):
             continue
         # the segment after lo ends at the next selected position (inclusive)
         stop = k - 1
-        for q in range(ks.shape[0]):
+        for q in range(nk):
             if ks[q] > lo:
                 stop = ks[q]
                 break
@@ -157,7 +170,15 @@ def _multiselect(a, ks, k0, k1, lo, hi):
 
 @njit(cache=True)
 def _select(a, k, lo, hi):
-    """In-place quickselect: a[k] becomes the value it would have if a[lo:hi] were sorted."""
+    """In-place quickselect: a[k] becomes the value it would have if a[lo:hi] were sorted.
+
+    Partitions without data-dependent branches (Lomuto's scheme with the swap done
+    unconditionally and the boundary advanced by the comparison's 0 or 1): on random data a
+    branching partition mispredicts about every other comparison, which made selection most
+    of a summary's time. Three-way at the end of each pass: the values equal to the pivot are
+    gathered next to it, so that long runs of equal values (capacities, prices at a floor)
+    end the search at once.
+    """
     hi -= 1
     while hi > lo:
         m = (lo + hi) // 2  # median-of-three pivot
@@ -168,20 +189,25 @@ def _select(a, k, lo, hi):
         if a[hi] < a[m]:
             a[hi], a[m] = a[m], a[hi]
         pivot = a[m]
-        i, j = lo, hi
-        while i <= j:
-            while a[i] < pivot:
-                i += 1
-            while a[j] > pivot:
-                j -= 1
-            if i <= j:
-                a[i], a[j] = a[j], a[i]
-                i += 1
-                j -= 1
-        if k <= j:
-            hi = j
-        elif k >= i:
-            lo = i
+        # [lo, lt) < pivot
+        lt = lo
+        for i in range(lo, hi + 1):
+            v = a[i]
+            a[i] = a[lt]
+            a[lt] = v
+            lt += v < pivot
+        if k < lt:
+            hi = lt - 1
+            continue
+        # [lt, le) == pivot, [le, hi] > pivot
+        le = lt
+        for i in range(lt, hi + 1):
+            v = a[i]
+            a[i] = a[le]
+            a[le] = v
+            le += v == pivot
+        if k >= le:
+            lo = le
         else:
             return
 
