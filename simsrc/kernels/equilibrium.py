@@ -877,8 +877,9 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
 def _fill_flows(ws, nd, uniform):
     """Fill the per-flow values ``e = w pd^(1-s)`` and ``X`` of the flows the last
     :func:`_evaluate` summed by [origin, destination] without storing them (one Armington
-    elasticity), for the Jacobian and the outcomes. The values are those of the evaluation:
-    ``X = X0 TT^-s p^-s D P^s`` in the same order of products."""
+    elasticity), for :func:`market_outcomes` (the Jacobian computes them where it needs them).
+    The values are those of the evaluation: ``X = X0 TT^-s p^-s D P^s`` in the same order of
+    products."""
     if not uniform:
         return
     wm, wv, im, iv, fk, wj = ws
