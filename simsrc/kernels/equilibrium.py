@@ -213,12 +213,17 @@ _N_VEC = 36
 # (max(R, NC), R) int blocks: flow lists [origin or destination, position] (R rows) and the
 # restrictions' flow lists [restriction, position] (NC rows)
 (_IM_OPEN, _IM_DV, _IM_POS, _IM_FKN, _IM_OV, _IM_OC, _IM_SPEC, _IM_CJ, _IM_CC,
- _IM_TL, _IM_KDEST) = range(11)
-_N_IMAT = 11
+ _IM_TL, _IM_KDEST, _IM_SPF) = range(12)
+_N_IMAT = 12
 # (N,) int vectors
 (_I_DSTAT, _I_CSTAT, _I_CORIG, _I_PIV, _I_DN, _I_ODN, _I_NSPEC, _I_CT, _I_FAST, _I_OL,
  _I_DL, _I_UPOS, _I_META, _I_NTL, _I_KON, _I_KORIG, _I_KPOS, _I_KOST) = range(18)
 _N_IVEC = 18
+# entries of the int vector _I_META: the last _setup's results and the identity of the
+# calibration arrays it read (see _prepare)
+(_META_ND, _META_UNIFORM, _META_VALID, _META_N, _META_NO, _META_NM, _META_X0, _META_T0,
+ _META_W) = range(9)
+_N_META = 9
 
 
 @njit(cache=True)
@@ -231,7 +236,7 @@ def make_workspace(R, NC):
     -------
     tuple
         ``(wm, wv, im, iv, fk, wj)``: float64 ``(12, R, R)`` (per flow), float64 ``(36, N)``,
-        int64 ``(11, max(R, NC), R)`` (flow lists), int64 ``(18, max(N, R + 1, 8))``, int64
+        int64 ``(12, max(R, NC), R)`` (flow lists), int64 ``(18, max(N, 9))``, int64
         ``(R, R, max(NC, 1))`` (``fk[j, c]`` lists the restrictions covering open flow
         ``(j, c)``) and float64 ``(3, N, N)`` (the Newton system) arrays with ``N = R + 3 NC``.
         Blocks indexed by flow are R x R whatever the number of restrictions (a workspace of a
@@ -244,7 +249,7 @@ def make_workspace(R, NC):
     M = max(R, NC)
     return (np.zeros((_N_MAT, R, R)), np.zeros((_N_VEC, N)),
             np.zeros((_N_IMAT, M, R), dtype=np.int64),
-            np.zeros((_N_IVEC, max(N, R + 1, 8)), dtype=np.int64),
+            np.zeros((_N_IVEC, max(N, _N_META)), dtype=np.int64),
             np.zeros((R, R, max(NC, 1)), dtype=np.int64), np.zeros((_N_JMAT, N, N)))
 
 
@@ -505,6 +510,7 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
         odn[i] = 0
     tl = im[_IM_TL]
     ntj = iv[_I_NTL]
+    spf = im[_IM_SPF]  # 1 for open flows with wedges or a minimum import price ([j, c])
     # per-destination lists of open flows
     for j in range(R):
         ntl = 0
@@ -532,6 +538,7 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
             fkn[j, c] = nf
             LW[j, c] = 0.0
             special = nf > 0 or mip[i, j] > 0.0
+            spf[j, c] = 1 if special else 0
             if special:
                 spec[j, nsp] = c
                 nsp += 1
@@ -575,11 +582,11 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
             xa = X0[i, j] * a                  # X0 TT^-s
             wTs[j, c] = wa
             X0m[j, c] = xa
-            if wTsD[i, j] != 0.0:
+            if spf[j, c] == 0:
                 wTsD[i, j] = wa
                 X0mD[i, j] = xa
-    iv[_I_META, 0] = nd
-    iv[_I_META, 1] = uniform
+    iv[_I_META, _META_ND] = nd
+    iv[_I_META, _META_UNIFORM] = uniform
     return n, no, nm, nd, uniform
 
 
@@ -888,21 +895,17 @@ def _fill_flows(ws, nd, uniform):
     eL = wm[_M_E]
     XL = wm[_M_X]
     dv = im[_IM_DV]
-    spec = im[_IM_SPEC]
+    spf = im[_IM_SPF]
     ps = wv[_V_PS]
     pm = wv[_V_PM]
     dpsv = wv[_V_DPS]
     dn = iv[_I_DN]
-    nspec = iv[_I_NSPEC]
     dl = iv[_I_DL]
     for u in range(nd):
         j = dl[u]
         d = dpsv[j]
-        q = 0
-        ns = nspec[j]
         for c in range(dn[j]):
-            if q < ns and spec[j, q] == c:
-                q += 1
+            if spf[j, c] == 1:
                 continue
             i = dv[j, c]
             eL[j, c] = wTs[j, c] * ps[i]
@@ -963,10 +966,10 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd, amin=False):
     pm = wv[_V_PM]
     dpsv = wv[_V_DPS]
     wrow = wv[_V_WROW]
-    uniform = iv[_I_META, 1] == 1
-    # with one Armington elasticity the evaluation stored only the special flows' values;
-    # the others are products of [origin, destination] weights and prices (a zero dense
-    # weight marks a special flow)
+    spf = im[_IM_SPF]
+    uniform = iv[_I_META, _META_UNIFORM] == 1
+    # with one Armington elasticity the evaluation stored only the special flows' values
+    # (spf = 1); the others are products of [origin, destination] weights and prices
     # H[j, :] = (s_j - eta_j) d log P_j / d unknowns (a dense row per destination)
     for u in range(nd):
         j = dl[u]
@@ -974,12 +977,11 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd, amin=False):
             H[j, c] = 0.0
         a = cH[j] * wv[_V_ITOT, j]
         for c2 in range(dn[j]):
-            e_ = eL[j, c2]
-            if uniform:
+            if uniform and spf[j, c2] == 0:
                 i2 = dv[j, c2]
-                wd = wTsD[i2, j]
-                if wd != 0.0:
-                    e_ = wd * ps[i2]
+                e_ = wTsD[i2, j] * ps[i2]
+            else:
+                e_ = eL[j, c2]
             v = a * e_ * mb[j, c2]
             H[j, pos[j, c2]] += v
             for h in range(fkn[j, c2]):
@@ -1006,11 +1008,11 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd, amin=False):
             pmi = pm[i]
             for q in range(npair):
                 j = ov[i, q]
-                x = XL[j, oc[i, q]]
-                if uniform:
-                    xd = X0mD[i, j]
-                    if xd != 0.0:
-                        x = xd * pmi * dpsv[j]
+                c = oc[i, q]
+                if uniform and spf[j, c] == 0:
+                    x = X0mD[i, j] * pmi * dpsv[j]
+                else:
+                    x = XL[j, c]
                 wrow[q] = x * inv
         else:
             for q in range(npair):
@@ -1212,8 +1214,8 @@ def _prepare(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases
     kpos = iv[_I_KPOS]
     # the calibration arrays by identity (a workspace serves one market), then the inputs of
     # the period by value: small ones first (most misses are found there)
-    same = (meta[2] == 1 and meta[6] == X0.ctypes.data and meta[7] == T0.ctypes.data
-            and iv[_I_KOST, R] == w.ctypes.data)
+    same = (meta[_META_VALID] == 1 and meta[_META_X0] == X0.ctypes.data
+            and meta[_META_T0] == T0.ctypes.data and meta[_META_W] == w.ctypes.data)
     if same:
         for k in range(NC):
             if ((rk_on[k] != iv[_I_KON, k]) or (rk_orig[k] != iv[_I_KORIG, k])
@@ -1251,9 +1253,9 @@ def _prepare(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases
             wv[_V_KB, j] = B[j]
             kpos[j] = _supply_flags(A_seg, K_seg, purchases, j)
             iv[_I_KOST, j] = ostat[j]
-        meta[6] = X0.ctypes.data
-        meta[7] = T0.ctypes.data
-        iv[_I_KOST, R] = w.ctypes.data
+        meta[_META_X0] = X0.ctypes.data
+        meta[_META_T0] = T0.ctypes.data
+        meta[_META_W] = w.ctypes.data
         for k in range(NC):
             iv[_I_KON, k] = rk_on[k]
             iv[_I_KORIG, k] = rk_orig[k]
@@ -1263,10 +1265,10 @@ def _prepare(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases
             for j in range(R):
                 im[_IM_KDEST, k, j] = rk_dest[k, j]
         n, no, nm, nd, uniform = res
-        meta[2] = 1
-        meta[3] = n
-        meta[4] = no
-        meta[5] = nm
+        meta[_META_VALID] = 1
+        meta[_META_N] = n
+        meta[_META_NO] = no
+        meta[_META_NM] = nm
         return res
     # the same structure: refresh what depends on the supply curves' values and on z
     fast = iv[_I_FAST]
@@ -1279,7 +1281,7 @@ def _prepare(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases
     for q in range(R + 3 * NC):
         if upos[q] < 0 or not math.isfinite(z[q]):
             z[q] = 0.0
-    return meta[3], meta[4], meta[5], meta[0], meta[1]
+    return meta[_META_N], meta[_META_NO], meta[_META_NM], meta[_META_ND], meta[_META_UNIFORM]
 
 
 @njit(cache=True, error_model="numpy")
@@ -1604,7 +1606,7 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, 
                                         stock, purchases, A_seg, K_seg, z, ostat, ws)
         _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor,
                   stock, purchases, z, ostat, ws, wv[_V_F], no, nd, uniform)
-    _fill_flows(ws, iv[_I_META, 0], iv[_I_META, 1])
+    _fill_flows(ws, iv[_I_META, _META_ND], iv[_I_META, _META_UNIFORM])
     TT = wm[_M_TT]
     XL = wm[_M_X]
     mb = wm[_M_MB]

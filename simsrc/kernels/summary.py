@@ -175,9 +175,9 @@ def _select(a, k, lo, hi):
     Partitions without data-dependent branches (Lomuto's scheme with the swap done
     unconditionally and the boundary advanced by the comparison's 0 or 1): on random data a
     branching partition mispredicts about every other comparison, which made selection most
-    of a summary's time. Three-way at the end of each pass: the values equal to the pivot are
-    gathered next to it, so that long runs of equal values (capacities, prices at a floor)
-    end the search at once.
+    of a summary's time. When the wanted position is not below the pivot's, a second pass
+    gathers the values equal to the pivot next to it, so that long runs of equal values
+    (capacities, prices at a floor) end the search at once.
     """
     hi -= 1
     while hi > lo:
