@@ -467,9 +467,11 @@ def solve(cal: Calibration, inputs: MarketInputs | None = None, *, z0=None,
         off_val = np.where(priced, inputs.offtake_price * inputs.offtake_qty, 0.0)
     eta = args[4]
     fup = np.zeros(R) if inputs.floor_upside is None else np.asarray(inputs.floor_upside, float)
+    V0, ps0 = np.empty(R), np.empty(R)
+    kwf.welfare_reference(cal.X0, cal.T0, A0, K0, cal.eps, V0, ps0)
     kwf.market_welfare(cal.X0, cal.T0, eta, cal.B, cal.etab, np.asarray(inputs.T, float),
                        np.asarray(inputs.etax, float), args[7], inputs.g,
-                       inputs.A_seg, inputs.K_seg, inputs.floor, fup, inputs.floor_alpha, A0, K0,
+                       inputs.A_seg, inputs.K_seg, inputs.floor, fup, inputs.floor_alpha, V0, ps0,
                        cal.eps, p, pd_, levy, P, X, Sseg, lam, xt, P_ref, und, off_q, off_val,
                        np.empty((R, R)), out["tr"], out["lr"], out["qr"], out["er"], out["tc"],
                        out["ir"], out["fc"], out["cs"], out["ps"])

@@ -55,7 +55,7 @@ from numba import njit, prange
 
 from .equilibrium import (ORIGIN_SOLVED, STATUS_CONVERGED, export_prices, make_workspace, market_outcomes,
                           solve_market)
-from .welfare import market_welfare, ps_segment
+from .welfare import market_welfare, ps_segment, welfare_reference
 
 # output rows of the ``out`` array: the registry's order (simsrc.outputs.PER_PERIOD), then
 # watched shares. Plain ints at import, which numba compiles as constants. numba's on-disk
@@ -356,12 +356,10 @@ def simulate(X0, T0, tariff0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
     NW = watched.shape[0]
     C0 = np.zeros(R)
     Q0 = np.zeros(R)
-    V0c = np.zeros(R)               # value of baseline consumption at delivered prices, index x t/yr
     for j in range(R):
         for i in range(R):
             C0[j] += X0[i, j]
             Q0[i] += X0[i, j]
-            V0c[j] += X0[i, j] * T0[i, j]
     Lmax = 0
     for s in range(S):
         for i in range(R):
@@ -388,6 +386,9 @@ def simulate(X0, T0, tariff0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
         for i in range(R):
             A_ref[i, 0] = u0[i] * K0v[i]
             K_ref[i, 0] = np.inf if unlimited[i] == 1 else K0v[i]
+        V0c = np.zeros(R)           # value of baseline consumption at delivered prices, index x t/yr
+        ps0 = np.zeros(R)           # producer surplus of the reference curve at price 1
+        welfare_reference(X0, T0, A_ref, K_ref, eps[s], V0c, ps0)
         invc = np.zeros(R)          # investment cost of the period, USD/yr
         eta_s = np.zeros(R)
         a_p = np.zeros(R)
@@ -499,7 +500,7 @@ def simulate(X0, T0, tariff0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                     off_q[off_region[o]] += off_qty[o]
                     off_v[off_region[o]] += off_price[o] * off_qty[o]
             market_welfare(X0, T0, eta_s, B[s], etab[s], Tf, etax, rst, g, A_seg, K_lim, floor,
-                           fup, alpha, A_ref, K_ref, eps[s], p, pd, levy, P, X, Sseg, lam, xt, P_ref,
+                           fup, alpha, V0c, ps0, eps[s], p, pd, levy, P, X, Sseg, lam, xt, P_ref,
                            und, off_q, off_v, cum, trev, lrev, qrent, erev, tsc, irent, fisc,
                            cs, ps)
             # --- outputs

@@ -1612,6 +1612,7 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, 
     mb = wm[_M_MB]
     LW = wm[_M_LW]
     dv = im[_IM_DV]
+    spf = im[_IM_SPF]
     cj = im[_IM_CJ]
     cc = im[_IM_CC]
     p = wv[_V_P]
@@ -1633,8 +1634,12 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, 
             continue
         for c in range(dn[j]):
             i = dv[j, c]
-            lf = math.exp(LW[j, c])
             X_out[i, j] = XL[j, c]
+            if spf[j, c] == 0:
+                # no wedge (LW = 0) and no minimum import price
+                pd_out[i, j] = p[i] * TT[i, j]
+                continue
+            lf = math.exp(LW[j, c])
             if mb[j, c] == 0.0:
                 pd_out[i, j] = mip[i, j] / T0[i, j]
                 levy_out[i, j] = mip[i, j] / (p[i] * T[i, j] * lf) - 1.0

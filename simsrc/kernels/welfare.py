@@ -169,8 +169,24 @@ def floor_fiscal_cost(gap, upside, alpha, q_covered):
 
 
 @njit(cache=True, error_model="numpy")
-def market_welfare(X0, T0, eta, B, etab, T, etax, rst, g, A_seg, K_seg, floor, fup, alpha, A_seg0,
-                   K_seg0, eps, p, pd, levy, P, X, Sseg, lam, xt, P_ref, und, off_q, off_val,
+def welfare_reference(X0, T0, A_seg0, K_seg0, eps, V0, ps0):
+    """The per-region terms of :func:`market_welfare` that do not change between periods of
+    a draw (no allocation): ``V0`` the baseline expenditure at delivered prices (index x
+    t/yr, the scale of consumer surplus) and ``ps0`` the producer surplus of the reference
+    supply curve ``A_seg0``/``K_seg0`` at price index 1 without a floor (the zero of producer
+    surplus changes)."""
+    R = X0.shape[0]
+    for r in range(R):
+        v = 0.0
+        for i in range(R):
+            v += X0[i, r] * T0[i, r]
+        V0[r] = v
+        ps0[r] = producer_surplus(A_seg0[r], K_seg0[r], eps[r], 1.0, 0.0, 0.0, 0.0, 0.0)
+
+
+@njit(cache=True, error_model="numpy")
+def market_welfare(X0, T0, eta, B, etab, T, etax, rst, g, A_seg, K_seg, floor, fup, alpha, V0,
+                   ps0, eps, p, pd, levy, P, X, Sseg, lam, xt, P_ref, und, off_q, off_val,
                    cum, tariff_rev, levy_rev, quota_rent, etax_rev, tship_cost, inter_rent,
                    fiscal, cs, ps):
     """Revenues, rents, fiscal cost and surplus changes of one solved market (no allocation).
@@ -197,8 +213,9 @@ def market_welfare(X0, T0, eta, B, etab, T, etax, rst, g, A_seg, K_seg, floor, f
         Export restrictions ``(orig, dest, on, cap, cost, tcap)`` as in the solver.
     alpha : ndarray (R,)
         Government share of the upside above the floor.
-    A_seg0, K_seg0 : ndarray (R, 2)
-        Supply segments of the reference (baseline) supply curve, evaluated at price index 1.
+    V0, ps0 : ndarray (R,)
+        From :func:`welfare_reference`: baseline expenditure per destination and the
+        reference producer surplus per origin (the baseline supply curve at price index 1).
     p, pd, levy, P, X, Sseg, lam, xt
         Outcomes from :func:`simsrc.kernels.equilibrium.market_outcomes`.
     P_ref : ndarray (R,)
@@ -280,13 +297,9 @@ def market_welfare(X0, T0, eta, B, etab, T, etax, rst, g, A_seg, K_seg, floor, f
         fiscal[r] = floor_fiscal_cost(floor[r], fup[r], alpha[r], Sseg[r, 1])
         if off_q[r] > 0.0:
             fiscal[r] += off_val[r] - p[r] * off_q[r]
-        V0 = 0.0
-        for i in range(R):
-            V0 += X0[i, r] * T0[i, r]
-        cs[r] = cs_change(V0, g[r], eta[r], P_ref[r], P[r], B[r], etab[r])
+        cs[r] = cs_change(V0[r], g[r], eta[r], P_ref[r], P[r], B[r], etab[r])
         if p[r] > 0.0:
             ps1 = producer_surplus(A_seg[r], K_seg[r], eps[r], p[r], floor[r], alpha[r], fup[r], Sseg[r, 1])
         else:
             ps1 = 0.0  # no market (p = 0) or no supply (p undefined): nothing produced
-        ps0 = producer_surplus(A_seg0[r], K_seg0[r], eps[r], 1.0, 0.0, 0.0, 0.0, 0.0)
-        ps[r] = ps1 - ps0
+        ps[r] = ps1 - ps0[r]
