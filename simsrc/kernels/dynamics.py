@@ -477,9 +477,10 @@ def simulate(X0, T0, tariff0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                           off_region, off_qty, off_act, Kst, stock, Pprev, cprev,
                           invc, floor, fup, K_seg, A_seg, K_lim, dstock, rel_r, buy_r, purchases)
             # --- solve (warm start: z from the previous period)
+            # (and the last period's LU factors for a first chord step)
             status, it = solve_market(X0, T0, w, sigma[s], eta_s, eps[s], Teff, rst, mip, g,
                                       B[s], etab[s], A_seg, K_lim, floor, dstock, purchases,
-                                      z, ostat, ws, tol, max_iter)
+                                      z, ostat, ws, tol, max_iter, True)
             if status != STATUS_CONVERGED:
                 # one retry from the baseline before flagging the solve as failed
                 for q in range(R + 3 * NC):

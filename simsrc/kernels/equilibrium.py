@@ -222,8 +222,12 @@ _N_IVEC = 18
 # entries of the int vector _I_META: the last _setup's results and the identity of the
 # calibration arrays it read (see _prepare)
 (_META_ND, _META_UNIFORM, _META_VALID, _META_N, _META_NO, _META_NM, _META_X0, _META_T0,
- _META_W) = range(9)
-_N_META = 9
+ _META_W, _META_LU) = range(10)
+_N_META = 10
+# _META_LU: what the Jacobian block holds (factored by _lu_factor, with the pivots in _I_PIV)
+_LU_NONE = 0    # nothing usable
+_LU_FB = 1      # the LU factors of the Fischer-Burmeister Jacobian of the current structure
+_LU_MIN = 2     # the same with the min function's rows (active-set steps)
 
 
 @njit(cache=True)
@@ -1241,6 +1245,7 @@ def _prepare(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases
                 d |= rk_dest[k, j] != im[_IM_KDEST, k, j]
         same = not d
     if not same:
+        meta[_META_LU] = _LU_NONE
         res = _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases,
                      A_seg, K_seg, z, ostat, ws)
         for i in range(R):
@@ -1286,7 +1291,7 @@ def _prepare(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases
 
 @njit(cache=True, error_model="numpy")
 def solve_market(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor,
-                 stock, purchases, z, ostat, ws, tol, max_iter):
+                 stock, purchases, z, ostat, ws, tol, max_iter, warm_lu=False):
     """Solve one market clearing in levels (see the module docstring for the arrays).
 
     Parameters
@@ -1313,6 +1318,14 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_s
         residuals.
     max_iter : int
         Newton iteration limit.
+    warm_lu : bool
+        Continue from the workspace's last LU factors: the first Newton step is a chord step
+        with the Jacobian factored in the previous call (the period loop, where the last
+        period's solution is both the warm start and the point of that Jacobian), taken
+        only where the market's structure is unchanged (:func:`_prepare` kept it) and
+        followed by a fresh Jacobian as soon as a chord step does not reduce the residual
+        fast enough. A solution then depends on the workspace's previous call within the
+        tolerance, as it does on the warm start ``z``; without it, never.
 
     Returns
     -------
@@ -1325,7 +1338,7 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_s
                                       stock, purchases, A_seg, K_seg, z, ostat, ws)
     status, it = _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
                          floor, stock, purchases, z, ostat, ws, tol, max_iter, n, no, nm, nd,
-                         uniform)
+                         uniform, warm_lu)
     if status == STATUS_CONVERGED or status == STATUS_NONFINITE:
         return status, it
     # a Newton run that stalls (degenerate or nearly singular systems: overlapping
@@ -1339,8 +1352,9 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_s
 
 @njit(cache=True, error_model="numpy")
 def _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor, stock,
-            purchases, z, ostat, ws, tol, max_iter, n, no, nm, nd, uniform):
-    """Semismooth Newton iterations with backtracking (after :func:`_setup`)."""
+            purchases, z, ostat, ws, tol, max_iter, n, no, nm, nd, uniform, warm_lu=False):
+    """Semismooth Newton iterations with backtracking (after :func:`_prepare`); ``warm_lu``
+    as in :func:`solve_market`."""
     wm, wv, im, iv, fk, wj = ws
     F = wv[_V_F]
     dz = wv[_V_DZ]
@@ -1365,6 +1379,10 @@ def _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, f
     # active-set steps (min-function rows) while they are accepted at full length
     amin = nm > no
     jmin = False
+    meta = iv[_I_META]
+    if warm_lu and meta[_META_LU] == (_LU_MIN if amin else _LU_FB):
+        chord = True
+        jmin = amin
     while True:
         if mrel < tol and mfb < tol:
             return STATUS_CONVERGED, it
@@ -1372,12 +1390,14 @@ def _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, f
             return STATUS_MAX_ITER, it
         if not chord:
             jmin = amin
+            meta[_META_LU] = _LU_NONE
             _jacobian(rst, z, ostat, ws, n, no, nm, nd, jmin)
             if not _lu_factor(Jac, piv, n):
                 if not jmin:
                     return STATUS_SINGULAR, it
                 amin = False
                 continue
+            meta[_META_LU] = _LU_MIN if jmin else _LU_FB
         for q in range(n):
             rhs[q] = -F[q]
         if jmin:
@@ -1439,9 +1459,6 @@ def _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, f
         mfb = mfb_t
 
 
-
-
-
 @njit(cache=True, error_model="numpy")
 def _levenberg_marquardt(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
                          floor, stock, purchases, z, ostat, ws, tol, max_iter, n, no, nm, nd,
@@ -1452,6 +1469,7 @@ def _levenberg_marquardt(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_
     (nearly) singular. Returns (status, iterations).
     """
     wm, wv, im, iv, fk, wj = ws
+    iv[_I_META, _META_LU] = _LU_NONE    # the Jacobian block is used unfactored here
     F = wv[_V_F]
     dz = wv[_V_DZ]
     zt = wv[_V_ZT]
