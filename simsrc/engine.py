@@ -24,6 +24,7 @@ from . import __version__
 from .kernels.dynamics import N_BASE_OUTPUTS, simulate
 from .kernels.equilibrium import DEFAULT_MAX_ITER, DEFAULT_TOL
 from .policies import compile_market, draw_inputs, event_states, sample_inputs
+from .outputs import MAY_BE_NAN
 from .results import OUTPUTS, PathSelection, ResultsWriter
 from .data import citation
 from .scenario import load_scenario
@@ -126,14 +127,16 @@ def simulate_chunk(scn, spec, start: int, stop: int, *, central: bool = False, o
 
 
 #: Outputs that are NaN by construction somewhere (a region without production, consumption,
-#: exports or a capacity limit); every other output is finite in a valid solve.
-NAN_ALLOWED = ("origin_price", "consumer_price", "fob_price", "capacity", "net_import_reliance")
+#: exports or a capacity limit; simsrc.outputs.MAY_BE_NAN); every other output is finite in a
+#: valid solve.
+NAN_ALLOWED = tuple(MAY_BE_NAN)
 
 
 def flag_nonfinite(out: np.ndarray, names: list[str], flows: np.ndarray | None = None) -> np.ndarray:
     """Treat solves with non-finite outputs as failed, in place: a solve (draw, period) with an
     infinite value anywhere (including a float64 value beyond the float32 range of the outputs),
-    a NaN in an output that is never NaN, or a NaN price where the region produces or consumes,
+    a NaN in an output that is never NaN, or a NaN where :data:`simsrc.outputs.MAY_BE_NAN` says
+    the value exists (a price where the region produces or consumes),
     gets ``converged = 0`` in every region, its infinite values become NaN and the draw's mean
     flows NaN; it is then counted and excluded like a non-converged solve.
 
@@ -147,8 +150,8 @@ def flag_nonfinite(out: np.ndarray, names: list[str], flows: np.ndarray | None =
                 bad |= np.isinf(out[q]).any(axis=2)
             else:
                 bad |= ~np.isfinite(out[q]).all(axis=2)
-        for price, qty in (("origin_price", "production"), ("consumer_price", "consumption")):
-            if price in idx and qty in idx:
+        for price, qty in MAY_BE_NAN.items():
+            if qty and price in idx and qty in idx:
                 bad |= (np.isnan(out[idx[price]]) & (out[idx[qty]] > 0)).any(axis=2)
     conv = out[idx["converged"]]
     newly = bad & (conv > 0.5).any(axis=2)

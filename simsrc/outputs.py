@@ -50,6 +50,11 @@ class Output:
     world : bool
         A world-only term (lost to the world or earned outside the region): reported beside
         net welfare, never part of it (``welfare`` is 0).
+    nan_unless : str or None
+        Where the output may be missing (NaN) in a valid solve: ``None`` nowhere; ``""``
+        anywhere (capacity where there is no limit); otherwise the output that is zero wherever
+        this one is missing (a region's origin price where it produces nothing). See
+        :data:`MAY_BE_NAN`.
     """
 
     name: str
@@ -58,6 +63,7 @@ class Output:
     label: str
     welfare: int = 0
     world: bool = False
+    nan_unless: str | None = None
 
     def __post_init__(self):
         if self.unit not in UNITS:
@@ -126,15 +132,16 @@ _USD_M = "USD m"
 #: Outputs per draw, period and region, in the order of the kernel's output rows.
 PER_PERIOD: tuple[Output, ...] = (
     Output("origin_price", "PRICE", "producer (origin) price of the region's output, before tariffs",
-           "Origin price"),
+           "Origin price", nan_unless="production"),
     Output("consumer_price", "PRICE", "composite consumer price in the region, tariffs and levies included",
-           "Consumer price"),
+           "Consumer price", nan_unless="consumption"),
     Output("production", "t/yr", "production (annual rate)", "Production"),
     Output("consumption", "t/yr", "consumption (annual rate), including government offtake", "Consumption"),
     Output("imports", "t/yr", "imports (consumption less domestic supply)", "Imports"),
     Output("exports", "t/yr", "exports (production less domestic sales)", "Exports"),
-    Output("capacity", "t/yr", "production capacity", "Capacity"),
-    Output("net_import_reliance", "share", "max(0, (C - Q) / C), the USGS definition", "Net import reliance"),
+    Output("capacity", "t/yr", "production capacity", "Capacity", nan_unless=""),
+    Output("net_import_reliance", "share", "max(0, (C - Q) / C), the USGS definition", "Net import reliance",
+           nan_unless="consumption"),
     Output("tariff_revenue", "USD/yr", "tariff revenue collected by the region as importer", "Tariff revenue",
            welfare=+1),
     Output("levy_revenue", "USD/yr",
@@ -151,7 +158,7 @@ PER_PERIOD: tuple[Output, ...] = (
            "Producer surplus change", welfare=+1),
     Output("fob_price", "PRICE",
            "export (FOB) price: quantity-weighted mean over the region's exports of the border price before "
-           "tariffs, export taxes and restriction wedges included", "FOB price"),
+           "tariffs, export taxes and restriction wedges included", "FOB price", nan_unless="exports"),
     Output("export_tax_revenue", "USD/yr", "export-tax revenue collected by the region as exporter",
            "Export tax revenue", welfare=+1),
     Output("transship_cost", "USD/yr",
@@ -187,6 +194,11 @@ ROW: dict[str, int] = {o.name: i for i, o in enumerate(PER_PERIOD)}
 
 #: Output name -> :class:`Output`.
 BY_NAME: dict[str, Output] = {o.name: o for o in PER_PERIOD}
+
+#: The outputs that may be missing (NaN) in a valid solve -> the output that is zero wherever
+#: they are ("": anywhere); every other output is finite in a valid solve (the engine treats a
+#: solve that breaks this as failed, ``simsrc solve`` reports it).
+MAY_BE_NAN: dict[str, str] = {o.name: o.nan_unless for o in PER_PERIOD if o.nan_unless is not None}
 
 #: Flags (0/1 outputs): a comparison does not difference them.
 FLAGS: tuple[str, ...] = tuple(o.name for o in PER_PERIOD if o.unit == "flag")

@@ -10,6 +10,7 @@ import click
 import pandas as pd
 
 from ..errors import SimsrcError, unknown_name_message
+from ..outputs import BY_NAME, MAY_BE_NAN
 from . import main, set_option
 
 
@@ -95,31 +96,33 @@ def solve_cmd(scenario, minerals, dataset, as_json, sets):
         raise SystemExit(1)
 
 
-#: Values of a static solve that exist in every region (prices may be missing where a region
-#: produces or consumes nothing, the FOB price where it exports nothing).
-_STRICT = ("production", "consumption", "cs_change", "ps_change", "revenue", "tariff_revenue", "levy_revenue",
-           "quota_rent", "fiscal_cost", "export_tax_revenue", "transship_cost", "intermediary_rent",
-           "backstop_substitution")
+#: Keys of a static solve (MarketResult.to_dict) that are registry outputs under another name
+#: (the revenue column is tariff plus levy revenue, finite where both are).
+_AS_OUTPUT = {"price_index": "origin_price", "consumer_price_index": "consumer_price",
+              "fiscal_cost": "floor_fiscal_cost", "revenue": "tariff_revenue"}
 
 
 def _nonfinite(d: dict) -> str:
-    """'cs_change in USA, EU' for values that are missing or infinite though they must exist."""
+    """'cs_change in USA, EU' for values that are missing or infinite though they must exist
+    (:data:`simsrc.outputs.MAY_BE_NAN`: prices may be missing where a region produces or
+    consumes nothing, the capacity where it has no limit)."""
     bad = []
     regions = d.get("regions", [])
 
     def finite(x):
         return x is not None and math.isfinite(x)
 
-    for key in _STRICT:
-        vals = d.get(key)
-        if isinstance(vals, list):
+    for key, vals in d.items():
+        out = _AS_OUTPUT.get(key, key)
+        if out not in BY_NAME or not isinstance(vals, list):
+            continue
+        unless = MAY_BE_NAN.get(out)
+        if unless is None:
             miss = [regions[i] for i, x in enumerate(vals) if not finite(x)]
-            if miss:
-                bad.append(f"{key} in {', '.join(miss)}")
-    for key, qty in (("price_index", "production"), ("consumer_price_index", "consumption")):
-        vals, q = d.get(key), d.get(qty)
-        if isinstance(vals, list) and isinstance(q, list):
-            miss = [regions[i] for i, (x, y) in enumerate(zip(vals, q)) if finite(y) and y > 0 and not finite(x)]
-            if miss:
-                bad.append(f"{key} in {', '.join(miss)}")
+        elif unless and isinstance(d.get(unless), list):
+            miss = [regions[i] for i, (x, y) in enumerate(zip(vals, d[unless])) if finite(y) and y > 0 and not finite(x)]
+        else:
+            continue
+        if miss:
+            bad.append(f"{key} in {', '.join(miss)}")
     return "; ".join(bad)

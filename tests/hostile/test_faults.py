@@ -503,7 +503,8 @@ def test_nonfinite_outputs_are_flagged_and_excluded():
     with np.errstate(over="ignore"):
         out[names.index("cs_change"), 1, 0, 2] = np.float32(np.float64(1e300))  # float32 overflow -> inf
     out[names.index("production"), 2, 1, 0] = np.nan  # NaN where a value must exist
-    out[names.index("fob_price"), 0, 0, 1] = np.nan  # allowed (no exports)
+    out[names.index("fob_price"), 0, 0, 1] = np.nan  # allowed: no exports
+    out[names.index("exports"), 0, 0, 1] = 0.0
     flows = np.ones((3, 4, 4))
     newly = flag_nonfinite(out, names, flows)
     conv = out[names.index("converged")]
@@ -511,6 +512,25 @@ def test_nonfinite_outputs_are_flagged_and_excluded():
     assert (conv[1, 0] == 0).all() and (conv[2, 1] == 0).all() and (conv[0] == 1).all()
     assert not np.isinf(out).any()
     assert np.isnan(flows[1]).all() and np.isfinite(flows[0]).all()
+
+
+def test_a_missing_value_is_allowed_only_where_the_registry_allows_it():
+    """simsrc.outputs.MAY_BE_NAN: an FOB price may be missing where the region exports nothing,
+    net import reliance where it consumes nothing, capacity anywhere; elsewhere the solve is
+    flagged."""
+    import numpy as np
+
+    from simsrc.engine import flag_nonfinite, output_names
+
+    names = output_names(["CHN"])
+    out = np.ones((len(names), 4, 1, 3), dtype=np.float32)
+    out[names.index("fob_price"), 0, 0, 0] = np.nan          # exports 1: flagged
+    out[names.index("fob_price"), 1, 0, 0] = np.nan          # no exports: allowed
+    out[names.index("exports"), 1, 0, 0] = 0.0
+    out[names.index("net_import_reliance"), 2, 0, 1] = np.nan  # consumption 1: flagged
+    out[names.index("capacity"), 3, 0, 2] = np.nan           # no capacity limit: allowed
+    newly = flag_nonfinite(out, names)
+    assert newly[:, 0].tolist() == [True, False, True, False]
 
 
 # ---------------------------------------------------------------------------------------------
