@@ -58,14 +58,11 @@ def ps_segment(A, K, eps, pp):
     if A <= 0.0 or K <= 0.0 or pp <= 0.0:
         return 0.0
     e1 = eps + 1.0
-    if math.isinf(K):
-        return A * math.exp(e1 * math.log(pp)) / e1
-    lpk = (math.log(K) - math.log(A)) / eps
-    lpp = math.log(pp)
-    if lpp <= lpk:
-        return A * math.exp(e1 * lpp) / e1
-    pk = math.exp(lpk)
-    return A * math.exp(e1 * lpk) / e1 + K * (pp - pk)
+    x = A * math.exp(eps * math.log(pp))    # supply at pp without the limit
+    if x <= K:
+        return x * pp / e1                   # A pp^(eps+1) / (eps+1)
+    pk = math.exp(math.log(K / A) / eps)     # the kink price, where A pk^eps = K
+    return K * pk / e1 + K * (pp - pk)
 
 
 @njit(cache=True, error_model="numpy")
@@ -80,7 +77,8 @@ def _area(c, e, a, b):
         top = 0.0 if x < 0.0 else np.inf
     else:
         top = math.exp(x * math.log(b))
-    return c * (top - math.exp(x * math.log(a))) / x
+    bottom = 1.0 if a == 1.0 else math.exp(x * math.log(a))   # a = 1: the baseline price
+    return c * (top - bottom) / x
 
 
 @njit(cache=True, error_model="numpy")
