@@ -382,6 +382,16 @@ def test_workspace_carries_nothing_between_calls():
     np.testing.assert_array_equal(fresh, outs[0])
 
 
+def _switched(rst, k, on):
+    """The restriction tuple ``rst`` of the kernel with restriction ``k`` switched on or off
+    (a new activity array)."""
+    rst = list(rst)
+    act = rst[2].copy()
+    act[k] = 1 if on else 0
+    rst[2] = act
+    return tuple(rst)
+
+
 def test_a_reused_workspace_gives_the_results_of_a_fresh_one():
     """The workspace keeps the last call's per-call constants and reuses them when the inputs
     that determine them are unchanged (the period loop): a sequence of calls with one
@@ -411,11 +421,7 @@ def test_a_reused_workspace_gives_the_results_of_a_fresh_one():
         elif step == "tariff_in_place":
             T[o, :] *= 1.3  # the same array object, new values
         elif step in ("cap_off", "cap_on"):
-            rst = list(args[irst])
-            on = rst[2].copy()
-            on[0] = 0 if step == "cap_off" else 1
-            rst[2] = on
-            args[irst] = tuple(rst)
+            args[irst] = _switched(args[irst], 0, step == "cap_on")
         elif step == "purchases":
             pur = np.zeros(R)
             pur[o] = 0.05 * cal.Q0[o]
@@ -457,7 +463,7 @@ def test_warm_lu_chord_steps_reach_the_fresh_solution():
     d = [cal.regions[j] for j in range(R) if j != o and cal.X0[o, j] > 0]
     base = baseline_inputs(cal).with_cap(cal, cal.regions[o], d[:2], 0.8)
     args = list(_kernel_args(cal, base))
-    iT, irst, ig, iA, iK = 6, 7, 9, 12, 13
+    iT, irst, ig, iK = 6, 7, 9, 13
     ws = keq.make_workspace(R, NC)
     z = np.zeros(R + 3 * NC)
     ostat = np.zeros(R, np.int64)
@@ -469,11 +475,7 @@ def test_warm_lu_chord_steps_reach_the_fresh_solution():
         if step == "tariff_in_place":
             T[o, :] *= 1.2
         elif step in ("cap_off", "cap_on"):
-            rst = list(args[irst])
-            on = rst[2].copy()
-            on[0] = 0 if step == "cap_off" else 1
-            rst[2] = on
-            args[irst] = tuple(rst)
+            args[irst] = _switched(args[irst], 0, step == "cap_on")
         args[iK] = args[iK] * rng.uniform(0.99, 1.01)
         args[ig] = args[ig] * rng.uniform(0.96, 1.04)
         zw = z.copy()
