@@ -674,7 +674,7 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
     if uniform:
         # one Armington elasticity: the flows without wedges or minimum import prices enter
         # the composites as a product of the [origin, destination] weights and a price per
-        # origin (flows themselves are filled in by _fill_flows when needed)
+        # origin (the Jacobian and market_outcomes form the flows from these products)
         for t in range(no):
             i = ol[t]
             a = ps[i]
@@ -882,38 +882,6 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
     if not math.isfinite(merit):
         merit = np.nan
     return merit, max_rel, max_fb
-
-
-@njit(cache=True, error_model="numpy")
-def _fill_flows(ws, nd, uniform):
-    """Fill the per-flow values ``e = w pd^(1-s)`` and ``X`` of the flows the last
-    :func:`_evaluate` summed by [origin, destination] without storing them (one Armington
-    elasticity), for :func:`market_outcomes` (the Jacobian computes them where it needs them).
-    The values are those of the evaluation: ``X = X0 TT^-s p^-s D P^s`` in the same order of
-    products."""
-    if not uniform:
-        return
-    wm, wv, im, iv, fk, wj = ws
-    wTs = wm[_M_WTS]
-    X0m = wm[_M_X0M]
-    eL = wm[_M_E]
-    XL = wm[_M_X]
-    dv = im[_IM_DV]
-    spf = im[_IM_SPF]
-    ps = wv[_V_PS]
-    pm = wv[_V_PM]
-    dpsv = wv[_V_DPS]
-    dn = iv[_I_DN]
-    dl = iv[_I_DL]
-    for u in range(nd):
-        j = dl[u]
-        d = dpsv[j]
-        for c in range(dn[j]):
-            if spf[j, c] == 1:
-                continue
-            i = dv[j, c]
-            eL[j, c] = wTs[j, c] * ps[i]
-            XL[j, c] = X0m[j, c] * pm[i] * d
 
 
 @njit(cache=True, error_model="numpy")
@@ -1624,33 +1592,60 @@ def market_outcomes(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, 
                                         stock, purchases, A_seg, K_seg, z, ostat, ws)
         _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor,
                   stock, purchases, z, ostat, ws, wv[_V_F], no, nd, uniform)
-    _fill_flows(ws, iv[_I_META, _META_ND], iv[_I_META, _META_UNIFORM])
     TT = wm[_M_TT]
     XL = wm[_M_X]
     mb = wm[_M_MB]
     LW = wm[_M_LW]
+    X0mD = wm[_M_X0MD]
+    opn = im[_IM_OPEN]
     dv = im[_IM_DV]
     spf = im[_IM_SPF]
+    spec = im[_IM_SPEC]
     cj = im[_IM_CJ]
     cc = im[_IM_CC]
     p = wv[_V_P]
+    pm = wv[_V_PM]
+    dpsv = wv[_V_DPS]
     logP = wv[_V_LOGP]
     Dm = wv[_V_DM]
     lB = wv[_V_LB]
     dstat = iv[_I_DSTAT]
     cstat = iv[_I_CSTAT]
     dn = iv[_I_DN]
+    nspec = iv[_I_NSPEC]
     ct = iv[_I_CT]
-    for i in range(R):
-        p_out[i] = p[i]
-        for j in range(R):
-            pd_out[i, j] = 0.0
-            X_out[i, j] = 0.0
-            levy_out[i, j] = 0.0
-    for j in range(R):
-        if dstat[j] == 0:
-            continue
-        for c in range(dn[j]):
+    dl = iv[_I_DL]
+    nd = iv[_I_META, _META_ND]
+    uniform = iv[_I_META, _META_UNIFORM] == 1
+    if uniform:
+        # one Armington elasticity: the evaluation kept the flows without wedges or minimum
+        # import prices as [origin, destination] products, X = X0 TT^-s p^-s (D P^s) in the
+        # order of its products; closed flows 0
+        for i in range(R):
+            p_out[i] = p[i]
+            a = pm[i]
+            for j in range(R):
+                levy_out[i, j] = 0.0
+                if opn[i, j] == 1:
+                    X_out[i, j] = X0mD[i, j] * a * dpsv[j]
+                    pd_out[i, j] = p[i] * TT[i, j]
+                else:
+                    X_out[i, j] = 0.0
+                    pd_out[i, j] = 0.0
+    else:
+        for i in range(R):
+            p_out[i] = p[i]
+            for j in range(R):
+                pd_out[i, j] = 0.0
+                X_out[i, j] = 0.0
+                levy_out[i, j] = 0.0
+    # the flows evaluated one by one (with one elasticity only those with wedges or minimum
+    # import prices; otherwise every open flow)
+    for u in range(nd):
+        j = dl[u]
+        nl = nspec[j] if uniform else dn[j]
+        for q in range(nl):
+            c = spec[j, q] if uniform else q
             i = dv[j, c]
             X_out[i, j] = XL[j, c]
             if spf[j, c] == 0:
