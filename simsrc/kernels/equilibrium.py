@@ -246,8 +246,9 @@ def make_workspace(R, NC):
         Blocks indexed by flow are R x R whatever the number of restrictions (a workspace of a
         market with 24 restriction layers: 0.3 MiB instead of 2.8 MiB; no measurable change in
         speed). Between calls the workspace keeps the per-call constants of the last
-        :func:`_setup` and the inputs they came from (see :func:`_prepare`); nothing else is
-        carried over.
+        :func:`_setup` and the inputs they came from (see :func:`_prepare`), and the last LU
+        factors of the Newton matrix, which only a call with ``warm_lu`` reads
+        (:func:`solve_market`); nothing else is carried over.
     """
     N = R + 3 * NC
     M = max(R, NC)
@@ -1176,7 +1177,8 @@ def _prepare(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases
     backstops, and which origins have supply or purchases) and the calibration arrays
     ``X0``, ``T0`` and ``w`` by identity (a workspace serves one market: they must not be
     changed in place between calls), so a result never depends on what the workspace solved
-    before: a cached call leaves the workspace exactly as :func:`_setup` would (tested).
+    before (unless the caller asks for the last LU factors, ``warm_lu``): a cached call leaves
+    the workspace exactly as :func:`_setup` would (tested). A rebuild drops the LU factors.
     """
     wm, wv, im, iv, fk, wj = ws
     rk_orig, rk_dest, rk_on, cap, tcost, tcap = rst
