@@ -22,10 +22,10 @@ import pandas as pd
 from . import __version__
 from . import outputs as _registry
 from .engine import (DEFAULT_CHUNK, FLOWS_KEY, _with_overrides, chunks, output_names, paths_selection, same_inputs,
-                     scenario_hash, simulate_chunk)
+                     scenario_hash, simulate_chunk, WRITE_AHEAD)
 from .errors import SimsrcError
 from .policies import compile_market, draw_inputs, event_states, sample_inputs
-from .results import ResultsWriter, draw_scalars
+from .results import BackgroundWriter, ResultsWriter, draw_scalars
 from .data import citation
 from .scenario import load_scenario
 from .scenario.timeline import period_label
@@ -117,13 +117,29 @@ def compare(scenario, against=None, *, draws: int | None = None, seed: int | Non
         ex.close()
 
 
+def _add_pair(w, m, regions, a, xa, xb, names, period_years, rate):
+    """One chunk of a comparison into the writer: the paired differences (scenario minus
+    counterfactual; a solve counts as converged where both sides converged, flagged where
+    either is), the per-draw scalars of the difference and of each side."""
+    diff = {k: (xa[k].astype(np.float64) - xb[k]).astype(np.float32) for k in names
+            if k not in _registry.FLAGS}
+    diff["converged"] = np.minimum(xa["converged"], xb["converged"])
+    diff["welfare_flag"] = np.maximum(xa["welfare_flag"], xb["welfare_flag"])
+    ca, cb = draw_scalars(xa, period_years, rate), draw_scalars(xb, period_years, rate)
+    dsc = {k: ca[k] - cb[k] for k in ca}
+    dsc["converged_share"] = diff["converged"].astype(np.float64).mean(axis=1)
+    w.add_chunk(m, regions, a, diff, scalars=dsc)
+    w.add_side_scalars("scenario", m, regions, a, ca)
+    w.add_side_scalars("counterfactual", m, regions, a, cb)
+
+
 def _compare(scn, cf, minerals, specs, names, h, parts, total, period_years, rate, ex, out_dir, folder_name,
              chunk_size, progress, t0) -> CompareInfo:
     done = 0
     nonconv = {}
     flags = {}
     with ResultsWriter(out_dir, f"{scn.name}-vs-{cf.name}", h, names, period_years, rate, folder_name=folder_name,
-                       paths=paths_selection(scn)) as w:
+                       paths=paths_selection(scn)) as w, BackgroundWriter(w, WRITE_AHEAD) as bg:
         shared = {}
         order = [(m, a, b) for m in minerals for a, b in parts]
         if ex.name == "dask":  # workers rebuild both resolved scenarios (checked by their hashes)
@@ -151,21 +167,15 @@ def _compare(scn, cf, minerals, specs, names, h, parts, total, period_years, rat
                 flags[m] = flags.get(m, {"scenario": 0, "counterfactual": 0})
                 flags[m]["scenario"] += int((xa["welfare_flag"] > 0.5).sum())
                 flags[m]["counterfactual"] += int((xb["welfare_flag"] > 0.5).sum())
-                diff = {k: (xa[k].astype(np.float64) - xb[k]).astype(np.float32) for k in names
-                        if k not in _registry.FLAGS}
-                diff["converged"] = np.minimum(xa["converged"], xb["converged"])
-                diff["welfare_flag"] = np.maximum(xa["welfare_flag"], xb["welfare_flag"])
-                ca, cb = draw_scalars(xa, period_years, rate), draw_scalars(xb, period_years, rate)
-                dsc = {k: ca[k] - cb[k] for k in ca}
-                dsc["converged_share"] = diff["converged"].astype(np.float64).mean(axis=1)
-                regions = list(sa.regions)
-                w.add_chunk(m, regions, a, diff, scalars=dsc)
-                w.add_side_scalars("scenario", m, regions, a, ca)
-                w.add_side_scalars("counterfactual", m, regions, a, cb)
+                # differenced and written by a background thread (in order) while the kernel
+                # computes the next pair; at most WRITE_AHEAD wait
+                bg.submit(_add_pair, w, m, list(sa.regions), a, xa, xb, names, period_years, rate)
                 done += 1
                 if progress:
                     progress(done, total, m)
+            bg.mineral_done(m)  # summarised in the background while the next mineral runs
             w.set_flows(m, list(sa.regions), fb / scn.draws, fa / scn.draws)
+        bg.drain()
         manifest = {
             "kind": "comparison",
             "scenario_name": f"{scn.name} vs {cf.name}",

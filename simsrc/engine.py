@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +23,7 @@ from .kernels.dynamics import N_BASE_OUTPUTS, simulate
 from .kernels.equilibrium import DEFAULT_MAX_ITER, DEFAULT_TOL
 from .policies import compile_market, draw_inputs, event_states, sample_inputs
 from .outputs import MAY_BE_NAN
-from .results import OUTPUTS, PathSelection, ResultsWriter
+from .results import OUTPUTS, BackgroundWriter, PathSelection, ResultsWriter
 from .data import citation
 from .scenario import load_scenario
 from .scenario.timeline import period_label
@@ -249,12 +247,10 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
     try:
         with ResultsWriter(out_dir, scn.name, h, names, specs[minerals[0]].period_years,
                            scn.outputs.discount_rate, folder_name=folder_name,
-                           paths=paths_selection(scn)) as writer, \
-                ThreadPoolExecutor(max_workers=1, thread_name_prefix="simsrc-writer") as io:
+                           paths=paths_selection(scn)) as writer, BackgroundWriter(writer, WRITE_AHEAD) as bg:
             for m in minerals:
                 nonconv[m] = 0
                 iters_sum[m] = 0
-            writes = deque()
             flow_sum = {}
             shared = {}
             order = [(m, a, b) for m in minerals for a, b in parts]
@@ -278,19 +274,16 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
                     flags[m] = flags.get(m, 0) + int((arrays["welfare_flag"] > 0.5).sum())
                     iters_sum[m] += int(iters.sum())
                     flow_sum[m] = flow_sum.get(m, 0.0) + arrays[FLOWS_KEY].sum(axis=0)
-                    # written by one background thread (in order) while the kernel, which
-                    # releases the GIL, computes the next chunk; at most WRITE_AHEAD wait
-                    while len(writes) >= WRITE_AHEAD:
-                        writes.popleft().result()
-                    writes.append(io.submit(writer.add_chunk, m, list(spec.regions), a, arrays))
+                    # written by a background thread (in order) while the kernel computes the next
+                    # chunk; at most WRITE_AHEAD wait
+                    bg.submit(writer.add_chunk, m, list(spec.regions), a, arrays)
                     done += 1
                     if progress:
                         progress(done, total, m)
-                # the mineral's summary is computed by the same thread while the next one runs
-                writes.append(io.submit(writer.finish_mineral, m))
+                # summarised in the background while the next mineral runs
+                bg.mineral_done(m)
                 writer.set_flows(m, list(spec.regions), spec.cal.X0, flow_sum[m] / scn.draws)
-            while writes:
-                writes.popleft().result()
+            bg.drain()
             manifest = {
                 "kind": "run",
                 "scenario_name": scn.name,

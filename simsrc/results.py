@@ -56,6 +56,7 @@ import subprocess
 import threading
 import time
 import warnings
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -434,6 +435,62 @@ def _write_part(table: pa.Table, path: Path, float_columns: list[str], times: St
         pq.write_table(table, path, compression="lz4", use_dictionary=["region", "mineral"],
                        write_statistics=["draw", "period", "mineral"],
                        column_encoding={k: "BYTE_STREAM_SPLIT" for k in float_columns})
+
+
+def _after(future, fn, *args):
+    """``fn(*args)`` once ``future`` (if any) is done; its exception, if any, is raised instead."""
+    if future is not None:
+        future.result()
+    return fn(*args)
+
+
+class BackgroundWriter:
+    """A :class:`ResultsWriter`'s work in two background threads, while the caller's kernel
+    (which releases the GIL) computes the next chunk.
+
+    :meth:`submit` queues a call that adds a chunk (run in order by one thread; at most
+    ``ahead`` wait, beyond that the caller blocks, so memory stays bounded); :meth:`mineral_done`
+    queues the mineral's summary, computed by a second thread once the mineral's last chunk is
+    added, while the next mineral is simulated and written (at most one waits: each holds a
+    mineral's chunks). The caller's waits are timed as ``writer_wait``. Results are the same
+    as writing in the caller's thread: chunks are added in the order submitted.
+    """
+
+    def __init__(self, writer: "ResultsWriter", ahead: int = 2):
+        self.writer = writer
+        self.ahead = max(1, int(ahead))
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simsrc-writer")
+        self._summ = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simsrc-summary")
+        self._writes: deque = deque()
+        self._summaries: deque = deque()
+
+    def submit(self, fn, *args):
+        with self.writer.times.stage("writer_wait"):
+            while len(self._writes) >= self.ahead:
+                self._writes.popleft().result()
+        self._writes.append(self._io.submit(fn, *args))
+
+    def mineral_done(self, mineral: str):
+        with self.writer.times.stage("writer_wait"):
+            while self._summaries:
+                self._summaries.popleft().result()
+        last = self._writes[-1] if self._writes else None
+        self._summaries.append(self._summ.submit(_after, last, self.writer.finish_mineral, mineral))
+
+    def drain(self):
+        """Wait for every queued chunk and summary (raising the first error)."""
+        while self._writes:
+            self._writes.popleft().result()
+        while self._summaries:
+            self._summaries.popleft().result()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._io.shutdown(wait=True, cancel_futures=True)
+        self._summ.shutdown(wait=True, cancel_futures=True)
+        return False
 
 
 class ResultsWriter:
