@@ -141,7 +141,8 @@ def main():
               + f"{o['peak_mib']:>10,.0f}{o['size_mib']:>11,.0f}   (paths written, 2 threads)")
     print("\nkernel s: wall time in the period loop (numba, parallel over draws); outside: share of the wall time"
           " not in the kernel;\nother stages: seconds summed over the threads that ran them (paths_write runs in"
-          " PATH_WRITERS threads,\nsummary in the writer thread, both while the kernel computes the next chunk).")
+          " PATH_WRITERS threads,\nsummary in its own thread, both while the kernel computes the next chunk; writer_wait: the"
+          " main thread\nwaiting for the writer, the kernel idle).")
 
 
 if __name__ == "__main__":
