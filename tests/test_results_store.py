@@ -151,3 +151,49 @@ def test_npv_kernel_equals_numpy_to_the_last_bit():
         disc = discount_factors(shape[1], 0.25, 0.03) * 0.25
         ref = np.nansum(x.astype(np.float64) * disc[None, :, None], axis=1)
         assert np.array_equal(npv_sum(x, disc), ref, equal_nan=True)
+
+
+def test_background_writer_keeps_order_summarises_after_the_last_chunk_and_raises():
+    """BackgroundWriter: chunks are added in the order submitted, a mineral's summary runs only
+    after its last chunk is added, and a failure in the writer thread reaches the caller."""
+    import threading
+    import time
+
+    from simsrc.results import BackgroundWriter, StageTimes
+
+    class Fake:
+        def __init__(self):
+            self.times = StageTimes()
+            self.log = []
+            self.lock = threading.Lock()
+
+        def add(self, m, k, delay):
+            time.sleep(delay)
+            with self.lock:
+                self.log.append(("add", m, k))
+
+        def finish_mineral(self, m):
+            with self.lock:
+                self.log.append(("summary", m))
+
+    w = Fake()
+    with BackgroundWriter(w, ahead=2) as bg:
+        for m in ("a", "b"):
+            for k in range(4):
+                bg.submit(w.add, m, k, 0.01 * (3 - k))  # later chunks finish faster
+            bg.mineral_done(m)
+        bg.drain()
+    adds = [e for e in w.log if e[0] == "add"]
+    assert adds == [("add", m, k) for m in ("a", "b") for k in range(4)]
+    for m in ("a", "b"):
+        assert w.log.index(("summary", m)) > w.log.index(("add", m, 3))
+
+    def boom(*_):
+        raise OSError("disk full")
+
+    w = Fake()
+    with pytest.raises(OSError, match="disk full"):
+        with BackgroundWriter(w, ahead=1) as bg:
+            bg.submit(boom)
+            bg.submit(w.add, "a", 0, 0.0)   # waits for the failed one: raises here
+            bg.drain()
