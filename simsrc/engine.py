@@ -140,19 +140,15 @@ def flag_nonfinite(out: np.ndarray, names: list[str], flows: np.ndarray | None =
 
     Returns the (draws, periods) mask of solves flagged here.
     """
+    from .kernels.summary import nonfinite_solves
+
     idx = {k: q for q, k in enumerate(names)}
-    bad = np.zeros(out.shape[1:3], dtype=bool)
-    with np.errstate(invalid="ignore"):
-        for k, q in idx.items():  # row by row (views, no copies of the chunk)
-            if k in NAN_ALLOWED or k.startswith("share_"):
-                bad |= np.isinf(out[q]).any(axis=2)
-            else:
-                bad |= ~np.isfinite(out[q]).all(axis=2)
-        for price, qty in MAY_BE_NAN.items():
-            if qty and price in idx and qty in idx:
-                bad |= (np.isnan(out[idx[price]]) & (out[idx[qty]] > 0)).any(axis=2)
+    nan_ok = np.array([k in NAN_ALLOWED or k.startswith("share_") for k in names], dtype=np.uint8)
+    pairs = [(idx[p], idx[q]) for p, q in MAY_BE_NAN.items() if q and p in idx and q in idx]
+    pp = np.array([a for a, _ in pairs], dtype=np.int64)
+    pq = np.array([b for _, b in pairs], dtype=np.int64)
+    bad, newly = nonfinite_solves(out, nan_ok, pp, pq, idx["converged"])
     conv = out[idx["converged"]]
-    newly = bad & (conv > 0.5).any(axis=2)
     if bad.any():
         out[np.isinf(out)] = np.nan
         conv[bad] = 0.0

@@ -227,3 +227,50 @@ def npv_sum(x, disc):
                 if v == v:
                     out[s, r] += v
     return out
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def nonfinite_solves(out, nan_ok, pair_price, pair_qty, conv_row):
+    """The solves of a chunk whose outputs break the registry's rules, in one pass.
+
+    Parameters
+    ----------
+    out : ndarray (Q, S, T, R) float32
+        A chunk's outputs (rows as in the kernel's ``out``).
+    nan_ok : ndarray (Q,) uint8
+        1 for rows that may be NaN (only an infinite value breaks them), 0 for rows that must
+        be finite.
+    pair_price, pair_qty : ndarray (P,) int64
+        Rows that may be NaN only where the other row is not positive (a price where the region
+        produces or consumes nothing).
+    conv_row : int
+        The ``converged`` row.
+
+    Returns
+    -------
+    bad, newly : ndarray (S, T) bool
+        Solves breaking a rule, and those of them that had converged in some region.
+    """
+    Q, S, T, R = out.shape
+    P = pair_price.shape[0]
+    bad = np.zeros((S, T), dtype=np.bool_)
+    newly = np.zeros((S, T), dtype=np.bool_)
+    for s in prange(S):
+        for t in range(T):
+            b = False
+            for q in range(Q):
+                if nan_ok[q] == 1:
+                    for r in range(R):
+                        b |= np.isinf(out[q, s, t, r])
+                else:
+                    for r in range(R):
+                        b |= not np.isfinite(out[q, s, t, r])
+            for k in range(P):
+                for r in range(R):
+                    b |= np.isnan(out[pair_price[k], s, t, r]) and out[pair_qty[k], s, t, r] > 0
+            if b:
+                bad[s, t] = True
+                for r in range(R):
+                    if out[conv_row, s, t, r] > 0.5:
+                        newly[s, t] = True
+    return bad, newly
