@@ -21,6 +21,7 @@ import numpy as np
 from . import __version__
 from .kernels.dynamics import N_BASE_OUTPUTS, simulate
 from .kernels.equilibrium import DEFAULT_MAX_ITER, DEFAULT_TOL
+from .kernels.summary import nonfinite_solves
 from .policies import compile_market, draw_inputs, event_states, sample_inputs
 from .outputs import MAY_BE_NAN
 from .results import OUTPUTS, BackgroundWriter, PathSelection, ResultsWriter
@@ -124,12 +125,6 @@ def simulate_chunk(scn, spec, start: int, stop: int, *, central: bool = False, o
     return arrays, iters
 
 
-#: Outputs that are NaN by construction somewhere (a region without production, consumption,
-#: exports or a capacity limit; simsrc.outputs.MAY_BE_NAN); every other output is finite in a
-#: valid solve.
-NAN_ALLOWED = tuple(MAY_BE_NAN)
-
-
 def flag_nonfinite(out: np.ndarray, names: list[str], flows: np.ndarray | None = None) -> np.ndarray:
     """Treat solves with non-finite outputs as failed, in place: a solve (draw, period) with an
     infinite value anywhere (including a float64 value beyond the float32 range of the outputs),
@@ -140,10 +135,10 @@ def flag_nonfinite(out: np.ndarray, names: list[str], flows: np.ndarray | None =
 
     Returns the (draws, periods) mask of solves flagged here.
     """
-    from .kernels.summary import nonfinite_solves
-
     idx = {k: q for q, k in enumerate(names)}
-    nan_ok = np.array([k in NAN_ALLOWED or k.startswith("share_") for k in names], dtype=np.uint8)
+    # rows that may be NaN: the registry's (a region without production, consumption, exports
+    # or a capacity limit) and the watched origins' shares (a region without consumption)
+    nan_ok = np.array([k in MAY_BE_NAN or k.startswith("share_") for k in names], dtype=np.uint8)
     pairs = [(idx[p], idx[q]) for p, q in MAY_BE_NAN.items() if q and p in idx and q in idx]
     pp = np.array([a for a, _ in pairs], dtype=np.int64)
     pq = np.array([b for _, b in pairs], dtype=np.int64)
