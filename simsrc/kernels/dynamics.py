@@ -53,6 +53,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from . import LEAF
 from .equilibrium import (ORIGIN_SOLVED, STATUS_CONVERGED, export_prices, make_workspace, market_outcomes,
                           solve_market)
 from .welfare import market_welfare, ps_segment, welfare_reference
@@ -104,7 +105,7 @@ TARIFF_ADD = 0
 TARIFF_SET = 1
 
 
-@njit(cache=True)
+@njit(**LEAF)
 def compose_trade_policies(s, t, X0, tariff0, tar_mask, tar_mode, tar_rate, tar_act,
                            cap_origin, cap_dest, cap_share, cap_cost, cap_tshare, cap_act,
                            etx_origin, etx_dest, etx_rate, etx_act,
@@ -184,7 +185,7 @@ def compose_trade_policies(s, t, X0, tariff0, tar_mask, tar_mode, tar_rate, tar_
                             und[i, j] = mip_und[m]
 
 
-@njit(cache=True)
+@njit(**LEAF)
 def period_inputs(s, t, dt, u0, unlimited, C0, capex, prj_region, prj_cap, prj_period, prj_cov,
                   flo_level, flo_act, flo_ref, fob, fob_mkt, outage_mult,
                   stk_act, stk_trig, stk_rel, stk_refill, stk_below, stk_cap,
@@ -379,6 +380,11 @@ def simulate(X0, T0, tariff0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
         tcost = np.zeros(NC)
         tcap = np.zeros(NC)
         rst = (cap_origin, cap_dest, rk_on, cap, tcost, tcap)
+        # this draw's parameter rows, viewed once (every view is reference-counted; kernels.LEAF)
+        sig_d = sigma[s]
+        eps_d = eps[s]
+        B_d = B[s]
+        etab_d = etab[s]
         cum = np.ones((R, R))
         # the reference supply curve of producer surplus: the baseline capacity, no floor
         A_ref = np.zeros((R, 2))
@@ -388,7 +394,7 @@ def simulate(X0, T0, tariff0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
             K_ref[i, 0] = np.inf if unlimited[i] == 1 else K0v[i]
         V0c = np.zeros(R)           # value of baseline consumption at delivered prices, index x t/yr
         ps0 = np.zeros(R)           # producer surplus of the reference curve at price 1
-        welfare_reference(X0, T0, A_ref, K_ref, eps[s], V0c, ps0)
+        welfare_reference(X0, T0, A_ref, K_ref, eps_d, V0c, ps0)
         invc = np.zeros(R)          # investment cost of the period, USD/yr
         eta_s = np.zeros(R)
         a_p = np.zeros(R)
@@ -478,19 +484,19 @@ def simulate(X0, T0, tariff0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                           invc, floor, fup, K_seg, A_seg, K_lim, dstock, rel_r, buy_r, purchases)
             # --- solve (warm start: z from the previous period)
             # (and the last period's LU factors for a first chord step)
-            status, it = solve_market(X0, T0, w, sigma[s], eta_s, eps[s], Teff, rst, mip, g,
-                                      B[s], etab[s], A_seg, K_lim, floor, dstock, purchases,
+            status, it = solve_market(X0, T0, w, sig_d, eta_s, eps_d, Teff, rst, mip, g,
+                                      B_d, etab_d, A_seg, K_lim, floor, dstock, purchases,
                                       z, ostat, ws, tol, max_iter, True)
             if status != STATUS_CONVERGED:
                 # one retry from the baseline before flagging the solve as failed
                 for q in range(R + 3 * NC):
                     z[q] = 0.0
-                status, it2 = solve_market(X0, T0, w, sigma[s], eta_s, eps[s], Teff, rst, mip, g,
-                                           B[s], etab[s], A_seg, K_lim, floor, dstock,
+                status, it2 = solve_market(X0, T0, w, sig_d, eta_s, eps_d, Teff, rst, mip, g,
+                                           B_d, etab_d, A_seg, K_lim, floor, dstock,
                                            purchases, z, ostat, ws, tol, max_iter)
                 it += it2
             iters[s, t] = it
-            market_outcomes(X0, T0, w, sigma[s], eta_s, eps[s], Teff, rst, mip, g, B[s], etab[s],
+            market_outcomes(X0, T0, w, sig_d, eta_s, eps_d, Teff, rst, mip, g, B_d, etab_d,
                             A_seg, K_lim, floor, dstock, purchases, z, ostat, ws,
                             p, pd, levy, P, D, Dsr, X, Sseg, lam, xt, status == STATUS_CONVERGED)
             for r in range(R):
@@ -500,8 +506,8 @@ def simulate(X0, T0, tariff0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                 if off_act[s, t, o] == 1 and off_price[o] > 0.0:
                     off_q[off_region[o]] += off_qty[o]
                     off_v[off_region[o]] += off_price[o] * off_qty[o]
-            market_welfare(X0, T0, eta_s, B[s], etab[s], Tf, etax, rst, g, A_seg, K_lim, floor,
-                           fup, alpha, V0c, ps0, eps[s], p, pd, levy, P, X, Sseg, lam, xt, P_ref,
+            market_welfare(X0, T0, eta_s, B_d, etab_d, Tf, etax, rst, g, A_seg, K_lim, floor,
+                           fup, alpha, V0c, ps0, eps_d, p, pd, levy, P, X, Sseg, lam, xt, P_ref,
                            und, off_q, off_v, cum, trev, lrev, qrent, erev, tsc, irent, fisc,
                            cs, ps)
             # --- outputs

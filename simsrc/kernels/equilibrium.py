@@ -114,6 +114,8 @@ import math
 import numpy as np
 from numba import njit
 
+from . import LEAF
+
 # --- status codes -----------------------------------------------------------------------
 #: Solution found: max relative excess supply and complementarity residual below tol.
 STATUS_CONVERGED = 0
@@ -198,8 +200,8 @@ DEFAULT_MAX_ITER = 100
 # (bounded routes) unknowns; ol[q] is the index in z of unknown q.
 # (R, R) float blocks indexed by flow: [origin, destination] or [destination, list position]
 (_M_TT, _M_LTT, _M_WTS, _M_X0M, _M_E, _M_X, _M_MB, _M_WTSD, _M_LW, _M_X0MD,
- _M_KT, _M_KMIP) = range(12)
-_N_MAT = 12
+ _M_KT, _M_KMIP, _M_WTO) = range(13)
+_N_MAT = 13
 # (N, N) float blocks of the Newton system, N = R + 3 NC: the dense price rows H (R x n; the
 # Gauss-Newton matrix in Levenberg-Marquardt), the Jacobian and the damped system
 (_J_H, _J_JAC, _J_LM) = range(3)
@@ -208,8 +210,8 @@ _N_JMAT = 3
 (_V_P, _V_PS, _V_PM, _V_LOGP, _V_DM, _V_DSR, _V_CAPE, _V_LK0, _V_WN, _V_FEPS, _V_CS, _V_CH,
  _V_E0, _V_MC, _V_LB, _V_E, _V_B, _V_F, _V_DZ, _V_ZT, _V_FT, _V_TMP, _V_LSC, _V_B2,
  _V_TCE, _V_C0, _V_ITOT, _V_DPS, _V_TOTV, _V_WROW, _V_KSIG, _V_KETA, _V_KB, _V_KCAP, _V_KCOST,
- _V_KTCAP) = range(36)
-_N_VEC = 36
+ _V_KTCAP, _V_PST) = range(37)
+_N_VEC = 37
 # (max(R, NC), R) int blocks: flow lists [origin or destination, position] (R rows) and the
 # restrictions' flow lists [restriction, position] (NC rows)
 (_IM_OPEN, _IM_DV, _IM_POS, _IM_FKN, _IM_OV, _IM_OC, _IM_SPEC, _IM_CJ, _IM_CC,
@@ -270,7 +272,7 @@ def covers(st):
     return st == CAP_ACTIVE or st == CAP_BOX or st == CAP_ROUTE or st == CAP_FIXED
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**LEAF)
 def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, A_seg,
            K_seg, z, ostat, ws):
     """Per-call constants: restriction types, open flows and their lists, statuses, tariff
@@ -590,18 +592,23 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
             if spf[j, c] == 0:
                 wTsD[i, j] = wa
                 X0mD[i, j] = xa
+    # the same weights by [destination, solved origin's unknown] (the Jacobian's dense rows)
+    wTo = wm[_M_WTO]
+    for j in range(R):
+        for t in range(no):
+            wTo[j, t] = wTsD[ol[t], j]
     iv[_I_META, _META_ND] = nd
     iv[_I_META, _META_UNIFORM] = uniform
     return n, no, nm, nd, uniform
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**LEAF)
 def _fb(a, b):
     """Fischer-Burmeister function ``a + b - sqrt(a^2 + b^2)`` (0 iff a, b >= 0, a b = 0)."""
     return a + b - math.sqrt(a * a + b * b)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**LEAF)
 def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor,
               stock, purchases, zz, ostat, ws, Fv, no, nd, uniform, flip=0.0):
     """Evaluate every intermediate and the residual ``Fv`` (length n) at ``zz``.
@@ -885,7 +892,7 @@ def _evaluate(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
     return merit, max_rel, max_fb
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**LEAF)
 def _jacobian(rst, zz, ostat, ws, n, no, nm, nd, amin=False):
     """Analytic (generalised) Jacobian of the residual at the last evaluated point.
 
@@ -932,30 +939,45 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd, amin=False):
     upos = iv[_I_UPOS]
     lsc = wv[_V_LSC]
     b2 = wv[_V_B2]
-    dv = im[_IM_DV]
-    wTsD = wm[_M_WTSD]
     X0mD = wm[_M_X0MD]
     ps = wv[_V_PS]
     pm = wv[_V_PM]
     dpsv = wv[_V_DPS]
     wrow = wv[_V_WROW]
     spf = im[_IM_SPF]
+    spec = im[_IM_SPEC]
+    nspec = iv[_I_NSPEC]
     uniform = iv[_I_META, _META_UNIFORM] == 1
     # with one Armington elasticity the evaluation stored only the special flows' values
-    # (spf = 1); the others are products of [origin, destination] weights and prices
+    # (spf = 1); the others are products of [destination, origin] weights and prices, formed
+    # densely over the solved origins (zero weight where the flow is closed or special)
     # H[j, :] = (s_j - eta_j) d log P_j / d unknowns (a dense row per destination)
+    if uniform:
+        pst = wv[_V_PST]
+        wTo = wm[_M_WTO]
+        for t in range(no):
+            pst[t] = ps[ol[t]]
     for u in range(nd):
         j = dl[u]
+        a = cH[j] * wv[_V_ITOT, j]
+        if uniform:
+            for t in range(no):
+                H[j, t] = a * (wTo[j, t] * pst[t])
+            for c in range(no, n):
+                H[j, c] = 0.0
+            for q in range(nspec[j]):
+                c2 = spec[j, q]
+                v = a * eL[j, c2] * mb[j, c2]
+                H[j, pos[j, c2]] += v
+                for h in range(fkn[j, c2]):
+                    col = upos[R + fk[j, c2, h]]
+                    if col >= 0:
+                        H[j, col] += v
+            continue
         for c in range(n):
             H[j, c] = 0.0
-        a = cH[j] * wv[_V_ITOT, j]
         for c2 in range(dn[j]):
-            if uniform and spf[j, c2] == 0:
-                i2 = dv[j, c2]
-                e_ = wTsD[i2, j] * ps[i2]
-            else:
-                e_ = eL[j, c2]
-            v = a * e_ * mb[j, c2]
+            v = a * eL[j, c2] * mb[j, c2]
             H[j, pos[j, c2]] += v
             for h in range(fkn[j, c2]):
                 col = upos[R + fk[j, c2, h]]
@@ -1056,7 +1078,7 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd, amin=False):
         Jac[rr, rr] += wl
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**LEAF)
 def _fb_weights(a, b):
     """Partial derivatives ``(dFB/da, dFB/db)`` of the Fischer-Burmeister function, with the
     generalised element ``1 - 1/sqrt(2)`` at its kink."""
@@ -1066,7 +1088,7 @@ def _fb_weights(a, b):
     return FB_KINK_WEIGHT, FB_KINK_WEIGHT
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**LEAF)
 def _cweights(a, b, amin):
     """Row weights ``(d/da, d/db)`` of a complementarity row: the FB function's, or with
     ``amin`` the min function's (the active-set guess: 1 on the smaller argument)."""
@@ -1077,7 +1099,7 @@ def _cweights(a, b, amin):
     return _fb_weights(a, b)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**LEAF)
 def _min_rhs(zz, ws, rhs, R, NC):
     """Overwrite the complementarity rows of ``rhs`` with ``-min(a, b)`` (at the last
     evaluated point), the right-hand side of an active-set Newton step."""
@@ -1098,7 +1120,7 @@ def _min_rhs(zz, ws, rhs, R, NC):
                 rhs[upos[R + 2 * NC + k]] = -min(zz[R + 2 * NC + k], 1.0 - sv)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**LEAF)
 def _lu_factor(A, piv, n):
     """LU factorisation with partial pivoting of the leading n x n block of ``A``, in place.
 
@@ -1132,7 +1154,7 @@ def _lu_factor(A, piv, n):
     return True
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**LEAF)
 def _lu_solve(A, piv, rhs, x, n):
     """Solve ``A x = rhs`` with the factors of :func:`_lu_factor` (``rhs`` is not changed)."""
     for i in range(n):
@@ -1163,7 +1185,7 @@ def _supply_flags(A_seg, K_seg, purchases, j):
             + (16 if purchases[j] > 0.0 else 0))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**LEAF)
 def _prepare(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, A_seg,
              K_seg, z, ostat, ws):
     """:func:`_setup`, or only its parts that depend on the period's supply curves where
@@ -1259,7 +1281,7 @@ def _prepare(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases
     return meta[_META_N], meta[_META_NO], meta[_META_NM], meta[_META_ND], meta[_META_UNIFORM]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**LEAF)
 def solve_market(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor,
                  stock, purchases, z, ostat, ws, tol, max_iter, warm_lu=False):
     """Solve one market clearing in levels (see the module docstring for the arrays).
@@ -1320,7 +1342,7 @@ def solve_market(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_s
     return (STATUS_CONVERGED if st2 == STATUS_CONVERGED else status), it + it2
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**LEAF)
 def _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor, stock,
             purchases, z, ostat, ws, tol, max_iter, n, no, nm, nd, uniform, warm_lu=False):
     """Semismooth Newton iterations with backtracking (after :func:`_prepare`); ``warm_lu``
@@ -1429,7 +1451,7 @@ def _newton(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, f
         mfb = mfb_t
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**LEAF)
 def _levenberg_marquardt(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg,
                          floor, stock, purchases, z, ostat, ws, tol, max_iter, n, no, nm, nd,
                          uniform):
@@ -1513,7 +1535,7 @@ def _levenberg_marquardt(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_
     return STATUS_MAX_ITER, it
 
 
-@njit(cache=True)
+@njit(**LEAF)
 def export_prices(pd, X, T0, T, fob):
     """Export (FOB) price index of each origin (no allocation): the quantity-weighted mean over
     its exports of the border price before tariffs, ``p (1 + e) prod(1 + lam)`` (the minimum
@@ -1540,7 +1562,7 @@ def export_prices(pd, X, T0, T, fob):
     return q_all, v_all
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**LEAF)
 def market_outcomes(X0, T0, w, sigma, eta, eps, T, rst, mip, g, B, etab, A_seg, K_seg, floor,
                     stock, purchases, z, ostat, ws,
                     p_out, pd_out, levy_out, P_out, D_out, Dsr_out, X_out, Sseg_out, lam_out,

@@ -31,11 +31,13 @@ import math
 import numpy as np
 from numba import njit
 
+from . import LEAF
+
 #: |1 - eta| below which the logarithmic (eta = 1) consumer surplus formula is used.
 ETA_ONE_TOL = 1e-12
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**LEAF)
 def ps_segment(A, K, eps, pp):
     """Producer surplus ``int_0^pp min(A x^eps, K) dx`` of one supply segment.
 
@@ -65,7 +67,7 @@ def ps_segment(A, K, eps, pp):
     return K * pk / e1 + K * (pp - pk)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**LEAF)
 def _area(c, e, a, b):
     """``int_a^b c P^-e dP`` for ``0 < a <= b`` (``b`` may be ``inf``)."""
     if a == b:
@@ -81,7 +83,7 @@ def _area(c, e, a, b):
     return c * (top - bottom) / x
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**LEAF)
 def cs_change(V0, g, eta, P_from, P_to, B=np.inf, etab=0.0):
     """Change of consumer surplus when the composite price moves from ``P_from`` to ``P_to``.
 
@@ -122,7 +124,7 @@ def cs_change(V0, g, eta, P_from, P_to, B=np.inf, etab=0.0):
     return -V0 * area if P_to > P_from else V0 * area
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**LEAF)
 def producer_surplus(A_seg, K_seg, eps, p, gap, alpha, upside, q_covered):
     """Producer surplus of one origin (all segments), net of the floor's upside share.
 
@@ -158,7 +160,7 @@ def producer_surplus(A_seg, K_seg, eps, p, gap, alpha, upside, q_covered):
     return ps
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**LEAF)
 def floor_fiscal_cost(gap, upside, alpha, q_covered):
     """Government cost of a producer price floor measured against a benchmark ``p_ref``:
     ``(F - p_ref)+ Q_cov - alpha (p_ref - F)+ Q_cov`` (index x t/yr; times ``P0`` in USD/t:
@@ -166,7 +168,7 @@ def floor_fiscal_cost(gap, upside, alpha, q_covered):
     return gap * q_covered - alpha * upside * q_covered
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**LEAF)
 def welfare_reference(X0, T0, A_seg0, K_seg0, eps, V0, ps0):
     """The per-region terms of :func:`market_welfare` that do not change between periods of
     a draw (no allocation): ``V0`` the baseline expenditure at delivered prices (index x
@@ -182,7 +184,7 @@ def welfare_reference(X0, T0, A_seg0, K_seg0, eps, V0, ps0):
         ps0[r] = producer_surplus(A_seg0[r], K_seg0[r], eps[r], 1.0, 0.0, 0.0, 0.0, 0.0)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(**LEAF)
 def market_welfare(X0, T0, eta, B, etab, T, etax, rst, g, A_seg, K_seg, floor, fup, alpha, V0,
                    ps0, eps, p, pd, levy, P, X, Sseg, lam, xt, P_ref, und, off_q, off_val,
                    cum, tariff_rev, levy_rev, quota_rent, etax_rev, tship_cost, inter_rent,
