@@ -210,8 +210,8 @@ _N_JMAT = 3
 (_V_P, _V_PS, _V_PM, _V_LOGP, _V_DM, _V_DSR, _V_CAPE, _V_LK0, _V_WN, _V_FEPS, _V_CS, _V_CH,
  _V_E0, _V_MC, _V_LB, _V_E, _V_B, _V_F, _V_DZ, _V_ZT, _V_FT, _V_TMP, _V_LSC, _V_B2,
  _V_TCE, _V_C0, _V_ITOT, _V_DPS, _V_TOTV, _V_WROW, _V_KSIG, _V_KETA, _V_KB, _V_KCAP, _V_KCOST,
- _V_KTCAP, _V_PST) = range(37)
-_N_VEC = 37
+ _V_KTCAP, _V_PST, _V_OROW) = range(38)
+_N_VEC = 38
 # (max(R, NC), R) int blocks: flow lists [origin or destination, position] (R rows) and the
 # restrictions' flow lists [restriction, position] (NC rows)
 (_IM_OPEN, _IM_DV, _IM_POS, _IM_FKN, _IM_OV, _IM_OC, _IM_SPEC, _IM_CJ, _IM_CC,
@@ -944,6 +944,7 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd, amin=False):
     pm = wv[_V_PM]
     dpsv = wv[_V_DPS]
     wrow = wv[_V_WROW]
+    orow = wv[_V_OROW]
     spf = im[_IM_SPF]
     spec = im[_IM_SPEC]
     nspec = iv[_I_NSPEC]
@@ -998,20 +999,30 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd, amin=False):
             npair = ct[k]
             inv = 1.0 / E[k]
         ri = upos[i]
-        # the row's flow weights W = flow / aggregate
+        # the row's flow weights W = flow / aggregate, and each flow's own-price term
+        # W s_j mb (mb = 1 on flows without wedges or minimum import prices)
+        nwr = 0  # wedge entries on the row's flows
         if k < 0:
             pmi = pm[i]
             for q in range(npair):
                 j = ov[i, q]
                 c = oc[i, q]
                 if uniform and spf[j, c] == 0:
-                    x = X0mD[i, j] * pmi * dpsv[j]
+                    wq = X0mD[i, j] * pmi * dpsv[j] * inv
+                    orow[q] = wq * cS[j]
                 else:
-                    x = XL[j, c]
-                wrow[q] = x * inv
+                    wq = XL[j, c] * inv
+                    orow[q] = wq * cS[j] * mb[j, c]
+                    nwr += fkn[j, c]
+                wrow[q] = wq
         else:
+            nwr = 1
             for q in range(npair):
-                wrow[q] = XL[cj[k, q], cc[k, q]] * inv
+                j = cj[k, q]
+                c = cc[k, q]
+                wq = XL[j, c] * inv
+                wrow[q] = wq
+                orow[q] = wq * cS[j] * mb[j, c]
         # -W[r, j] H[j, :] summed over the row's flows, four flows per pass over the columns
         q = 0
         while q + 4 <= npair:
@@ -1029,20 +1040,24 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd, amin=False):
             for c2 in range(n):
                 Jac[r, c2] -= w0 * H[j0, c2]
             q += 1
-        # own delivered price (and the flow's own restriction wedges)
+        # own delivered price (summed in a register), then the flows' own restriction wedges
+        # (columns >= no, never ri), each in flow order
+        acc = Jac[r, ri]
         for q in range(npair):
-            if k < 0:
-                j = ov[i, q]
-                c = oc[i, q]
-            else:
-                j = cj[k, q]
-                c = cc[k, q]
-            o = wrow[q] * cS[j] * mb[j, c]
-            Jac[r, ri] += o
-            for h in range(fkn[j, c]):
-                col = upos[R + fk[j, c, h]]
-                if col >= 0:
-                    Jac[r, col] += o
+            acc += orow[q]
+        Jac[r, ri] = acc
+        if nwr > 0:
+            for q in range(npair):
+                if k < 0:
+                    j = ov[i, q]
+                    c = oc[i, q]
+                else:
+                    j = cj[k, q]
+                    c = cc[k, q]
+                for h in range(fkn[j, c]):
+                    col = upos[R + fk[j, c, h]]
+                    if col >= 0:
+                        Jac[r, col] += orow[q]
         if k < 0:
             Jac[r, r] += dSr[i]
     # restriction rows: generalised derivatives of the FB functions
