@@ -1,6 +1,7 @@
 """Results store: tidy layout, summaries against numpy, atomic folders."""
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -59,8 +60,8 @@ def test_failure_leaves_no_folder(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_column_stats_match_numpy_with_ties_and_nan():
-    from simsrc.kernels.summary import column_stats_parallel, column_stats_serial
+def test_column_stats_match_numpy_with_ties_and_nan(monkeypatch):
+    from simsrc.kernels import summary
     from simsrc.results import PERCENTILES
 
     rng = np.random.default_rng(3)
@@ -71,12 +72,19 @@ def test_column_stats_match_numpy_with_ties_and_nan():
         x[:, 10] = 2.0                        # constant cell
         if n > 3:
             x[::3, 11] = np.nan               # failed solves are skipped
-        out = column_stats_parallel(x, qs)
-        assert np.array_equal(out, column_stats_serial(x, qs), equal_nan=True)  # same on one thread
+        x[:, 12] = np.nan                     # a cell with no solve
+        out = summary.column_stats(x, qs, workers=1)
+        # the same with blocks of 3 cells, on 2 threads
+        monkeypatch.setattr(summary, "BLOCK_CELLS", 3)
+        assert np.array_equal(out, summary.column_stats(x, qs, workers=2), equal_nan=True)
+        monkeypatch.undo()
+        assert np.isnan(out[:7, 12]).all() and out[7, 12] == 0
         xd = x.astype(np.float64)
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # numpy on the cell with no solve
             np.testing.assert_allclose(out[:5], np.nanpercentile(xd, qs, axis=0), rtol=0, atol=1e-12)
             np.testing.assert_allclose(out[5], np.nanmean(xd, axis=0), rtol=1e-12)
+            np.testing.assert_allclose(out[6], np.nanstd(xd, axis=0, ddof=1), rtol=1e-10)
         assert np.array_equal(out[7], np.sum(~np.isnan(xd), axis=0))
 
 
