@@ -48,6 +48,7 @@ from scipy import optimize  # noqa: E402
 from simsrc.calibrate import calibrate  # noqa: E402
 from simsrc.data import MineralData, load_dataset  # noqa: E402
 from simsrc.equilibrium import MarketInputs, _kernel_args  # noqa: E402
+from simsrc.kernels import LEAF  # noqa: E402
 from simsrc.kernels import equilibrium as keq  # noqa: E402
 
 #: Probability that a flow gets a random tariff in a benchmark problem.
@@ -111,7 +112,7 @@ def make_problems(cal, mineral, n, rng, v2=True):
                 dest=dest, on=on, cap=cap, cost=cost, tcap=tcap, kind=kind, base=base)
 
 
-@njit
+@njit(**dict(LEAF, cache=False))  # no allocation: views without reference counting, as the kernel
 def _kernel_loop(X0, T0, w, sigma, eta, eps, T, orig, dest, on, cap, cost, tcap, mip, g, B, etab,
                  A_seg, K_seg, floor, release, purchases, z_out, status_out, iters_out, ws, ostat,
                  tol, max_iter):

@@ -395,9 +395,10 @@ def _switched(rst, k, on):
 def test_a_reused_workspace_gives_the_results_of_a_fresh_one():
     """The workspace keeps the last call's per-call constants and reuses them when the inputs
     that determine them are unchanged (the period loop): a sequence of calls with one
-    workspace, changing capacities (kept constants), tariffs in place, restrictions,
-    purchases and elasticities (recomputed), equals every call on a fresh workspace, bit for
-    bit, in the solution and in every outcome."""
+    workspace, changing capacities (kept constants), tariffs in place, restrictions (a ban
+    closes flows: the flow lists are rebuilt), purchases and elasticities (recomputed),
+    equals every call on a fresh workspace, bit for bit, in the solution and in every
+    outcome."""
     rng = np.random.default_rng(11)
     cal = calibrate(random_mineral(rng, R=7))
     R, NC = 7, 2
@@ -413,7 +414,8 @@ def test_a_reused_workspace_gives_the_results_of_a_fresh_one():
     T = args[iT].copy()
     args[iT] = T
     steps = ["same", "capacity", "capacity", "tariff_in_place", "same", "cap_off", "cap_on",
-             "purchases", "sigma", "capacity", "same"]
+             "ban", "same", "unban", "purchases", "sigma", "capacity", "same"]
+    cap0 = args[irst][3].copy()
     for step in steps:
         if step == "capacity":
             args[iK] = args[iK] * rng.uniform(0.9, 1.1)
@@ -422,6 +424,11 @@ def test_a_reused_workspace_gives_the_results_of_a_fresh_one():
             T[o, :] *= 1.3  # the same array object, new values
         elif step in ("cap_off", "cap_on"):
             args[irst] = _switched(args[irst], 0, step == "cap_on")
+        elif step in ("ban", "unban"):
+            # a ban closes flows: the workspace's flow lists are rebuilt, and again after it
+            rst = list(args[irst])
+            rst[3] = cap0 * np.array([1.0, 0.0]) if step == "ban" else cap0.copy()
+            args[irst] = tuple(rst)
         elif step == "purchases":
             pur = np.zeros(R)
             pur[o] = 0.05 * cal.Q0[o]

@@ -210,8 +210,8 @@ _N_JMAT = 3
 (_V_P, _V_PS, _V_PM, _V_LOGP, _V_DM, _V_DSR, _V_CAPE, _V_LK0, _V_WN, _V_FEPS, _V_CS, _V_CH,
  _V_E0, _V_MC, _V_LB, _V_E, _V_B, _V_F, _V_DZ, _V_ZT, _V_FT, _V_TMP, _V_LSC, _V_B2,
  _V_TCE, _V_C0, _V_ITOT, _V_DPS, _V_TOTV, _V_WROW, _V_KSIG, _V_KETA, _V_KB, _V_KCAP, _V_KCOST,
- _V_KTCAP, _V_PST, _V_OROW) = range(38)
-_N_VEC = 38
+ _V_KTCAP, _V_PST, _V_OROW, _V_WSUM) = range(39)
+_N_VEC = 39
 # (max(R, NC), R) int blocks: flow lists [origin or destination, position] (R rows) and the
 # restrictions' flow lists [restriction, position] (NC rows)
 (_IM_OPEN, _IM_DV, _IM_POS, _IM_FKN, _IM_OV, _IM_OC, _IM_SPEC, _IM_CJ, _IM_CC,
@@ -224,12 +224,15 @@ _N_IVEC = 18
 # entries of the int vector _I_META: the last _setup's results and the identity of the
 # calibration arrays it read (see _prepare)
 (_META_ND, _META_UNIFORM, _META_VALID, _META_N, _META_NO, _META_NM, _META_X0, _META_T0,
- _META_W, _META_LU) = range(10)
-_N_META = 10
+ _META_W, _META_LU, _META_LISTS) = range(11)
+_N_META = 11
 # _META_LU: what the Jacobian block holds (factored by _lu_factor, with the pivots in _I_PIV)
 _LU_NONE = 0    # nothing usable
 _LU_FB = 1      # the LU factors of the Fischer-Burmeister Jacobian of the current structure
 _LU_MIN = 2     # the same with the min function's rows (active-set steps)
+# _META_LISTS: 1 while the flow lists (dv, pos, dn, ov, oc, odn and the Armington weight sums)
+# are those of the open flows in opn and the solved origins' numbering in upos, for the
+# calibration whose X0 is at _META_X0
 
 
 @njit(cache=True)
@@ -248,9 +251,10 @@ def make_workspace(R, NC):
         Blocks indexed by flow are R x R whatever the number of restrictions (a workspace of a
         market with 24 restriction layers: 0.3 MiB instead of 2.8 MiB; no measurable change in
         speed). Between calls the workspace keeps the per-call constants of the last
-        :func:`_setup` and the inputs they came from (see :func:`_prepare`), and the last LU
-        factors of the Newton matrix, which only a call with ``warm_lu`` reads
-        (:func:`solve_market`); nothing else is carried over.
+        :func:`_setup` and the inputs they came from (see :func:`_prepare`), the lists of open
+        flows (which :func:`_setup` rebuilds only when the open flows, the solved origins or
+        the calibration change), and the last LU factors of the Newton matrix, which only a
+        call with ``warm_lu`` reads (:func:`solve_market`); nothing else is carried over.
     """
     N = R + 3 * NC
     M = max(R, NC)
@@ -291,7 +295,6 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
     wTs = wm[_M_WTS]
     X0m = wm[_M_X0M]
     mb = wm[_M_MB]
-    LW = wm[_M_LW]
     wTsD = wm[_M_WTSD]
     X0mD = wm[_M_X0MD]
     opn = im[_IM_OPEN]
@@ -323,6 +326,11 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
     ol = iv[_I_OL]
     dl = iv[_I_DL]
     upos = iv[_I_UPOS]
+    meta = iv[_I_META]
+    # the flow lists can be kept if the same calibration has the same open flows and solved
+    # origins (checked below as they are recomputed)
+    lists = meta[_META_LISTS] == 1 and meta[_META_X0] == X0.ctypes.data
+    meta[_META_LISTS] = 0
     # baseline production and consumption (row and column sums) in one pass
     for j in range(R):
         wv[_V_TMP, j] = 0.0
@@ -431,6 +439,8 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
                     for k in range(NC):
                         if corig[k] == i and rk_dest[k, j] == 1 and cstat[k] == CAP_BAN:
                             o = 0
+            if opn[i, j] != o:
+                lists = False
             opn[i, j] = o
             if o == 1:
                 has = True
@@ -462,12 +472,16 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
     for i in range(R):
         st = ostat[i]
         if st == ORIGIN_SOLVED:
+            if upos[i] != n:
+                lists = False
             ol[n] = i
             upos[i] = n
             n += 1
             if not math.isfinite(z[i]):
                 z[i] = 0.0
         else:
+            if upos[i] != -1:
+                lists = False
             upos[i] = -1
             z[i] = 0.0
             if st == ORIGIN_INACTIVE:
@@ -513,26 +527,39 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
         else:
             upos[R + 2 * NC + k] = -1
             z[R + 2 * NC + k] = 0.0
-    for i in range(R):
-        odn[i] = 0
     tl = im[_IM_TL]
     ntj = iv[_I_NTL]
     spf = im[_IM_SPF]  # 1 for open flows with wedges or a minimum import price ([j, c])
-    # per-destination lists of open flows
+    wsv = wv[_V_WSUM]
+    if not lists:
+        # per-destination and per-origin lists of open flows; closed flows weigh nothing
+        for i in range(R):
+            odn[i] = 0
+        for j in range(R):
+            c = 0
+            wsum = 0.0
+            for i in range(R):
+                if opn[i, j] == 0:
+                    wTsD[i, j] = 0.0
+                    X0mD[i, j] = 0.0
+                    continue
+                dv[j, c] = i
+                pos[j, c] = upos[i]
+                ov[i, odn[i]] = j
+                oc[i, odn[i]] = c
+                odn[i] += 1
+                wsum += w[i, j]
+                c += 1
+            dn[j] = c
+            wsv[j] = wsum
+    meta[_META_LISTS] = 1
+    # restrictions covering each open flow, flows with wedges or minimum import prices
+    # ("special": evaluated one by one), and the values of the current tariffs
     for j in range(R):
         ntl = 0
-        c = 0
         nsp = 0
-        wsum = 0.0
-        for i in range(R):
-            if opn[i, j] == 0:
-                TT[i, j] = 1.0
-                lTT[i, j] = 0.0
-                wTsD[i, j] = 0.0
-                X0mD[i, j] = 0.0
-                continue
-            dv[j, c] = i
-            pos[j, c] = upos[i]
+        for c in range(dn[j]):
+            i = dv[j, c]
             nf = 0
             if j != i:
                 for k in range(NC):
@@ -543,34 +570,33 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
                         cc[k, ct[k]] = c
                         ct[k] += 1
             fkn[j, c] = nf
-            LW[j, c] = 0.0
             special = nf > 0 or mip[i, j] > 0.0
-            spf[j, c] = 1 if special else 0
+            TT[i, j] = 1.0
+            if not uniform:
+                # read for every flow only with more than one Armington elasticity
+                mb[j, c] = 1.0
+                lTT[i, j] = 0.0
             if special:
+                spf[j, c] = 1
                 spec[j, nsp] = c
                 nsp += 1
-            ov[i, odn[i]] = j
-            oc[i, odn[i]] = c
-            odn[i] += 1
-            mb[j, c] = 1.0
-            wsum += w[i, j]
-            TT[i, j] = 1.0
-            lTT[i, j] = 0.0
-            wTs[j, c] = w[i, j]
-            X0m[j, c] = X0[i, j]
+                mb[j, c] = 1.0
+                wTs[j, c] = w[i, j]
+                X0m[j, c] = X0[i, j]
+                wTsD[i, j] = 0.0
+                X0mD[i, j] = 0.0
+            else:
+                spf[j, c] = 0
+                wTsD[i, j] = w[i, j]
+                X0mD[i, j] = X0[i, j]
             if T[i, j] != T0[i, j]:
                 # tariff powers below, in one tight loop
                 tl[j, ntl] = c
                 ntl += 1
-            # the same by [origin, destination], zero for flows evaluated one by one
-            wTsD[i, j] = 0.0 if special else w[i, j]
-            X0mD[i, j] = 0.0 if special else X0[i, j]
-            c += 1
-        dn[j] = c
         ntj[j] = ntl
         nspec[j] = nsp
         # renormalisation of Armington weights (only for sigma < 1 with removed varieties)
-        Wn[j] = 1.0 if sigma[j] > 1.0 else wsum
+        Wn[j] = 1.0 if sigma[j] > 1.0 else wsv[j]
     # tariff powers where T differs from its baseline (log/exp only there)
     for j in range(R):
         sj = sigma[j]
