@@ -992,18 +992,15 @@ def _jacobian(rst, zz, ostat, ws, n, no, nm, nd, amin=False):
                 H[j, t] = a * (wTo[j, t] * pst[t])
             for c in range(no, n):
                 H[j, c] = 0.0
-            for q in range(nspec[j]):
-                c2 = spec[j, q]
-                v = a * eL[j, c2] * mb[j, c2]
-                H[j, pos[j, c2]] += v
-                for h in range(fkn[j, c2]):
-                    col = upos[R + fk[j, c2, h]]
-                    if col >= 0:
-                        H[j, col] += v
-            continue
-        for c in range(n):
-            H[j, c] = 0.0
-        for c2 in range(dn[j]):
+            nl = nspec[j]
+        else:
+            for c in range(n):
+                H[j, c] = 0.0
+            nl = dn[j]
+        # the flows evaluated one by one (with one elasticity, those with wedges or minimum
+        # import prices; otherwise all)
+        for q in range(nl):
+            c2 = spec[j, q] if uniform else q
             v = a * eL[j, c2] * mb[j, c2]
             H[j, pos[j, c2]] += v
             for h in range(fkn[j, c2]):
