@@ -186,6 +186,18 @@ def compose_trade_policies(s, t, X0, tariff0, tar_mask, tar_mode, tar_rate, tar_
 
 
 @njit(**LEAF)
+def _activity_changed(s, t, tar_act, cap_act, etx_act, mip_act):
+    """True if any trade-policy layer of draw ``s`` is in force in period ``t`` but not in
+    ``t - 1`` or the reverse (:func:`compose_trade_policies` reads nothing else that varies
+    over a draw's periods)."""
+    for a in (tar_act, cap_act, etx_act, mip_act):
+        for l in range(a.shape[2]):
+            if a[s, t, l] != a[s, t - 1, l]:
+                return True
+    return False
+
+
+@njit(**LEAF)
 def period_inputs(s, t, dt, u0, unlimited, C0, capex, prj_region, prj_cap, prj_period, prj_cov,
                   flo_level, flo_act, flo_ref, fob, fob_mkt, outage_mult,
                   stk_act, stk_trig, stk_rel, stk_refill, stk_below, stk_cap,
@@ -466,14 +478,17 @@ def simulate(X0, T0, tariff0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
             a_p[j] = 1.0 - math.exp(dt * math.log(1.0 - adj[s, j])) if adj[s, j] < 1.0 else 1.0
             eta_s[j] = a_p[j] * eta[s, j]
         for t in range(T):
-            compose_trade_policies(s, t, X0, tariff0, tar_mask, tar_mode, tar_rate, tar_act,
-                                   cap_origin, cap_dest, cap_share, cap_cost, cap_tshare, cap_act,
-                                   etx_origin, etx_dest, etx_rate, etx_act,
-                                   mip_members, mip_level, mip_und, mip_act,
-                                   rate, Tf, etax, rk_on, cap, tcost, tcap, mip, und)
-            for i in range(R):
-                for j in range(R):
-                    Teff[i, j] = Tf[i, j] * (1.0 + etax[i, j])
+            # trade policies depend on the period only through their layers' activity (rates
+            # and shares are per draw): composed again only when an activity flag changed
+            if t == 0 or _activity_changed(s, t, tar_act, cap_act, etx_act, mip_act):
+                compose_trade_policies(s, t, X0, tariff0, tar_mask, tar_mode, tar_rate, tar_act,
+                                       cap_origin, cap_dest, cap_share, cap_cost, cap_tshare,
+                                       cap_act, etx_origin, etx_dest, etx_rate, etx_act,
+                                       mip_members, mip_level, mip_und, mip_act,
+                                       rate, Tf, etax, rk_on, cap, tcost, tcap, mip, und)
+                for i in range(R):
+                    for j in range(R):
+                        Teff[i, j] = Tf[i, j] * (1.0 + etax[i, j])
             # partial adjustment: H = Dstar[t-1]^(1-a) gtr^a
             for j in range(R):
                 g[j] = math.exp((1.0 - a_p[j]) * math.log(Dstar[j]) + a_p[j] * math.log(gtr[j]))
