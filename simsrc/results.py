@@ -429,12 +429,18 @@ def _tidy_chunk(mineral: str, draw_start: int, regions: list[str], arrays: dict[
     return pa.table(cols)
 
 
-def _write_part(table: pa.Table, path: Path, float_columns: list[str], times: StageTimes):
-    """Write one part file of the paths dataset (runs in a writer thread)."""
+def _write_part(table: pa.Table, path: Path, float_columns: list[str], times: StageTimes,
+                aborted: threading.Event | None = None):
+    """Write one part file of the paths dataset (runs in a writer thread); nothing is left
+    behind if the run is aborted (``aborted`` set) before or while it is written."""
+    if aborted is not None and aborted.is_set():
+        return
     with times.stage("paths_write"):
         pq.write_table(table, path, compression="lz4", use_dictionary=["region", "mineral"],
                        write_statistics=["draw", "period", "mineral"],
                        column_encoding={k: "BYTE_STREAM_SPLIT" for k in float_columns})
+    if aborted is not None and aborted.is_set():
+        path.unlink(missing_ok=True)
 
 
 def _after(future, fn, *args):
@@ -493,6 +499,10 @@ class BackgroundWriter:
         return False
 
 
+#: Attempts to remove a failed run's temporary folder (see :meth:`ResultsWriter.abort`).
+ABORT_TRIES = 20
+
+
 class ResultsWriter:
     """Writes one results folder, chunk by chunk, and renames it into place at the end.
 
@@ -542,6 +552,7 @@ class ResultsWriter:
         self._minerals: list[str] = []
         self._regions: dict[str, list[str]] = {}
         self._old_handlers = {}
+        self._aborted = threading.Event()  # set once the run is being abandoned
         self.t0 = time.time()
 
     # context management: clean up on failure or termination
@@ -576,6 +587,7 @@ class ResultsWriter:
         return False
 
     def abort(self):
+        self._aborted.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
         for w in self._scalar_writers.values():
             try:
@@ -584,7 +596,13 @@ class ResultsWriter:
                 pass
         self._scalar_writers = {}
         if self.tmp is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+            # another thread may still be adding a file while the tree is removed (abort runs
+            # first from the signal handler, again once the threads have stopped): retry briefly
+            for _ in range(ABORT_TRIES):
+                shutil.rmtree(self.tmp, ignore_errors=True)
+                if not self.tmp.exists():
+                    break
+                time.sleep(0.05)
         self._remove_created()
 
     def _remove_created(self):
@@ -611,6 +629,8 @@ class ResultsWriter:
             Per-draw scalars (:data:`DRAW_OUTPUTS`); default :func:`draw_scalars` of ``arrays``
             (a comparison passes the difference of each side's scalars instead).
         """
+        if self._aborted.is_set():  # a background add after the run was abandoned
+            raise RuntimeError("results writer aborted")
         missing = [k for k in self.output_names if k not in arrays]
         if missing:
             raise ValueError(f"chunk lacks outputs {missing}")
@@ -634,7 +654,8 @@ class ResultsWriter:
             self.times.add("paths_table", time.perf_counter() - t0)
             with self.times.stage("paths_wait"):
                 self._wait_parts(self._max_pending - 1)
-            self._pending.append(self._pool.submit(_write_part, table, self.tmp / PATHS / name, cols, self.times))
+            self._pending.append(self._pool.submit(_write_part, table, self.tmp / PATHS / name, cols, self.times,
+                                                   self._aborted))
         with self.times.stage("draw_scalars"):
             sc = scalars if scalars is not None else draw_scalars(arrays, self.period_years, self.discount_rate)
             self._add_scalars("draws", _scalar_frame(mineral, regions, draw_start, sc))
