@@ -22,9 +22,9 @@ from pathlib import Path
 #: Compiler options of kernel functions that allocate nothing and return no array (the solver,
 #: welfare and per-period functions; ``@njit(**LEAF)``). Numba counts references to every array
 #: a function holds, and each array view it takes (``ws[1][k]``, ``sigma[s]``) costs an atomic
-#: increment and decrement; its pruning pass leaves many of them in functions with loops and
-#: several exits. The solver's functions unpack dozens of views of their workspace per call:
-#: about 0.4 us per call of the Jacobian before this option, 10-13% of a cold solve. Without
+#: increment and decrement, which its pruning pass left in place in the solver's functions (242
+#: such calls in the Jacobian's machine code). They unpack dozens of views of their workspace per
+#: call: about 0.4 us per call of the Jacobian before this option, 10-13% of a cold solve. Without
 #: allocations every array such a function sees is owned by its caller for the whole call, so
 #: reference counting can be left out (numba's ``_nrt`` target option; numba refuses to compile
 #: an allocation or a returned view in such a function, and a test checks that no compiled
