@@ -576,7 +576,9 @@ class ResultsWriter:
         return self
 
     def _on_signal(self, signum, frame):
-        self.abort()
+        # background threads stop adding files at once; the folder itself is removed by
+        # __exit__ once they have stopped (removing it here raced with a thread still writing)
+        self._aborted.set()
         raise KeyboardInterrupt(f"interrupted by signal {signum}; no results folder written")
 
     def __exit__(self, exc_type, exc, tb):
@@ -596,8 +598,7 @@ class ResultsWriter:
                 pass
         self._scalar_writers = {}
         if self.tmp is not None:
-            # another thread may still be adding a file while the tree is removed (abort runs
-            # first from the signal handler, again once the threads have stopped): retry briefly
+            # a thread that has not stopped yet may still be adding a file: retry briefly
             for _ in range(ABORT_TRIES):
                 shutil.rmtree(self.tmp, ignore_errors=True)
                 if not self.tmp.exists():
