@@ -210,8 +210,8 @@ _N_JMAT = 3
 (_V_P, _V_PS, _V_PM, _V_LOGP, _V_DM, _V_DSR, _V_CAPE, _V_LK0, _V_WN, _V_FEPS, _V_CS, _V_CH,
  _V_E0, _V_MC, _V_LB, _V_E, _V_B, _V_F, _V_DZ, _V_ZT, _V_FT, _V_TMP, _V_LSC, _V_B2,
  _V_TCE, _V_C0, _V_ITOT, _V_DPS, _V_TOTV, _V_WROW, _V_KSIG, _V_KETA, _V_KB, _V_KCAP, _V_KCOST,
- _V_KTCAP, _V_PST, _V_OROW, _V_WSUM) = range(39)
-_N_VEC = 39
+ _V_KTCAP, _V_PST, _V_OROW) = range(38)
+_N_VEC = 38
 # (max(R, NC), R) int blocks: flow lists [origin or destination, position] (R rows) and the
 # restrictions' flow lists [restriction, position] (NC rows)
 (_IM_OPEN, _IM_DV, _IM_POS, _IM_FKN, _IM_OV, _IM_OC, _IM_SPEC, _IM_CJ, _IM_CC,
@@ -230,7 +230,7 @@ _N_META = 11
 _LU_NONE = 0    # nothing usable
 _LU_FB = 1      # the LU factors of the Fischer-Burmeister Jacobian of the current structure
 _LU_MIN = 2     # the same with the min function's rows (active-set steps)
-# _META_LISTS: 1 while the flow lists (dv, pos, dn, ov, oc, odn and the Armington weight sums)
+# _META_LISTS: 1 while the flow lists (dv, pos, dn, ov, oc, odn)
 # are those of the open flows in opn and the solved origins' numbering in upos, for the
 # calibration whose X0 is at _META_X0
 
@@ -530,14 +530,12 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
     tl = im[_IM_TL]
     ntj = iv[_I_NTL]
     spf = im[_IM_SPF]  # 1 for open flows with wedges or a minimum import price ([j, c])
-    wsv = wv[_V_WSUM]
     if not lists:
         # per-destination and per-origin lists of open flows; closed flows weigh nothing
         for i in range(R):
             odn[i] = 0
         for j in range(R):
             c = 0
-            wsum = 0.0
             for i in range(R):
                 if opn[i, j] == 0:
                     wTsD[i, j] = 0.0
@@ -548,18 +546,18 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
                 ov[i, odn[i]] = j
                 oc[i, odn[i]] = c
                 odn[i] += 1
-                wsum += w[i, j]
                 c += 1
             dn[j] = c
-            wsv[j] = wsum
     meta[_META_LISTS] = 1
     # restrictions covering each open flow, flows with wedges or minimum import prices
     # ("special": evaluated one by one), and the values of the current tariffs
     for j in range(R):
         ntl = 0
         nsp = 0
+        wsum = 0.0
         for c in range(dn[j]):
             i = dv[j, c]
+            wsum += w[i, j]
             nf = 0
             if j != i:
                 for k in range(NC):
@@ -596,7 +594,7 @@ def _setup(X0, T0, w, sigma, eta, eps, T, rst, mip, B, floor, stock, purchases, 
         ntj[j] = ntl
         nspec[j] = nsp
         # renormalisation of Armington weights (only for sigma < 1 with removed varieties)
-        Wn[j] = 1.0 if sigma[j] > 1.0 else wsv[j]
+        Wn[j] = 1.0 if sigma[j] > 1.0 else wsum
     # tariff powers where T differs from its baseline (log/exp only there)
     for j in range(R):
         sj = sigma[j]
