@@ -430,17 +430,15 @@ def _tidy_chunk(mineral: str, draw_start: int, regions: list[str], arrays: dict[
 
 
 def _write_part(table: pa.Table, path: Path, float_columns: list[str], times: StageTimes,
-                aborted: threading.Event | None = None):
-    """Write one part file of the paths dataset (runs in a writer thread); nothing is left
-    behind if the run is aborted (``aborted`` set) before or while it is written."""
-    if aborted is not None and aborted.is_set():
+                aborted: threading.Event):
+    """Write one part file of the paths dataset (runs in a writer thread); skipped once the
+    run is being abandoned (``aborted`` set)."""
+    if aborted.is_set():
         return
     with times.stage("paths_write"):
         pq.write_table(table, path, compression="lz4", use_dictionary=["region", "mineral"],
                        write_statistics=["draw", "period", "mineral"],
                        column_encoding={k: "BYTE_STREAM_SPLIT" for k in float_columns})
-    if aborted is not None and aborted.is_set():
-        path.unlink(missing_ok=True)
 
 
 def _after(future, fn, *args):
@@ -497,10 +495,6 @@ class BackgroundWriter:
         self._io.shutdown(wait=True, cancel_futures=True)
         self._summ.shutdown(wait=True, cancel_futures=True)
         return False
-
-
-#: Attempts to remove a failed run's temporary folder (see :meth:`ResultsWriter.abort`).
-ABORT_TRIES = 20
 
 
 class ResultsWriter:
@@ -598,12 +592,9 @@ class ResultsWriter:
                 pass
         self._scalar_writers = {}
         if self.tmp is not None:
-            # a thread that has not stopped yet may still be adding a file: retry briefly
-            for _ in range(ABORT_TRIES):
-                shutil.rmtree(self.tmp, ignore_errors=True)
-                if not self.tmp.exists():
-                    break
-                time.sleep(0.05)
+            # the part writers have stopped (above), and a BackgroundWriter's threads stop
+            # before this writer's __exit__ runs: nothing adds to the folder any more
+            shutil.rmtree(self.tmp, ignore_errors=True)
         self._remove_created()
 
     def _remove_created(self):
