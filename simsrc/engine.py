@@ -190,6 +190,38 @@ def _with_overrides(scn, draws=None, seed=None):
     return new
 
 
+class _InputsAhead:
+    """A run's shared inputs, event paths and their ``inputs.parquet`` rows, chunk by chunk,
+    drawn in a background thread while the kernel computes the previous chunk: :meth:`get`
+    returns chunk ``k``'s and starts drawing chunk ``k + 1``'s. Time drawing is the stage
+    ``inputs``; the caller's wait for a chunk not yet drawn, ``inputs_wait``."""
+
+    def __init__(self, scn, parts, times):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.scn, self.parts, self.times = scn, parts, times
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simsrc-inputs")
+        self._futures: dict[int, object] = {}
+
+    def _draw(self, a, b):
+        from .results import input_frame
+
+        with self.times.stage("inputs"):
+            inputs = sample_inputs(self.scn, a, b)
+            states = event_states(self.scn, a, b, inputs)
+            return inputs, states, input_frame("scenario", a, inputs, states)
+
+    def get(self, k):
+        for j in (k, k + 1):
+            if j < len(self.parts) and j not in self._futures:
+                self._futures[j] = self._pool.submit(self._draw, *self.parts[j])
+        with self.times.stage("inputs_wait"):
+            return self._futures.pop(k).result()
+
+    def close(self):
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir="results",
         chunk_size: int = DEFAULT_CHUNK, executor="local", progress=None, folder_name: str | None = None) -> RunInfo:
     """Run a scenario's Monte Carlo and write a results folder.
@@ -235,6 +267,7 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
     from .executors import get_executor
 
     ex = get_executor(executor)
+    ahead = None
     try:
         with ResultsWriter(out_dir, scn.name, h, names, specs[minerals[0]].period_years,
                            scn.outputs.discount_rate, folder_name=folder_name,
@@ -252,14 +285,16 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
             else:  # lazily, after the loop below has drawn the chunk's shared inputs
                 results = ex.map(lambda m, a, b: simulate_chunk(scn, specs[m], a, b, inputs=shared[a][0],
                                                                 states=shared[a][1], times=writer.times), order)
+            # inputs and event paths are shared by all minerals: drawn once per chunk, in a
+            # background thread one chunk ahead of the kernel (the same arrays whenever drawn)
+            ahead = _InputsAhead(scn, parts, writer.times)
             for m in minerals:
                 spec = specs[m]
-                for a, b in parts:
-                    if a not in shared:  # inputs and event paths are shared by all minerals
-                        with writer.times.stage("inputs"):
-                            inputs = sample_inputs(scn, a, b)
-                            shared[a] = (inputs, event_states(scn, a, b, inputs))
-                            writer.add_inputs("scenario", a, *shared[a])
+                for k, (a, b) in enumerate(parts):
+                    if a not in shared:
+                        inputs, states, frame = ahead.get(k)
+                        shared[a] = (inputs, states)
+                        writer.add_inputs("scenario", a, inputs, states, frame=frame)
                     arrays, iters = next(results)
                     nonconv[m] += int((arrays["converged"][:, :, 0] < 0.5).sum())
                     flags[m] = flags.get(m, 0) + int((arrays["welfare_flag"] > 0.5).sum())
@@ -307,4 +342,6 @@ def run(scenario, *, draws: int | None = None, seed: int | None = None, out_dir=
             path = writer.finish(manifest)
     finally:
         ex.close()
+        if ahead is not None:
+            ahead.close()
     return RunInfo(path=path, nonconverged=nonconv, wall_time=time.time() - t0, timings=writer.times.to_dict())

@@ -36,7 +36,8 @@ marker proves they are a dead writer's are ever removed (:func:`remove_stale_tem
 every folder name is checked by :func:`safe_child` to lie directly inside the output folder;
 memory is bounded whatever the number of draws: the chunks being written (at most
 :data:`PATH_WRITERS` x 2 tables of one chunk), and for each mineral's summary at most
-:data:`SUMMARY_BUDGET_BYTES` of its chunks in memory; beyond that, chunks are spilled to raw
+:data:`SUMMARY_BUDGET_BYTES` of the values its percentiles need (those of the cells that vary
+across draws); beyond that, they are spilled to raw
 scratch files in the temporary folder and the summary reads them back one output at a time;
 per-draw scalars are appended to a scratch file as chunks arrive and sorted at the end.
 """
@@ -426,7 +427,10 @@ def _tidy_chunk(mineral: str, draw_start: int, regions: list[str], arrays: dict[
     for name in (columns if columns is not None else list(arrays)):
         a = arrays[name] if region_index is None else arrays[name][:, :, rix]
         cols[name] = pa.array(np.ascontiguousarray(a, dtype=np.float32).reshape(-1))
-    return pa.table(cols)
+    # no column holds a null (a failed solve is NaN, a value): declared non-nullable, the
+    # Parquet writer skips the definition levels, half its time for these tables
+    schema = pa.schema([pa.field(k, v.type, nullable=False) for k, v in cols.items()])
+    return pa.Table.from_arrays(list(cols.values()), schema=schema)
 
 
 def _write_part(table: pa.Table, path: Path, float_columns: list[str], times: StageTimes,
@@ -436,9 +440,11 @@ def _write_part(table: pa.Table, path: Path, float_columns: list[str], times: St
     if aborted.is_set():
         return
     with times.stage("paths_write"):
+        # lz4 on plain floats: for these tables faster than byte-stream-split (and smaller);
+        # uncompressed is faster still, but several times larger on disk
         pq.write_table(table, path, compression="lz4", use_dictionary=["region", "mineral"],
                        write_statistics=["draw", "period", "mineral"],
-                       column_encoding={k: "BYTE_STREAM_SPLIT" for k in float_columns})
+                       column_encoding={k: "PLAIN" for k in float_columns})
 
 
 def _after(future, fn, *args):
@@ -539,8 +545,11 @@ class ResultsWriter:
         self._scalar_writers: dict[str, pq.ParquetWriter] = {}  # per-draw scalars, spilled as they come
         self._input_frames: list[pd.DataFrame] = []
         self._budget = summary_budget_bytes
-        self._parts: dict[str, list] = {}       # mineral -> [(draw_start, arrays or scratch file)]
-        self._part_bytes: dict[str, int] = {}   # bytes of a mineral's chunks held in memory
+        self._stats: dict[str, dict] = {}       # mineral -> output -> CellStats
+        self._shape: dict[str, tuple] = {}      # mineral -> (periods, regions)
+        self._next_draw: dict[str, int] = {}    # mineral -> first draw not yet in its statistics
+        self._early: dict[str, dict] = {}       # mineral -> chunks that came before their turn
+        self._part_bytes: dict[str, int] = {}   # bytes of a mineral's kept values held in memory
         self._summaries: dict[str, pd.DataFrame] = {}
         self._flows: list[pd.DataFrame] = []
         self._minerals: list[str] = []
@@ -651,20 +660,37 @@ class ResultsWriter:
         with self.times.stage("draw_scalars"):
             sc = scalars if scalars is not None else draw_scalars(arrays, self.period_years, self.discount_rate)
             self._add_scalars("draws", _scalar_frame(mineral, regions, draw_start, sc))
-        # chunks kept for the mineral's summary: in memory within the budget, beyond it
-        # spilled to a raw scratch file (read back one output at a time)
-        parts = self._parts.setdefault(mineral, [])
-        size = sum(a.nbytes for a in arrays.values())
-        if self._part_bytes.get(mineral, 0) + size <= self._budget:
-            parts.append((draw_start, arrays))
-            self._part_bytes[mineral] = self._part_bytes.get(mineral, 0) + size
-        else:
-            scratch = self.tmp / ".scratch"
-            scratch.mkdir(exist_ok=True)
-            f = scratch / f"{self._minerals.index(mineral):03d}-{draw_start:09d}.npy"
-            with self.times.stage("summary_spill"):
-                np.save(f, np.stack([np.asarray(arrays[k], dtype=np.float32) for k in self.output_names]))
-            parts.append((draw_start, f))
+        self._add_stats(mineral, draw_start, arrays)
+
+    def _add_stats(self, mineral: str, draw_start: int, arrays: dict[str, np.ndarray]):
+        """Add a chunk to the mineral's summary statistics (:class:`simsrc.kernels.summary.CellStats`,
+        fed in draw order: a chunk that arrives early waits for its predecessors). Values kept for
+        the percentiles (the cells that vary) stay in memory within the budget; beyond it they are
+        spilled to raw scratch files, read back memory-mapped by the summary."""
+        from .kernels.summary import CellStats
+
+        early = self._early.setdefault(mineral, {})
+        early[draw_start] = arrays
+        stats = self._stats.get(mineral)
+        while self._next_draw.get(mineral, 0) in early:
+            arrays = early.pop(self._next_draw.get(mineral, 0))
+            n, T, R = arrays["converged"].shape
+            if stats is None:
+                stats = self._stats[mineral] = {k: CellStats(T * R) for k in self.output_names}
+                self._shape[mineral] = (T, R)
+            ok = arrays["converged"] > 0.5
+            ok = None if ok.all() else ok.reshape(n, T * R)
+            with self.times.stage("summary_scan"):
+                kept = sum(stats[k].add(arrays[k].reshape(n, T * R), ok) for k in self.output_names)
+            self._next_draw[mineral] = self._next_draw.get(mineral, 0) + n
+            self._part_bytes[mineral] = self._part_bytes.get(mineral, 0) + kept
+            if self._part_bytes[mineral] > self._budget:
+                scratch = self.tmp / ".scratch"
+                scratch.mkdir(exist_ok=True)
+                with self.times.stage("summary_spill"):
+                    for q, k in enumerate(self.output_names):
+                        stats[k].spill(scratch, f"{self._minerals.index(mineral):03d}-{q:03d}")
+                self._part_bytes[mineral] = 0
 
     def set_flows(self, mineral: str, regions: list[str], baseline: np.ndarray, scenario: np.ndarray):
         """Bilateral flows of a mineral for ``flows.parquet`` (origin x destination, t/yr).
@@ -689,28 +715,25 @@ class ResultsWriter:
             self._summarise(mineral)
 
     def _summarise(self, mineral: str):
-        parts = self._parts.pop(mineral, None)
+        stats = self._stats.pop(mineral, None)
         self._part_bytes.pop(mineral, None)
-        if not parts:
+        if self._early.pop(mineral, None):
+            raise RuntimeError(f"{mineral}: chunks missing before draw {self._next_draw.get(mineral, 0)}")
+        if not stats:
             return
-        parts.sort(key=lambda x: x[0])
-        regions = self._regions[mineral]
-        row = {k: q for q, k in enumerate(self.output_names)}
-
-        def column(out):
-            # memory-held chunks directly, spilled ones memory-mapped (one output read back)
-            return np.concatenate([a[out] if isinstance(a, dict) else np.load(a, mmap_mode="r")[row[out]]
-                                   for _, a in parts])
-        ok = column("converged") > 0.5
-        frames = [_summary_frame(mineral, out, column(out), ok, regions) for out in self.output_names]
+        T, R = self._shape[mineral]
+        qs = np.asarray(PERCENTILES, dtype=np.float64)
+        frames = [_summary_frame(mineral, out, stats[out].result(qs), T, self._regions[mineral])
+                  for out in self.output_names]
         self._summaries[mineral] = pd.concat(frames, ignore_index=True)
-        for _, a in parts:
-            if not isinstance(a, dict):
-                a.unlink(missing_ok=True)
+        for st in stats.values():
+            for f in st.files():
+                f.unlink(missing_ok=True)
 
-    def add_inputs(self, side: str, draw_start: int, inputs: dict, states: dict):
-        """Per-draw inputs of a chunk (``inputs.parquet``): drawn values and event outcomes."""
-        self._input_frames.append(input_frame(side, draw_start, inputs, states))
+    def add_inputs(self, side: str, draw_start: int, inputs: dict, states: dict, frame: pd.DataFrame | None = None):
+        """Per-draw inputs of a chunk (``inputs.parquet``): drawn values and event outcomes
+        (``frame``: their :func:`input_frame`, if the caller has it)."""
+        self._input_frames.append(input_frame(side, draw_start, inputs, states) if frame is None else frame)
 
     def add_side_scalars(self, side: str, mineral: str, regions: list[str], draw_start: int,
                          scalars: dict[str, np.ndarray]):
@@ -746,7 +769,7 @@ class ResultsWriter:
             inp["input"] = inp["input"].astype("category")
             inp.sort_values(["side", "draw", "input"], kind="stable").reset_index(drop=True).to_parquet(
                 self.tmp / "inputs.parquet", index=False)
-        for m in list(self._parts):
+        for m in list(self._stats):
             self.finish_mineral(m)
         shutil.rmtree(self.tmp / ".scratch", ignore_errors=True)
         summary = (pd.concat([self._summaries[m] for m in self._minerals], ignore_index=True)
@@ -857,33 +880,17 @@ def _json_default(o):
 
 
 
-def _summary_frame(mineral: str, output: str, cube: np.ndarray, ok, regions) -> pd.DataFrame:
-    """Summary rows of one output of one mineral from its (draws, periods, regions) cube.
-
-    ``ok`` (same shape, bool) marks converged solves; the others are left out (None: all).
-    """
-    if ok is not None and not ok.all():
-        cube = np.where(ok, cube, np.float32(np.nan))
-    T, R = cube.shape[1], cube.shape[2]
-    stats = _column_stats(cube)
+def _summary_frame(mineral: str, output: str, res: np.ndarray, T: int, regions) -> pd.DataFrame:
+    """Summary rows of one output of one mineral from its statistics by (period x region)
+    cell (:meth:`simsrc.kernels.summary.CellStats.result` with :data:`PERCENTILES`)."""
+    R = len(regions)
+    nq = len(PERCENTILES)
+    stats = {"mean": res[nq], "sd": res[nq + 1], **{f"p{q}": res[j] for j, q in enumerate(PERCENTILES)},
+             "n": res[nq + 2]}
     return pd.DataFrame({
         "mineral": mineral, "period": np.repeat(np.arange(T), R), "region": np.tile(list(regions), T),
-        "output": output, **{k: v.reshape(-1) for k, v in stats.items()},
+        "output": output, **stats,
     })
-
-
-def _column_stats(cube: np.ndarray) -> dict[str, np.ndarray]:
-    """Mean, sd, percentiles and count over axis 0, ignoring NaN (failed solves)."""
-    from .kernels.summary import column_stats
-
-    shape = cube.shape[1:]
-    res = column_stats(cube.reshape(cube.shape[0], -1), np.asarray(PERCENTILES, dtype=np.float64))
-    nq = len(PERCENTILES)
-    stats = {"mean": res[nq].reshape(shape), "sd": res[nq + 1].reshape(shape)}
-    for j, q in enumerate(PERCENTILES):
-        stats[f"p{q}"] = res[j].reshape(shape)
-    stats["n"] = res[nq + 2].reshape(shape)
-    return stats
 
 
 @dataclass

@@ -205,3 +205,45 @@ def test_background_writer_keeps_order_summarises_after_the_last_chunk_and_raise
             bg.submit(boom)
             bg.submit(w.add, "a", 0, 0.0)   # waits for the failed one: raises here
             bg.drain()
+
+
+def test_cell_stats_fed_in_chunks_equal_the_whole_cube(tmp_path, monkeypatch):
+    """Summaries accumulated chunk by chunk (only the cells that vary kept, some spilled to
+    disk) equal those of the whole cube at once, to the last bit, whatever the chunking: cells
+    constant throughout, constant within chunks but not across them, constant but for failed
+    solves, masked (non-converged) values and cells with no value at all."""
+    from simsrc.kernels import summary
+    from simsrc.kernels.summary import CellStats, column_stats
+    from simsrc.results import PERCENTILES
+
+    rng = np.random.default_rng(17)
+    qs = np.asarray(PERCENTILES, dtype=float)
+    n, m = 230, 9
+    x = rng.random((n, m)).astype(np.float32)
+    x[:, 0] = 3.5                        # constant
+    x[:100, 1], x[100:, 1] = 1.0, 2.0    # constant within the first chunks, not across
+    x[:, 2] = 7.25
+    x[::5, 2] = np.nan                   # constant but for failed solves
+    x[:, 3] = np.nan                     # no value
+    x[:, 4] = np.round(x[:, 4] * 2)      # ties
+    ok = rng.random((n, m)) > 0.1
+    ok[:, 0] = True
+    ref = column_stats(np.where(ok, x, np.float32(np.nan)), qs)
+    for sizes in ([n], [1, 99, 130], [50] * 4 + [30], [7] * 32 + [6]):
+        st = CellStats(m)
+        a = 0
+        for k, s in enumerate(sizes):
+            st.add(x[a:a + s], ok[a:a + s])
+            a += s
+            if k % 2:
+                st.spill(tmp_path, f"s{len(sizes)}")
+        assert np.array_equal(st.result(qs), ref, equal_nan=True)
+        monkeypatch.setattr(summary, "BLOCK_CELLS", 2)  # blocks of 2 cells, on 2 threads
+        assert np.array_equal(st.result(qs, workers=2), ref, equal_nan=True)
+        monkeypatch.undo()
+    assert ref[5, 0] == 3.5 and ref[6, 0] == 0.0 and (ref[:5, 0] == 3.5).all()
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        xd = np.where(ok, x, np.nan).astype(np.float64)
+        np.testing.assert_allclose(ref[:5], np.nanpercentile(xd, qs, axis=0), rtol=0, atol=1e-12)
+        np.testing.assert_allclose(ref[6], np.nanstd(xd, axis=0, ddof=1), rtol=1e-10)

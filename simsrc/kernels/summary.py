@@ -1,41 +1,183 @@
-"""Summary statistics over draws: moments in numba, order statistics by numpy's sort.
+"""Summary statistics over draws, accumulated chunk by chunk as a run's chunks arrive.
 
-Percentiles come from each cell's values sorted by ``numpy.sort``, which on x86 uses
-vectorised (AVX2/AVX-512) sorting networks: 2,000 float32 values sort in about 3 us, against
-about 15 us for five selections with a scalar quickselect, which made the percentiles most of
-a run's summaries. Moments are summed in draw order, so means and standard deviations do not
-depend on how cells are blocked or on the number of threads.
+A run's cells (period x region of one output of one mineral) are mostly constant across draws:
+in the headline batch about 84% of them (periods before any shock, regions without a market,
+flags). :class:`CellStats` takes a cube's chunks of draws in draw order and, per chunk, in one
+row-by-row pass over the chunk (contiguous reads), adds each cell's count and sum and finds the
+cells that vary within the chunk; only those are kept, transposed (cell by draw). At the end a
+cell whose kept values are all equal is summarised without sorting (its mean is its value
+exactly: a float64 sum of k copies of a float32 value is exact, and so is its division by k;
+its squared deviations are zero), and the varying cells are gathered into blocks in draw order,
+their squared deviations summed in draw order, sorted by ``numpy.sort`` (vectorised AVX2/AVX-512
+sorting networks on x86) and their percentiles read off. So the summaries are the same, to the
+last bit, as sorting every cell of the whole cube: means and standard deviations are summed in
+draw order, and neither depends on how draws are chunked or cells blocked, nor on the number of
+threads.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 from numba import get_num_threads, njit, prange
 
-#: Cells gathered, sorted and summarised together (a block per task; reading one draw's
-#: row of a block touches whole cache lines, and each cell's sum is one of that many
-#: independent chains).
+#: Cells gathered, sorted and summarised together (a block per task).
 BLOCK_CELLS = 32
-#: Below this many values a cube is summarised on one thread (thread start-up and hand-over
-#: cost more than they save; a run summarises ~30 outputs per mineral).
+#: Below this many kept values a cube's varying cells are summarised on one thread (thread
+#: start-up and hand-over cost more than they save; a run summarises ~30 outputs per mineral).
 PARALLEL_MIN_VALUES = 2_000_000
 
 
-def column_stats(cube, qs, workers=None):
-    """Mean, sd, percentiles and count of each column of ``cube``, ignoring NaN.
+class CellStats:
+    """Count, mean, sd and percentiles of each cell of a (draws x cells) cube fed in chunks.
+
+    Chunks must come in draw order (:meth:`add`); :meth:`result` may be called once all have.
 
     Parameters
     ----------
-    cube : ndarray (n_draws, n_cells), float32 or float64
-        One output of one mineral: draws by (period x region) cells; NaN marks a failed solve.
-    qs : ndarray (Q,) float64
-        Percentiles in [0, 100], linear interpolation between order statistics (as
-        ``numpy.percentile``'s default method).
-    workers : int, optional
-        Threads over blocks of cells (default: numba's thread count for cubes of at least
-        :data:`PARALLEL_MIN_VALUES` values, else 1). Results do not depend on it.
+    cells : int
+        Number of cells (columns of each chunk).
+    """
+
+    def __init__(self, cells: int):
+        self.cells = int(cells)
+        self.sums = np.zeros(self.cells)
+        self.counts = np.zeros(self.cells, dtype=np.int64)
+        self.draws = 0
+        #: one per chunk: (n, count per cell, constant value per cell or NaN, row per cell in
+        #: ``kept`` or -1, kept values (varying cells x n) or the .npy file holding them)
+        self.segments: list[tuple] = []
+        self.dtype = None
+
+    @property
+    def kept_bytes(self) -> int:
+        """Bytes of kept values held in memory."""
+        return sum(s[4].nbytes for s in self.segments if isinstance(s[4], np.ndarray))
+
+    def add(self, x: np.ndarray, ok: np.ndarray | None = None) -> int:
+        """Add the next chunk of draws.
+
+        Parameters
+        ----------
+        x : ndarray (n, cells), float32 or float64
+            NaN marks a failed solve (skipped).
+        ok : ndarray (n, cells) bool, optional
+            False marks values to skip as NaN (a non-converged solve); None: all kept.
+
+        Returns
+        -------
+        int
+            Bytes of the values kept from this chunk.
+        """
+        x = np.ascontiguousarray(x)
+        n, m = x.shape
+        if m != self.cells:
+            raise ValueError(f"chunk has {m} cells, expected {self.cells}")
+        if self.dtype is None:
+            self.dtype = x.dtype
+        elif x.dtype != self.dtype:
+            x = x.astype(self.dtype)
+        mask = (np.ones((0, 0), dtype=np.bool_) if ok is None or ok.all()
+                else np.ascontiguousarray(ok, dtype=np.bool_).reshape(n, m))
+        cnt = np.zeros(m, dtype=np.int64)
+        lo = np.empty(m, dtype=np.float64)
+        hi = np.empty(m, dtype=np.float64)
+        _scan(x, mask, self.sums, self.counts, cnt, lo, hi)
+        vary = (cnt > 0) & (lo < hi)
+        idx = np.flatnonzero(vary)
+        row = np.full(m, -1, dtype=np.int64)
+        row[idx] = np.arange(len(idx))
+        kept = np.empty((len(idx), n), dtype=x.dtype)
+        if len(idx):
+            _gather(x, mask, idx, kept)
+        const = np.where((cnt > 0) & ~vary, lo, np.nan)
+        self.segments.append((n, cnt, const, row, kept))
+        self.draws += n
+        return kept.nbytes
+
+    def spill(self, folder: Path, stem: str) -> None:
+        """Move the kept values held in memory to ``.npy`` files in ``folder`` (read back
+        memory-mapped by :meth:`result`)."""
+        for k, (n, cnt, const, row, kept) in enumerate(self.segments):
+            if isinstance(kept, np.ndarray) and kept.size:
+                f = Path(folder) / f"{stem}-{k:05d}.npy"
+                np.save(f, kept)
+                self.segments[k] = (n, cnt, const, row, f)
+
+    def files(self) -> list[Path]:
+        return [s[4] for s in self.segments if not isinstance(s[4], np.ndarray)]
+
+    def result(self, qs, workers: int | None = None) -> np.ndarray:
+        """Percentiles ``qs`` (linear interpolation between order statistics, as
+        ``numpy.percentile``'s default), mean, sd (ddof=1) and count of each cell.
+
+        Returns
+        -------
+        ndarray (Q + 3, cells) float64
+            Rows: the Q percentiles, then mean, sd (NaN when fewer than 2 values), count; NaN
+            where a cell has no value.
+        """
+        qs = np.ascontiguousarray(qs, dtype=np.float64)
+        m, nq = self.cells, qs.shape[0]
+        out = np.full((nq + 3, m), np.nan)
+        k = self.counts
+        out[nq + 2] = k
+        has = k > 0
+        out[nq, has] = self.sums[has] / k[has]
+        # a cell is constant if it varies in no chunk and its constant chunks agree
+        value = np.full(m, np.nan)
+        vary = np.zeros(m, dtype=np.bool_)
+        for _, cnt, const, row, _ in self.segments:
+            vary |= row >= 0
+            c = ~np.isnan(const)
+            first = c & np.isnan(value)
+            value[first] = const[first]
+            vary |= c & (const != value)
+        const = has & ~vary
+        out[:nq, const] = value[const]
+        out[nq + 1, const & (k > 1)] = 0.0
+        cells = np.flatnonzero(vary)
+        if not len(cells):
+            return out
+        segs = [(n, cnt, cv, row, np.load(kp, mmap_mode="r") if not isinstance(kp, np.ndarray) else kp)
+                for n, cnt, cv, row, kp in self.segments]
+        if workers is None:
+            workers = get_num_threads() if len(cells) * self.draws >= PARALLEL_MIN_VALUES else 1
+        width = BLOCK_CELLS
+        starts = range(0, len(cells), width)
+
+        def block(b0):
+            bc = cells[b0:b0 + width]
+            buf = np.empty((len(bc), self.draws), dtype=self.dtype)
+            off = 0
+            for n, cnt, cv, row, kp in segs:
+                r = row[bc]
+                v = r >= 0
+                if v.any():
+                    buf[v, off:off + n] = kp[r[v]]
+                if not v.all():  # constant in this chunk: its count of the value, then NaN
+                    c = ~v
+                    buf[c, off:off + n] = np.where(np.arange(n)[None, :] < cnt[bc[c], None],
+                                                   cv[bc[c], None], np.nan)
+                off += n
+            _deviations(buf, bc, out)
+            buf.sort(axis=1)  # NaN last
+            _percentiles(buf, qs, out, bc)
+
+        if workers <= 1 or len(starts) == 1:
+            for b0 in starts:
+                block(b0)
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="simsrc-stats") as ex:
+                list(ex.map(block, starts))
+        return out
+
+
+def column_stats(cube, qs, workers=None):
+    """Mean, sd, percentiles and count of each column of ``cube`` (draws x cells), ignoring
+    NaN: :meth:`CellStats.result` of the whole cube as one chunk.
 
     Returns
     -------
@@ -43,75 +185,79 @@ def column_stats(cube, qs, workers=None):
         Rows: the Q percentiles, then mean, sd (ddof=1; NaN when fewer than 2), count.
     """
     cube = np.asarray(cube)
-    n, m = cube.shape
-    qs = np.ascontiguousarray(qs, dtype=np.float64)
-    out = np.full((qs.shape[0] + 3, m), np.nan)
-    if m == 0:
-        return out
-    if workers is None:
-        workers = get_num_threads() if cube.size >= PARALLEL_MIN_VALUES else 1
-    width = BLOCK_CELLS
-    starts = range(0, m, width)
-
-    def block(c0):
-        c1 = min(c0 + width, m)
-        buf = np.empty((c1 - c0, n), dtype=cube.dtype)
-        _gather_moments(cube, c0, buf, out)
-        buf.sort(axis=1)  # NaN last
-        _percentiles(buf, qs, out, c0)
-
-    if workers <= 1 or len(starts) == 1:
-        for c0 in starts:
-            block(c0)
-    else:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="simsrc-stats") as ex:
-            list(ex.map(block, starts))
-    return out
+    st = CellStats(cube.shape[1])
+    if cube.shape[0]:
+        st.add(cube)
+    return st.result(qs, workers=workers)
 
 
 @njit(cache=True, nogil=True)
-def _gather_moments(cube, c0, buf, out):
-    """Copy columns ``c0:c0 + len(buf)`` of ``cube`` into the rows of ``buf`` (draw order) and
-    write their count, mean and sd (ddof=1) into ``out``'s last three rows; NaN is skipped."""
-    n = cube.shape[0]
-    nc = buf.shape[0]
-    nq = out.shape[0] - 3
-    sums = np.zeros(nc)
-    counts = np.zeros(nc, dtype=np.int64)
-    for d in range(n):  # row by row: contiguous reads; each cell summed in draw order
-        for c in range(nc):
-            v = cube[d, c0 + c]
-            buf[c, d] = v
-            x = np.float64(v)
-            if x == x:
-                sums[c] += x
-                counts[c] += 1
-    means = np.zeros(nc)
-    for c in range(nc):
-        out[nq + 2, c0 + c] = counts[c]
-        if counts[c] > 0:
-            means[c] = sums[c] / counts[c]
-            out[nq, c0 + c] = means[c]
-    # squared deviations in a second pass over the rows (each cell in draw order, the cells
-    # as independent sums)
-    ss = np.zeros(nc)
+def _scan(x, mask, sums, counts, cnt, lo, hi):
+    """One row-by-row pass over a chunk ``x`` (n, m): each cell's sum and count (added to
+    ``sums`` and ``counts``, in draw order), and its count, min and max within the chunk;
+    NaN and values where ``mask`` (if not empty) is False are skipped."""
+    n, m = x.shape
+    use_mask = mask.shape[0] > 0
+    for c in range(m):
+        cnt[c] = 0
+        lo[c] = np.inf
+        hi[c] = -np.inf
     for d in range(n):
-        for c in range(nc):
-            x = np.float64(cube[d, c0 + c])
-            if x == x:
-                ss[c] += (x - means[c]) ** 2
-    for c in range(nc):
-        if counts[c] > 1:
-            out[nq + 1, c0 + c] = np.sqrt(ss[c] / (counts[c] - 1))
+        for c in range(m):
+            v = np.float64(x[d, c])
+            if v == v and (not use_mask or mask[d, c]):
+                sums[c] += v
+                cnt[c] += 1
+                if v < lo[c]:
+                    lo[c] = v
+                if v > hi[c]:
+                    hi[c] = v
+    for c in range(m):
+        counts[c] += cnt[c]
 
 
 @njit(cache=True, nogil=True)
-def _percentiles(srt, qs, out, c0):
+def _gather(x, mask, idx, kept):
+    """Columns ``idx`` of ``x`` into the rows of ``kept`` (draw order), NaN where ``mask``
+    (if not empty) is False."""
+    n = x.shape[0]
+    use_mask = mask.shape[0] > 0
+    k = idx.shape[0]
+    for d in range(n):
+        for j in range(k):
+            c = idx[j]
+            if use_mask and not mask[d, c]:
+                kept[j, d] = np.nan
+            else:
+                kept[j, d] = x[d, c]
+
+
+@njit(cache=True, nogil=True)
+def _deviations(buf, cells, out):
+    """Sd (ddof=1) of each row of ``buf`` (a cell's values in draw order, NaN skipped) about
+    the mean in ``out``, into ``out``'s sd row."""
+    nq = out.shape[0] - 3
+    for j in range(buf.shape[0]):
+        i = cells[j]
+        k = out[nq + 2, i]
+        if k < 2:
+            continue
+        mu = out[nq, i]
+        ss = 0.0
+        for d in range(buf.shape[1]):
+            x = np.float64(buf[j, d])
+            if x == x:
+                ss += (x - mu) ** 2
+        out[nq + 1, i] = np.sqrt(ss / (k - 1))
+
+
+@njit(cache=True, nogil=True)
+def _percentiles(srt, qs, out, cells):
     """Percentiles of each row of ``srt`` (sorted, NaN last; its count already in ``out``)
-    into rows ``0:Q`` of ``out`` at columns ``c0 + row``."""
+    into rows ``0:Q`` of ``out`` at columns ``cells``."""
     nq = qs.shape[0]
     for c in range(srt.shape[0]):
-        i = c0 + c
+        i = cells[c]
         k = int(out[nq + 2, i])
         if k == 0:
             continue
