@@ -54,6 +54,34 @@ def test_chunking_does_not_change_a_number(tmp_path):
             assert np.array_equal(v, joined, equal_nan=True), (m, k)
 
 
+def test_kernel_writes_every_output_and_reused_buffers_change_nothing():
+    """The period loop writes every element of its outputs and iteration counts (checked with
+    a sentinel in every element beforehand), so the engine may hand it a reused buffer
+    (:class:`simsrc.engine.OutputBuffers`): a chunk simulated into a buffer still holding
+    another chunk's numbers is identical to one simulated into fresh memory."""
+    from simsrc.engine import OutputBuffers, output_names
+    from simsrc.kernels.dynamics import simulate
+
+    scn = load_scenario(FULL)
+    for m in ("ndpr_oxide", "gallium"):
+        spec = compile_market(scn, m)
+        args = draw_inputs(scn, spec, 0, 40)
+        T, R = spec.periods, len(spec.regions)
+        out = np.full((len(output_names(spec)), 40, T, R), 12345.0, dtype=np.float32)
+        iters = np.full((40, T), -7, dtype=np.int32)
+        simulate(**args, tol=1e-10, max_iter=100, out=out, iters=iters, flows=np.zeros((40, R, R)))
+        assert not (out == 12345.0).any() and not (iters == -7).any(), m
+    bufs = OutputBuffers(keep=2)
+    first, _ = simulate_chunk(scn, compile_market(scn, "gallium"), 0, 30, buffers=bufs)
+    used = id(first["consumer_price"].base)
+    del first
+    again, _ = simulate_chunk(scn, compile_market(scn, "gallium"), 30, 60, buffers=bufs)
+    assert id(again["consumer_price"].base) == used  # the buffer was handed out again
+    fresh = _arrays(scn, "gallium", 30, 60)
+    for k, v in fresh.items():
+        assert np.array_equal(v, again[k], equal_nan=True), k
+
+
 def test_run_chunk_sizes_and_threads_are_bit_identical(tmp_path):
     """Chunk sizes 1000 vs 333, and NUMBA_NUM_THREADS 1 vs 2, give identical paths."""
     p = _full_variant(tmp_path, draws=1000, horizon={"start": "2026Q1", "periods": 12},

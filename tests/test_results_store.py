@@ -247,3 +247,22 @@ def test_cell_stats_fed_in_chunks_equal_the_whole_cube(tmp_path, monkeypatch):
         xd = np.where(ok, x, np.nan).astype(np.float64)
         np.testing.assert_allclose(ref[:5], np.nanpercentile(xd, qs, axis=0), rtol=0, atol=1e-12)
         np.testing.assert_allclose(ref[6], np.nanstd(xd, axis=0, ddof=1), rtol=1e-10)
+
+
+def test_per_draw_means_peaks_and_sums_match_numpy():
+    """The per-draw scalars over the horizon (one numba pass each) equal numpy's nanmean,
+    nanmax and nansum of the float64 values: NaN periods skipped, all-NaN cells NaN (means and
+    peaks) or 0 (sums)."""
+    from simsrc.kernels.summary import period_stat
+
+    rng = np.random.default_rng(12)
+    x = (rng.standard_normal((50, 40, 6)) * 1e3).astype(np.float32)
+    x[rng.random(x.shape) < 0.2] = np.nan
+    x[:, :, 5] = np.nan
+    xd = x.astype(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        np.testing.assert_allclose(period_stat(x, 1), np.nanmean(xd, axis=1), rtol=1e-14)
+        assert np.array_equal(period_stat(x, 2), np.nanmax(xd, axis=1), equal_nan=True)
+    np.testing.assert_allclose(period_stat(x, 0), np.nansum(xd, axis=1), rtol=1e-14)
+    assert np.isnan(period_stat(x, 1)[:, 5]).all() and (period_stat(x, 0)[:, 5] == 0).all()

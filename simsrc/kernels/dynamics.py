@@ -364,6 +364,7 @@ def simulate(X0, T0, tariff0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
         none converged).
     """
     S, T, R = Z.shape
+    QO = out.shape[0]
     NC = cap_origin.shape[0]
     NO = off_region.shape[0]
     NW = watched.shape[0]
@@ -398,6 +399,7 @@ def simulate(X0, T0, tariff0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
         B_d = B[s]
         etab_d = etab[s]
         cum = np.ones((R, R))
+        ob = np.empty((QO, T, R), dtype=np.float32)  # this draw's outputs, copied out at its end
         # the reference supply curve of producer surplus: the baseline capacity, no floor
         A_ref = np.zeros((R, 2))
         K_ref = np.zeros((R, 2))
@@ -541,46 +543,46 @@ def simulate(X0, T0, tariff0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                     if i != r:
                         exp_ += X[r, i]
                 prod = Sseg[r, 0] + Sseg[r, 1]
-                out[O_ORIGIN_PRICE, s, t, r] = p[r] * P0 if Q0[r] > 0.0 else np.nan
-                out[O_CONSUMER_PRICE, s, t, r] = P[r] * uv0[r] if C0[r] > 0.0 else np.nan
-                out[O_PRODUCTION, s, t, r] = prod
-                out[O_CONSUMPTION, s, t, r] = cons
-                out[O_IMPORTS, s, t, r] = cons - dstock[r] - X[r, r]
-                out[O_EXPORTS, s, t, r] = exp_
-                out[O_CAPACITY, s, t, r] = np.nan if unlimited[r] == 1 else K_seg[r, 0] + K_seg[r, 1]
+                ob[O_ORIGIN_PRICE, t, r] = p[r] * P0 if Q0[r] > 0.0 else np.nan
+                ob[O_CONSUMER_PRICE, t, r] = P[r] * uv0[r] if C0[r] > 0.0 else np.nan
+                ob[O_PRODUCTION, t, r] = prod
+                ob[O_CONSUMPTION, t, r] = cons
+                ob[O_IMPORTS, t, r] = cons - dstock[r] - X[r, r]
+                ob[O_EXPORTS, t, r] = exp_
+                ob[O_CAPACITY, t, r] = np.nan if unlimited[r] == 1 else K_seg[r, 0] + K_seg[r, 1]
                 if cons > 0.0:
-                    out[O_NIR, s, t, r] = max(0.0, (cons - prod) / cons)
+                    ob[O_NIR, t, r] = max(0.0, (cons - prod) / cons)
                 else:
-                    out[O_NIR, s, t, r] = np.nan
-                out[O_TARIFF_REV, s, t, r] = trev[r] * P0_usd
-                out[O_LEVY_REV, s, t, r] = lrev[r] * P0_usd
-                out[O_QUOTA_RENT, s, t, r] = qrent[r] * P0_usd
-                out[O_FISCAL, s, t, r] = fisc[r] * P0_usd
-                out[O_STOCKPILE, s, t, r] = stock[r]
-                out[O_CS, s, t, r] = cs[r] * P0_usd
-                out[O_PS, s, t, r] = ps[r] * P0_usd
-                out[O_FOB_PRICE, s, t, r] = fobt[r] * P0
+                    ob[O_NIR, t, r] = np.nan
+                ob[O_TARIFF_REV, t, r] = trev[r] * P0_usd
+                ob[O_LEVY_REV, t, r] = lrev[r] * P0_usd
+                ob[O_QUOTA_RENT, t, r] = qrent[r] * P0_usd
+                ob[O_FISCAL, t, r] = fisc[r] * P0_usd
+                ob[O_STOCKPILE, t, r] = stock[r]
+                ob[O_CS, t, r] = cs[r] * P0_usd
+                ob[O_PS, t, r] = ps[r] * P0_usd
+                ob[O_FOB_PRICE, t, r] = fobt[r] * P0
                 if fobt[r] == fobt[r] and status == STATUS_CONVERGED:
                     fob[r] = fobt[r]
-                out[O_ETAX_REV, s, t, r] = erev[r] * P0_usd
-                out[O_TSHIP_COST, s, t, r] = tsc[r] * P0_usd
-                out[O_INTER_RENT, s, t, r] = irent[r] * P0_usd
-                out[O_BACKSTOP_SUB, s, t, r] = (Dsr[r] - D[r]) * C0[r] if C0[r] > 0.0 else 0.0
+                ob[O_ETAX_REV, t, r] = erev[r] * P0_usd
+                ob[O_TSHIP_COST, t, r] = tsc[r] * P0_usd
+                ob[O_INTER_RENT, t, r] = irent[r] * P0_usd
+                ob[O_BACKSTOP_SUB, t, r] = (Dsr[r] - D[r]) * C0[r] if C0[r] > 0.0 else 0.0
                 # the government's stock account at the holder's consumer price, USD/yr
                 pu = P[r] * uv0[r] * P0_usd / P0 if C0[r] > 0.0 else 0.0
-                out[O_STK_SALES, s, t, r] = rel_r[r] * pu
-                out[O_STK_PURCH, s, t, r] = buy_r[r] * pu
+                ob[O_STK_SALES, t, r] = rel_r[r] * pu
+                ob[O_STK_PURCH, t, r] = buy_r[r] * pu
                 vnew = stock[r] * pu
-                out[O_STK_VALUE, s, t, r] = (vnew - vstock[r]) / dt
+                ob[O_STK_VALUE, t, r] = (vnew - vstock[r]) / dt
                 vstock[r] = vnew
                 cprev[r] = cons
-                out[O_CONVERGED, s, t, r] = conv
+                ob[O_CONVERGED, t, r] = conv
                 for wi in range(NW):
                     sh = 0.0
                     for i in range(R):
                         if watched[wi, i] == 1:
                             sh += X[i, r]
-                    out[N_BASE_OUTPUTS + wi, s, t, r] = sh / cons if cons > 0.0 else np.nan
+                    ob[N_BASE_OUTPUTS + wi, t, r] = sh / cons if cons > 0.0 else np.nan
             # --- state updates for the next period
             if fq_all > 0.0 and status == STATUS_CONVERGED:
                 fob_mkt = fv_all / fq_all
@@ -605,23 +607,23 @@ def simulate(X0, T0, tariff0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
                     pipe[slot, i, q] = Kst[i, q] * rate_i if rate_i > 0.0 else 0.0
                 # investment beyond the baseline replacement is charged to producer surplus
                 invc[i] += capex[s, i] * (pipe[slot, i, 0] + pipe[slot, i, 1] - delta[s, i] * K0v[i])
-                out[O_PS, s, t, i] -= invc[i]
+                ob[O_PS, t, i] -= invc[i]
                 # a government's equity stake in the covered producer: its share of that
                 # producer's surplus (floor receipts included) net of its investment cost
-                out[O_EQUITY, s, t, i] = 0.0
+                ob[O_EQUITY, t, i] = 0.0
                 if eq_act[s, t, i] == 1 and eq_share[s, i] > 0.0 and A_seg[i, 1] > 0.0 and p[i] > 0.0:
                     ps_cov = ps_segment(A_seg[i, 1], K_lim[i, 1], eps[s, i], p[i] + floor[i]) \
                         - alpha[i] * fup[i] * Sseg[i, 1]
                     eq = eq_share[s, i] * (ps_cov * P0_usd - capex[s, i] * pipe[slot, i, 1])
-                    out[O_EQUITY, s, t, i] = eq
-                    out[O_PS, s, t, i] -= eq
+                    ob[O_EQUITY, t, i] = eq
+                    ob[O_PS, t, i] -= eq
                 # welfare flag: |net welfare change| (investment cost included; the equity
                 # transfer cancels) above the value of baseline consumption per year
                 nw = 0.0
                 for q in range(len(WELFARE_ROWS)):
-                    nw += WELFARE_SIGNS[q] * out[WELFARE_ROWS[q], s, t, i]
+                    nw += WELFARE_SIGNS[q] * ob[WELFARE_ROWS[q], t, i]
                 v0c = V0c[i] * P0_usd
-                out[O_WELFARE_FLAG, s, t, i] = 1.0 if (v0c > 0.0 and abs(nw) > v0c) else 0.0
+                ob[O_WELFARE_FLAG, t, i] = 1.0 if (v0c > 0.0 and abs(nw) > v0c) else 0.0
                 L = lead[s, i]
                 src = (t - L) % NB
                 for q in range(2):
@@ -632,6 +634,10 @@ def simulate(X0, T0, tariff0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
             for j in range(R):
                 gtr[j] *= math.exp((mu[s, j] - 0.5 * vol[s, j] * vol[s, j]) * dt
                                    + vol[s, j] * math.sqrt(dt) * Z[s, t, j])
+        for q in range(QO):
+            for t in range(T):
+                for r in range(R):
+                    out[q, s, t, r] = ob[q, t, r]
         if n_conv > 0:
             for i in range(R):
                 for j in range(R):

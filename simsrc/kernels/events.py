@@ -1,13 +1,15 @@
 """Event state paths from uniform random numbers (numba; deterministic given inputs).
 
 The uniforms come from :mod:`simsrc.sampling` (drawn in NumPy, one named stream per event);
-these kernels only turn them into 0/1 state paths of shape (draws, periods).
+these kernels only turn them into 0/1 state paths of shape (draws, periods). They are serial
+(a few microseconds per chunk): a run calls them from a background thread while the period
+loop's parallel kernel runs (:class:`simsrc.engine._ChunksAhead`).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 #: Initial state codes of a two-state Markov regime.
 INITIAL_OFF = 0
@@ -15,7 +17,7 @@ INITIAL_ON = 1
 INITIAL_STATIONARY = 2
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
 def dated_paths(u, prob, period, n_periods):
     """State path of a dated event.
 
@@ -37,14 +39,14 @@ def dated_paths(u, prob, period, n_periods):
     S = u.shape[0]
     out = np.zeros((S, n_periods), dtype=np.uint8)
     first = max(period, 0)
-    for s in prange(S):
+    for s in range(S):
         if u[s] < prob[s]:
             for t in range(first, n_periods):
                 out[s, t] = 1
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
 def markov_paths(u, p_on, p_off, initial, start, n_periods):
     """State path of a two-state Markov regime (1 = on), switching once per period.
 
@@ -68,7 +70,7 @@ def markov_paths(u, p_on, p_off, initial, start, n_periods):
     S = u.shape[0]
     out = np.zeros((S, n_periods), dtype=np.uint8)
     first = max(start, 0)
-    for s in prange(S):
+    for s in range(S):
         if initial == INITIAL_ON:
             state = 1
         elif initial == INITIAL_OFF:

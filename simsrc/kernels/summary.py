@@ -290,6 +290,37 @@ def npv_sum(x, disc):
     return out
 
 
+@njit(cache=True, nogil=True)
+def period_stat(x, kind):
+    """Per draw and region, over the periods of a (draws, periods, regions) array, NaN
+    skipped, in float64: ``kind`` 0 the sum (0 if no value), 1 the mean, 2 the maximum (NaN if
+    no value). Periods are taken in order."""
+    n, T, R = x.shape
+    out = np.zeros((n, R))
+    cnt = np.zeros(R, dtype=np.int64)
+    for s in range(n):
+        for r in range(R):
+            cnt[r] = 0
+            out[s, r] = -np.inf if kind == 2 else 0.0
+        for t in range(T):
+            for r in range(R):
+                v = np.float64(x[s, t, r])
+                if v == v:
+                    cnt[r] += 1
+                    if kind == 2:
+                        if v > out[s, r]:
+                            out[s, r] = v
+                    else:
+                        out[s, r] += v
+        if kind != 0:
+            for r in range(R):
+                if cnt[r] == 0:
+                    out[s, r] = np.nan
+                elif kind == 1:
+                    out[s, r] /= cnt[r]
+    return out
+
+
 @njit(cache=True, parallel=True, nogil=True)
 def nonfinite_solves(out, nan_ok, pair_price, pair_qty, conv_row):
     """The solves of a chunk whose outputs break the registry's rules, in one pass.
