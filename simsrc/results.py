@@ -746,26 +746,18 @@ class ResultsWriter:
                                                                compression="none")
         w.write_table(table.cast(w.schema))
 
-    def finish(self, manifest: dict) -> Path:
-        """Write summaries and the manifest, then rename the folder into place."""
-        with self.times.stage("paths_wait"):
-            self._wait_parts()
-            self._pool.shutdown(wait=True)
-        t_finish = time.perf_counter()
-        _pause_point("summary", self.tmp)
-        for fname, w in self._scalar_writers.items():
-            w.close()
-            _sort_scalars(self.tmp / ".scratch" / f"{fname}.parquet", self.tmp / f"{fname}.parquet")
-        self._scalar_writers = {}
-        if self._input_frames:
-            inp = pd.concat(self._input_frames, ignore_index=True)
-            inp["side"] = inp["side"].astype("category")
-            inp["input"] = inp["input"].astype("category")
-            inp.sort_values(["side", "draw", "input"], kind="stable").reset_index(drop=True).to_parquet(
-                self.tmp / "inputs.parquet", index=False)
+    def _write_inputs(self):
+        inp = pd.concat(self._input_frames, ignore_index=True)
+        inp["side"] = inp["side"].astype("category")
+        inp["input"] = inp["input"].astype("category")
+        inp.sort_values(["side", "draw", "input"], kind="stable").reset_index(drop=True).to_parquet(
+            self.tmp / "inputs.parquet", index=False)
+
+    def _write_summary(self):
+        """summary.parquet, summary.csv and flows.parquet (minerals over the memory budget are
+        summarised here)."""
         for m in list(self._stats):
             self.finish_mineral(m)
-        shutil.rmtree(self.tmp / ".scratch", ignore_errors=True)
         summary = (pd.concat([self._summaries[m] for m in self._minerals], ignore_index=True)
                    if self._minerals else pd.DataFrame())
         if len(summary):
@@ -777,6 +769,28 @@ class ResultsWriter:
         # tenth of its time (string fields are quoted, NaN is an empty field)
         pacsv.write_csv(pa.Table.from_pandas(summary, preserve_index=False), self.tmp / "summary.csv",
                         write_options=pacsv.WriteOptions(quoting_style="needed"))
+
+    def finish(self, manifest: dict) -> Path:
+        """Write summaries and the manifest, then rename the folder into place."""
+        with self.times.stage("paths_wait"):
+            self._wait_parts()
+            self._pool.shutdown(wait=True)
+        t_finish = time.perf_counter()
+        _pause_point("summary", self.tmp)
+        # the files below are independent: written by two threads at once (Arrow and the
+        # sorts release the GIL), the largest (draws.parquet) beside the others
+        jobs = []
+        for fname, w in self._scalar_writers.items():
+            w.close()
+            jobs.append((_sort_scalars, self.tmp / ".scratch" / f"{fname}.parquet", self.tmp / f"{fname}.parquet"))
+        self._scalar_writers = {}
+        if self._input_frames:
+            jobs.append((self._write_inputs,))
+        jobs.append((self._write_summary,))
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="simsrc-finish") as ex:
+            for f in [ex.submit(*j) for j in jobs]:
+                f.result()
+        shutil.rmtree(self.tmp / ".scratch", ignore_errors=True)
         manifest = dict(manifest)
         manifest.setdefault("package_version", __version__)
         manifest.setdefault("git_commit", git_commit())
