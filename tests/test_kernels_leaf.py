@@ -35,14 +35,15 @@ def test_leaf_kernels_return_no_array_and_cover_the_solver():
         for name, obj in vars(mod).items():
             if isinstance(obj, CPUDispatcher) and obj.targetoptions.get("_nrt") is False:
                 leaf[f"{mod.__name__}.{name}"] = obj
-    # the solver, outcomes, welfare and per-period functions are LEAF; the period loop
-    # (which allocates each draw's workspace) and the workspace allocator are not
+    # the solver, outcomes, welfare and per-period functions and each draw's period loop are
+    # LEAF; the loop over draws (which allocates each draw's workspace) and the workspace
+    # allocator are not
     for name in ("_setup", "_prepare", "_evaluate", "_jacobian", "_newton", "solve_market",
                  "_lu_factor", "_lu_solve", "market_outcomes", "export_prices"):
         assert f"simsrc.kernels.equilibrium.{name}" in leaf, name
     for name in ("market_welfare", "welfare_reference", "ps_segment"):
         assert f"simsrc.kernels.welfare.{name}" in leaf, name
-    for name in ("compose_trade_policies", "period_inputs"):
+    for name in ("compose_trade_policies", "period_inputs", "_draw_periods"):
         assert f"simsrc.kernels.dynamics.{name}" in leaf, name
     assert equilibrium.make_workspace.targetoptions.get("_nrt") is not False
     assert dynamics.simulate.targetoptions.get("_nrt") is not False

@@ -269,6 +269,195 @@ def period_inputs(s, t, dt, u0, unlimited, C0, capex, prj_region, prj_cap, prj_p
             purchases[off_region[o]] += off_qty[o]
 
 
+@njit(**LEAF)
+def _draw_periods(T, QO, R, s, dt, u0, unlimited, C0, capex, prj_region, prj_cap, prj_period,
+                  prj_cov, flo_level, flo_act, flo_ref, fob, outage_mult, stk_act, stk_trig,
+                  stk_rel, stk_refill, stk_below, stk_cap, off_region, off_qty, off_act, Kst,
+                  stock, Pprev, cprev, invc, floor, fup, K_seg, A_seg, K_lim, dstock, rel_r, buy_r,
+                  purchases, X0, T0, w, sig_d, eta_s, eps_d, Teff, rst, mip, g, B_d, etab_d, z,
+                  ostat, ws, tol, max_iter, iters, p, pd, levy, P, D, Dsr, X, Sseg, lam, xt, NO,
+                  Tf, etax, alpha, V0c, ps0, P_ref, und, off_q, off_v, cum, trev, lrev, qrent,
+                  erev, tsc, irent, fisc, cs, ps, fobt, NB, tar_act, cap_act, etx_act, mip_act,
+                  tariff0, tar_mask, tar_mode, tar_rate, cap_origin, cap_dest, cap_share, cap_cost,
+                  cap_tshare, etx_origin, etx_dest, etx_rate, mip_members, mip_level, mip_und,
+                  rate, rk_on, cap, tcost, tcap, ob, P0_usd, P0, vstock, NW, lead, pe, gtr, Dstar,
+                  pipe, ew, out, flows, NC, off_price, Q0, uv0, delta, imax, eq_act, eq_share, a_p,
+                  watched, kappa, K0v, eps, Z, flo_end, payback, mu, vol):
+    """The period loop of draw ``s`` (docs/model.md sec. 4-5) and its mean flows.
+
+    Called once per draw by :func:`simulate` with every array that draw needs, allocated
+    there; compiled without reference counting (:data:`simsrc.kernels.LEAF`), so the
+    loop's calls take no reference to the kernel's arguments: inside a parallel loop,
+    numba took and dropped one on each array argument of each call, about 200 atomic
+    updates per period on counters shared by the threads (10% of a single thread's time).
+    """
+    n_conv = 0
+    fob_mkt = 1.0               # the market's quantity-weighted export price index
+    for t in range(T):
+        # trade policies depend on the period only through their layers' activity (rates
+        # and shares are per draw): composed again only when an activity flag changed
+        if t == 0 or _activity_changed(s, t, tar_act, cap_act, etx_act, mip_act):
+            compose_trade_policies(s, t, X0, tariff0, tar_mask, tar_mode, tar_rate, tar_act,
+                                   cap_origin, cap_dest, cap_share, cap_cost, cap_tshare,
+                                   cap_act, etx_origin, etx_dest, etx_rate, etx_act,
+                                   mip_members, mip_level, mip_und, mip_act,
+                                   rate, Tf, etax, rk_on, cap, tcost, tcap, mip, und)
+            for i in range(R):
+                for j in range(R):
+                    Teff[i, j] = Tf[i, j] * (1.0 + etax[i, j])
+        # partial adjustment: H = Dstar[t-1]^(1-a) gtr^a
+        for j in range(R):
+            g[j] = math.exp((1.0 - a_p[j]) * math.log(Dstar[j]) + a_p[j] * math.log(gtr[j]))
+        period_inputs(s, t, dt, u0, unlimited, C0, capex, prj_region, prj_cap, prj_period, prj_cov,
+                      flo_level, flo_act, flo_ref, fob, fob_mkt, outage_mult,
+                      stk_act, stk_trig, stk_rel, stk_refill, stk_below, stk_cap,
+                      off_region, off_qty, off_act, Kst, stock, Pprev, cprev,
+                      invc, floor, fup, K_seg, A_seg, K_lim, dstock, rel_r, buy_r, purchases)
+        # --- solve (warm start: z from the previous period)
+        # (and the last period's LU factors for a first chord step)
+        status, it = solve_market(X0, T0, w, sig_d, eta_s, eps_d, Teff, rst, mip, g,
+                                  B_d, etab_d, A_seg, K_lim, floor, dstock, purchases,
+                                  z, ostat, ws, tol, max_iter, True)
+        if status != STATUS_CONVERGED:
+            # one retry from the baseline before flagging the solve as failed
+            for q in range(R + 3 * NC):
+                z[q] = 0.0
+            status, it2 = solve_market(X0, T0, w, sig_d, eta_s, eps_d, Teff, rst, mip, g,
+                                       B_d, etab_d, A_seg, K_lim, floor, dstock,
+                                       purchases, z, ostat, ws, tol, max_iter)
+            it += it2
+        iters[s, t] = it
+        market_outcomes(X0, T0, w, sig_d, eta_s, eps_d, Teff, rst, mip, g, B_d, etab_d,
+                        A_seg, K_lim, floor, dstock, purchases, z, ostat, ws,
+                        p, pd, levy, P, D, Dsr, X, Sseg, lam, xt, status == STATUS_CONVERGED)
+        for r in range(R):
+            off_q[r] = 0.0
+            off_v[r] = 0.0
+        for o in range(NO):
+            if off_act[s, t, o] == 1 and off_price[o] > 0.0:
+                off_q[off_region[o]] += off_qty[o]
+                off_v[off_region[o]] += off_price[o] * off_qty[o]
+        market_welfare(X0, T0, eta_s, B_d, etab_d, Tf, etax, rst, g, A_seg, K_lim, floor,
+                       fup, alpha, V0c, ps0, eps_d, p, pd, levy, P, X, Sseg, lam, xt, P_ref,
+                       und, off_q, off_v, cum, trev, lrev, qrent, erev, tsc, irent, fisc,
+                       cs, ps)
+        # --- outputs
+        conv = 1.0 if status == STATUS_CONVERGED else 0.0
+        if status == STATUS_CONVERGED:
+            n_conv += 1
+            for i in range(R):
+                for j in range(R):
+                    flows[s, i, j] += X[i, j]
+        fq_all, fv_all = export_prices(pd, X, T0, Tf, fobt)
+        for r in range(R):
+            cons = dstock[r]            # consumers' use: purchases plus stock released
+            exp_ = 0.0
+            for i in range(R):
+                cons += X[i, r]
+                if i != r:
+                    exp_ += X[r, i]
+            prod = Sseg[r, 0] + Sseg[r, 1]
+            ob[O_ORIGIN_PRICE, t, r] = p[r] * P0 if Q0[r] > 0.0 else np.nan
+            ob[O_CONSUMER_PRICE, t, r] = P[r] * uv0[r] if C0[r] > 0.0 else np.nan
+            ob[O_PRODUCTION, t, r] = prod
+            ob[O_CONSUMPTION, t, r] = cons
+            ob[O_IMPORTS, t, r] = cons - dstock[r] - X[r, r]
+            ob[O_EXPORTS, t, r] = exp_
+            ob[O_CAPACITY, t, r] = np.nan if unlimited[r] == 1 else K_seg[r, 0] + K_seg[r, 1]
+            if cons > 0.0:
+                ob[O_NIR, t, r] = max(0.0, (cons - prod) / cons)
+            else:
+                ob[O_NIR, t, r] = np.nan
+            ob[O_TARIFF_REV, t, r] = trev[r] * P0_usd
+            ob[O_LEVY_REV, t, r] = lrev[r] * P0_usd
+            ob[O_QUOTA_RENT, t, r] = qrent[r] * P0_usd
+            ob[O_FISCAL, t, r] = fisc[r] * P0_usd
+            ob[O_STOCKPILE, t, r] = stock[r]
+            ob[O_CS, t, r] = cs[r] * P0_usd
+            ob[O_PS, t, r] = ps[r] * P0_usd
+            ob[O_FOB_PRICE, t, r] = fobt[r] * P0
+            if fobt[r] == fobt[r] and status == STATUS_CONVERGED:
+                fob[r] = fobt[r]
+            ob[O_ETAX_REV, t, r] = erev[r] * P0_usd
+            ob[O_TSHIP_COST, t, r] = tsc[r] * P0_usd
+            ob[O_INTER_RENT, t, r] = irent[r] * P0_usd
+            ob[O_BACKSTOP_SUB, t, r] = (Dsr[r] - D[r]) * C0[r] if C0[r] > 0.0 else 0.0
+            # the government's stock account at the holder's consumer price, USD/yr
+            pu = P[r] * uv0[r] * P0_usd / P0 if C0[r] > 0.0 else 0.0
+            ob[O_STK_SALES, t, r] = rel_r[r] * pu
+            ob[O_STK_PURCH, t, r] = buy_r[r] * pu
+            vnew = stock[r] * pu
+            ob[O_STK_VALUE, t, r] = (vnew - vstock[r]) / dt
+            vstock[r] = vnew
+            cprev[r] = cons
+            ob[O_CONVERGED, t, r] = conv
+            for wi in range(NW):
+                sh = 0.0
+                for i in range(R):
+                    if watched[wi, i] == 1:
+                        sh += X[i, r]
+                ob[N_BASE_OUTPUTS + wi, t, r] = sh / cons if cons > 0.0 else np.nan
+        # --- state updates for the next period
+        if fq_all > 0.0 and status == STATUS_CONVERGED:
+            fob_mkt = fv_all / fq_all
+        for r in range(R):
+            Pprev[r] = P[r]
+            if C0[r] > 0.0 and Dsr[r] > 0.0 and status == STATUS_CONVERGED:
+                Dstar[r] = Dsr[r]
+        slot = t % NB
+        for i in range(R):
+            pi = p[i] if ostat[i] == ORIGIN_SOLVED else 1.0
+            for q in range(2):
+                pexp = pe[i]
+                if q == 1 and flo_act[s, t, i] == 1 and pexp < flo_level[i]:
+                    # covered capacity expects the floor while it has more than a payback
+                    # period to run, fading to the market expectation as it ends
+                    left = (flo_end[i] - t) * dt
+                    wgt = min(1.0, max(left, 0.0) / payback[s, i]) if payback[s, i] > 0.0 else 1.0
+                    pexp = pe[i] + wgt * (flo_level[i] - pe[i])
+                rate_i = delta[s, i] + kappa[s, i] * (pexp - 1.0)
+                if rate_i > imax[s, i]:
+                    rate_i = imax[s, i]
+                pipe[slot, i, q] = Kst[i, q] * rate_i if rate_i > 0.0 else 0.0
+            # investment beyond the baseline replacement is charged to producer surplus
+            invc[i] += capex[s, i] * (pipe[slot, i, 0] + pipe[slot, i, 1] - delta[s, i] * K0v[i])
+            ob[O_PS, t, i] -= invc[i]
+            # a government's equity stake in the covered producer: its share of that
+            # producer's surplus (floor receipts included) net of its investment cost
+            ob[O_EQUITY, t, i] = 0.0
+            if eq_act[s, t, i] == 1 and eq_share[s, i] > 0.0 and A_seg[i, 1] > 0.0 and p[i] > 0.0:
+                ps_cov = ps_segment(A_seg[i, 1], K_lim[i, 1], eps[s, i], p[i] + floor[i]) \
+                    - alpha[i] * fup[i] * Sseg[i, 1]
+                eq = eq_share[s, i] * (ps_cov * P0_usd - capex[s, i] * pipe[slot, i, 1])
+                ob[O_EQUITY, t, i] = eq
+                ob[O_PS, t, i] -= eq
+            # welfare flag: |net welfare change| (investment cost included; the equity
+            # transfer cancels) above the value of baseline consumption per year
+            nw = 0.0
+            for q in range(len(WELFARE_ROWS)):
+                nw += WELFARE_SIGNS[q] * ob[WELFARE_ROWS[q], t, i]
+            v0c = V0c[i] * P0_usd
+            ob[O_WELFARE_FLAG, t, i] = 1.0 if (v0c > 0.0 and abs(nw) > v0c) else 0.0
+            L = lead[s, i]
+            src = (t - L) % NB
+            for q in range(2):
+                Kst[i, q] += dt * (pipe[src, i, q] - delta[s, i] * Kst[i, q])
+                if Kst[i, q] < 0.0:
+                    Kst[i, q] = 0.0
+            pe[i] += ew[s, i] * (pi - pe[i])
+        for j in range(R):
+            gtr[j] *= math.exp((mu[s, j] - 0.5 * vol[s, j] * vol[s, j]) * dt
+                               + vol[s, j] * math.sqrt(dt) * Z[s, t, j])
+    for q in range(QO):
+        for t in range(T):
+            for r in range(R):
+                out[q, s, t, r] = ob[q, t, r]
+    if n_conv > 0:
+        for i in range(R):
+            for j in range(R):
+                flows[s, i, j] /= n_conv
+
+
 @njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def simulate(X0, T0, tariff0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
              sigma, eta, eps, adj, B, etab, mu, vol, delta, kappa, imax, lead, ew, Z, dt,
@@ -425,7 +614,6 @@ def simulate(X0, T0, tariff0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
         fup = np.zeros(R)           # upside per covered tonne, (p_ref - F)+, index
         fob = np.ones(R)            # each origin's export (FOB) price index, last period
         fobt = np.zeros(R)          # this period's (NaN without exports)
-        fob_mkt = 1.0               # the market's quantity-weighted export price index
         dstock = np.zeros(R)        # net stock flow into each region's market, t/yr
         rel_r = np.zeros(R)
         buy_r = np.zeros(R)
@@ -461,7 +649,6 @@ def simulate(X0, T0, tariff0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
         pipe = np.zeros((NB, R, 2))  # investment pipeline (ring buffer), t/yr per year
         stock = np.zeros(R)
         Pprev = np.ones(R)
-        n_conv = 0
         for i in range(R):
             for j in range(R):
                 flows[s, i, j] = 0.0
@@ -479,166 +666,17 @@ def simulate(X0, T0, tariff0, w, u0, K0v, unlimited, uv0, P0, P0_usd,
         for j in range(R):
             a_p[j] = 1.0 - math.exp(dt * math.log(1.0 - adj[s, j])) if adj[s, j] < 1.0 else 1.0
             eta_s[j] = a_p[j] * eta[s, j]
-        for t in range(T):
-            # trade policies depend on the period only through their layers' activity (rates
-            # and shares are per draw): composed again only when an activity flag changed
-            if t == 0 or _activity_changed(s, t, tar_act, cap_act, etx_act, mip_act):
-                compose_trade_policies(s, t, X0, tariff0, tar_mask, tar_mode, tar_rate, tar_act,
-                                       cap_origin, cap_dest, cap_share, cap_cost, cap_tshare,
-                                       cap_act, etx_origin, etx_dest, etx_rate, etx_act,
-                                       mip_members, mip_level, mip_und, mip_act,
-                                       rate, Tf, etax, rk_on, cap, tcost, tcap, mip, und)
-                for i in range(R):
-                    for j in range(R):
-                        Teff[i, j] = Tf[i, j] * (1.0 + etax[i, j])
-            # partial adjustment: H = Dstar[t-1]^(1-a) gtr^a
-            for j in range(R):
-                g[j] = math.exp((1.0 - a_p[j]) * math.log(Dstar[j]) + a_p[j] * math.log(gtr[j]))
-            period_inputs(s, t, dt, u0, unlimited, C0, capex, prj_region, prj_cap, prj_period, prj_cov,
-                          flo_level, flo_act, flo_ref, fob, fob_mkt, outage_mult,
-                          stk_act, stk_trig, stk_rel, stk_refill, stk_below, stk_cap,
-                          off_region, off_qty, off_act, Kst, stock, Pprev, cprev,
-                          invc, floor, fup, K_seg, A_seg, K_lim, dstock, rel_r, buy_r, purchases)
-            # --- solve (warm start: z from the previous period)
-            # (and the last period's LU factors for a first chord step)
-            status, it = solve_market(X0, T0, w, sig_d, eta_s, eps_d, Teff, rst, mip, g,
-                                      B_d, etab_d, A_seg, K_lim, floor, dstock, purchases,
-                                      z, ostat, ws, tol, max_iter, True)
-            if status != STATUS_CONVERGED:
-                # one retry from the baseline before flagging the solve as failed
-                for q in range(R + 3 * NC):
-                    z[q] = 0.0
-                status, it2 = solve_market(X0, T0, w, sig_d, eta_s, eps_d, Teff, rst, mip, g,
-                                           B_d, etab_d, A_seg, K_lim, floor, dstock,
-                                           purchases, z, ostat, ws, tol, max_iter)
-                it += it2
-            iters[s, t] = it
-            market_outcomes(X0, T0, w, sig_d, eta_s, eps_d, Teff, rst, mip, g, B_d, etab_d,
-                            A_seg, K_lim, floor, dstock, purchases, z, ostat, ws,
-                            p, pd, levy, P, D, Dsr, X, Sseg, lam, xt, status == STATUS_CONVERGED)
-            for r in range(R):
-                off_q[r] = 0.0
-                off_v[r] = 0.0
-            for o in range(NO):
-                if off_act[s, t, o] == 1 and off_price[o] > 0.0:
-                    off_q[off_region[o]] += off_qty[o]
-                    off_v[off_region[o]] += off_price[o] * off_qty[o]
-            market_welfare(X0, T0, eta_s, B_d, etab_d, Tf, etax, rst, g, A_seg, K_lim, floor,
-                           fup, alpha, V0c, ps0, eps_d, p, pd, levy, P, X, Sseg, lam, xt, P_ref,
-                           und, off_q, off_v, cum, trev, lrev, qrent, erev, tsc, irent, fisc,
-                           cs, ps)
-            # --- outputs
-            conv = 1.0 if status == STATUS_CONVERGED else 0.0
-            if status == STATUS_CONVERGED:
-                n_conv += 1
-                for i in range(R):
-                    for j in range(R):
-                        flows[s, i, j] += X[i, j]
-            fq_all, fv_all = export_prices(pd, X, T0, Tf, fobt)
-            for r in range(R):
-                cons = dstock[r]            # consumers' use: purchases plus stock released
-                exp_ = 0.0
-                for i in range(R):
-                    cons += X[i, r]
-                    if i != r:
-                        exp_ += X[r, i]
-                prod = Sseg[r, 0] + Sseg[r, 1]
-                ob[O_ORIGIN_PRICE, t, r] = p[r] * P0 if Q0[r] > 0.0 else np.nan
-                ob[O_CONSUMER_PRICE, t, r] = P[r] * uv0[r] if C0[r] > 0.0 else np.nan
-                ob[O_PRODUCTION, t, r] = prod
-                ob[O_CONSUMPTION, t, r] = cons
-                ob[O_IMPORTS, t, r] = cons - dstock[r] - X[r, r]
-                ob[O_EXPORTS, t, r] = exp_
-                ob[O_CAPACITY, t, r] = np.nan if unlimited[r] == 1 else K_seg[r, 0] + K_seg[r, 1]
-                if cons > 0.0:
-                    ob[O_NIR, t, r] = max(0.0, (cons - prod) / cons)
-                else:
-                    ob[O_NIR, t, r] = np.nan
-                ob[O_TARIFF_REV, t, r] = trev[r] * P0_usd
-                ob[O_LEVY_REV, t, r] = lrev[r] * P0_usd
-                ob[O_QUOTA_RENT, t, r] = qrent[r] * P0_usd
-                ob[O_FISCAL, t, r] = fisc[r] * P0_usd
-                ob[O_STOCKPILE, t, r] = stock[r]
-                ob[O_CS, t, r] = cs[r] * P0_usd
-                ob[O_PS, t, r] = ps[r] * P0_usd
-                ob[O_FOB_PRICE, t, r] = fobt[r] * P0
-                if fobt[r] == fobt[r] and status == STATUS_CONVERGED:
-                    fob[r] = fobt[r]
-                ob[O_ETAX_REV, t, r] = erev[r] * P0_usd
-                ob[O_TSHIP_COST, t, r] = tsc[r] * P0_usd
-                ob[O_INTER_RENT, t, r] = irent[r] * P0_usd
-                ob[O_BACKSTOP_SUB, t, r] = (Dsr[r] - D[r]) * C0[r] if C0[r] > 0.0 else 0.0
-                # the government's stock account at the holder's consumer price, USD/yr
-                pu = P[r] * uv0[r] * P0_usd / P0 if C0[r] > 0.0 else 0.0
-                ob[O_STK_SALES, t, r] = rel_r[r] * pu
-                ob[O_STK_PURCH, t, r] = buy_r[r] * pu
-                vnew = stock[r] * pu
-                ob[O_STK_VALUE, t, r] = (vnew - vstock[r]) / dt
-                vstock[r] = vnew
-                cprev[r] = cons
-                ob[O_CONVERGED, t, r] = conv
-                for wi in range(NW):
-                    sh = 0.0
-                    for i in range(R):
-                        if watched[wi, i] == 1:
-                            sh += X[i, r]
-                    ob[N_BASE_OUTPUTS + wi, t, r] = sh / cons if cons > 0.0 else np.nan
-            # --- state updates for the next period
-            if fq_all > 0.0 and status == STATUS_CONVERGED:
-                fob_mkt = fv_all / fq_all
-            for r in range(R):
-                Pprev[r] = P[r]
-                if C0[r] > 0.0 and Dsr[r] > 0.0 and status == STATUS_CONVERGED:
-                    Dstar[r] = Dsr[r]
-            slot = t % NB
-            for i in range(R):
-                pi = p[i] if ostat[i] == ORIGIN_SOLVED else 1.0
-                for q in range(2):
-                    pexp = pe[i]
-                    if q == 1 and flo_act[s, t, i] == 1 and pexp < flo_level[i]:
-                        # covered capacity expects the floor while it has more than a payback
-                        # period to run, fading to the market expectation as it ends
-                        left = (flo_end[i] - t) * dt
-                        wgt = min(1.0, max(left, 0.0) / payback[s, i]) if payback[s, i] > 0.0 else 1.0
-                        pexp = pe[i] + wgt * (flo_level[i] - pe[i])
-                    rate_i = delta[s, i] + kappa[s, i] * (pexp - 1.0)
-                    if rate_i > imax[s, i]:
-                        rate_i = imax[s, i]
-                    pipe[slot, i, q] = Kst[i, q] * rate_i if rate_i > 0.0 else 0.0
-                # investment beyond the baseline replacement is charged to producer surplus
-                invc[i] += capex[s, i] * (pipe[slot, i, 0] + pipe[slot, i, 1] - delta[s, i] * K0v[i])
-                ob[O_PS, t, i] -= invc[i]
-                # a government's equity stake in the covered producer: its share of that
-                # producer's surplus (floor receipts included) net of its investment cost
-                ob[O_EQUITY, t, i] = 0.0
-                if eq_act[s, t, i] == 1 and eq_share[s, i] > 0.0 and A_seg[i, 1] > 0.0 and p[i] > 0.0:
-                    ps_cov = ps_segment(A_seg[i, 1], K_lim[i, 1], eps[s, i], p[i] + floor[i]) \
-                        - alpha[i] * fup[i] * Sseg[i, 1]
-                    eq = eq_share[s, i] * (ps_cov * P0_usd - capex[s, i] * pipe[slot, i, 1])
-                    ob[O_EQUITY, t, i] = eq
-                    ob[O_PS, t, i] -= eq
-                # welfare flag: |net welfare change| (investment cost included; the equity
-                # transfer cancels) above the value of baseline consumption per year
-                nw = 0.0
-                for q in range(len(WELFARE_ROWS)):
-                    nw += WELFARE_SIGNS[q] * ob[WELFARE_ROWS[q], t, i]
-                v0c = V0c[i] * P0_usd
-                ob[O_WELFARE_FLAG, t, i] = 1.0 if (v0c > 0.0 and abs(nw) > v0c) else 0.0
-                L = lead[s, i]
-                src = (t - L) % NB
-                for q in range(2):
-                    Kst[i, q] += dt * (pipe[src, i, q] - delta[s, i] * Kst[i, q])
-                    if Kst[i, q] < 0.0:
-                        Kst[i, q] = 0.0
-                pe[i] += ew[s, i] * (pi - pe[i])
-            for j in range(R):
-                gtr[j] *= math.exp((mu[s, j] - 0.5 * vol[s, j] * vol[s, j]) * dt
-                                   + vol[s, j] * math.sqrt(dt) * Z[s, t, j])
-        for q in range(QO):
-            for t in range(T):
-                for r in range(R):
-                    out[q, s, t, r] = ob[q, t, r]
-        if n_conv > 0:
-            for i in range(R):
-                for j in range(R):
-                    flows[s, i, j] /= n_conv
+        _draw_periods(T, QO, R, s, dt, u0, unlimited, C0, capex, prj_region, prj_cap, prj_period,
+                      prj_cov, flo_level, flo_act, flo_ref, fob, outage_mult, stk_act, stk_trig,
+                      stk_rel, stk_refill, stk_below, stk_cap, off_region, off_qty, off_act, Kst,
+                      stock, Pprev, cprev, invc, floor, fup, K_seg, A_seg, K_lim, dstock, rel_r,
+                      buy_r, purchases, X0, T0, w, sig_d, eta_s, eps_d, Teff, rst, mip, g, B_d,
+                      etab_d, z, ostat, ws, tol, max_iter, iters, p, pd, levy, P, D, Dsr, X, Sseg,
+                      lam, xt, NO, Tf, etax, alpha, V0c, ps0, P_ref, und, off_q, off_v, cum, trev,
+                      lrev, qrent, erev, tsc, irent, fisc, cs, ps, fobt, NB, tar_act, cap_act,
+                      etx_act, mip_act, tariff0, tar_mask, tar_mode, tar_rate, cap_origin,
+                      cap_dest, cap_share, cap_cost, cap_tshare, etx_origin, etx_dest, etx_rate,
+                      mip_members, mip_level, mip_und, rate, rk_on, cap, tcost, tcap, ob, P0_usd,
+                      P0, vstock, NW, lead, pe, gtr, Dstar, pipe, ew, out, flows, NC, off_price,
+                      Q0, uv0, delta, imax, eq_act, eq_share, a_p, watched, kappa, K0v, eps, Z,
+                      flo_end, payback, mu, vol)
