@@ -22,7 +22,7 @@ import pandas as pd
 from . import __version__
 from . import outputs as _registry
 from .engine import (DEFAULT_CHUNK, FLOWS_KEY, _with_overrides, chunks, output_names, paths_selection, same_inputs,
-                     scenario_hash, simulate_chunk, WRITE_AHEAD)
+                     scenario_hash, simulate_chunk, OutputBuffers, WRITE_AHEAD)
 from .errors import SimsrcError
 from .policies import compile_market, draw_inputs, event_states, sample_inputs
 from .results import BackgroundWriter, ResultsWriter, draw_scalars
@@ -42,14 +42,15 @@ def _load(x):
     return x if hasattr(x, "horizon") else load_scenario(Path(x))
 
 
-def _pair(scn, cf, sa, sb, a, b, shared_a):
-    """Both sides of one chunk of one mineral: (scenario arrays, counterfactual arrays)."""
+def _pair(scn, cf, sa, sb, a, b, shared_a, buffers=None):
+    """Both sides of one chunk of one mineral: (scenario arrays, counterfactual arrays)
+    (output arrays from ``buffers``, a :class:`simsrc.engine.OutputBuffers`, if given)."""
     args_a = draw_inputs(scn, sa, a, b, **shared_a[0])
     args_b = draw_inputs(cf, sb, a, b, **shared_a[1])
-    xa, _ = simulate_chunk(scn, sa, a, b, args=args_a)
+    xa, _ = simulate_chunk(scn, sa, a, b, args=args_a, buffers=buffers)
     # a market the policy does not touch has identical inputs on both sides (common random
     # numbers): the deterministic kernel would return the same arrays
-    xb = xa if same_inputs(args_a, args_b) else simulate_chunk(cf, sb, a, b, args=args_b)[0]
+    xb = xa if same_inputs(args_a, args_b) else simulate_chunk(cf, sb, a, b, args=args_b, buffers=buffers)[0]
     return xa, xb
 
 
@@ -147,7 +148,10 @@ def _compare(scn, cf, minerals, specs, names, h, parts, total, period_years, rat
             pa_, pb_ = resolved_payload(scn, scenario_hash(scn)), resolved_payload(cf, scenario_hash(cf))
             results = ex.map(_pair_task, [(pa_, pb_, m, a, b) for m, a, b in order])
         else:  # lazily, after the loop below has drawn the chunk's shared inputs
-            results = ex.map(lambda m, a, b: _pair(scn, cf, specs[m][0], specs[m][1], a, b, shared[a]), order)
+            # both sides of the chunks in flight: the kernel's, WRITE_AHEAD waiting and the writer's
+            buffers = OutputBuffers(2 * (WRITE_AHEAD + 2))
+            results = ex.map(lambda m, a, b: _pair(scn, cf, specs[m][0], specs[m][1], a, b, shared[a], buffers),
+                             order)
         for m in minerals:
             sa, sb = specs[m]
             nonconv[m] = {"scenario": 0, "counterfactual": 0}
