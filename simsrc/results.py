@@ -37,8 +37,8 @@ every folder name is checked by :func:`safe_child` to lie directly inside the ou
 memory is bounded whatever the number of draws: the chunks being written (at most
 :data:`PATH_WRITERS` x 2 tables of one chunk), and for each mineral's summary at most
 :data:`SUMMARY_BUDGET_BYTES` of the values its percentiles need (those of the cells that vary
-across draws); beyond that, they are spilled to raw
-scratch files in the temporary folder and the summary reads them back one output at a time;
+across draws; summaries are accumulated as chunks arrive); beyond that, they are spilled to raw
+scratch files in the temporary folder and read back memory-mapped by the summary;
 per-draw scalars are appended to a scratch file as chunks arrive and sorted at the end.
 """
 

@@ -51,11 +51,6 @@ class CellStats:
         self.segments: list[tuple] = []
         self.dtype = None
 
-    @property
-    def kept_bytes(self) -> int:
-        """Bytes of kept values held in memory."""
-        return sum(s[4].nbytes for s in self.segments if isinstance(s[4], np.ndarray))
-
     def add(self, x: np.ndarray, ok: np.ndarray | None = None) -> int:
         """Add the next chunk of draws.
 
@@ -107,6 +102,7 @@ class CellStats:
                 self.segments[k] = (n, cnt, const, row, f)
 
     def files(self) -> list[Path]:
+        """The scratch files holding spilled values (removed by the caller once summarised)."""
         return [s[4] for s in self.segments if not isinstance(s[4], np.ndarray)]
 
     def result(self, qs, workers: int | None = None) -> np.ndarray:
