@@ -340,23 +340,29 @@ def discount_factors(periods: int, period_years: float, rate: float) -> np.ndarr
 
 
 def input_frame(side: str, draw_start: int, inputs: dict, states: dict) -> pd.DataFrame:
-    """Long frame ``draw, side, input, value`` of one chunk's inputs and event outcomes."""
-    parts = []
+    """Long frame ``draw, side, input, value`` of one chunk's inputs and event outcomes (rows by
+    input, then draw; ``input`` a categorical with its names in sorted order)."""
     n = len(next(iter(inputs.values()))) if inputs else (next(iter(states.values())).shape[0] if states else 0)
-    draws = np.arange(draw_start, draw_start + n)
+    names, cols = [], []
     for name, v in inputs.items():
-        parts.append(pd.DataFrame({"draw": draws, "input": name, "value": np.asarray(v, dtype=np.float64)}))
+        names.append(name)
+        cols.append(np.asarray(v, dtype=np.float64))
     for (ev, st), path in states.items():
         path = np.asarray(path, dtype=bool)
-        first = np.where(path.any(axis=1), path.argmax(axis=1), -1).astype(np.float64)
-        parts.append(pd.DataFrame({"draw": draws, "input": f"event:{ev}:{st}:first_period", "value": first}))
-        parts.append(pd.DataFrame({"draw": draws, "input": f"event:{ev}:{st}:periods",
-                                   "value": path.sum(axis=1).astype(np.float64)}))
-    if not parts:
+        names += [f"event:{ev}:{st}:first_period", f"event:{ev}:{st}:periods"]
+        cols += [np.where(path.any(axis=1), path.argmax(axis=1), -1).astype(np.float64),
+                 path.sum(axis=1).astype(np.float64)]
+    if not names:
         return pd.DataFrame(columns=["draw", "side", "input", "value"])
-    out = pd.concat(parts, ignore_index=True)
-    out.insert(1, "side", side)
-    return out
+    cats = sorted(names)
+    rank = {k: q for q, k in enumerate(cats)}
+    codes = np.repeat(np.array([rank[k] for k in names], dtype=np.int32), n)
+    return pd.DataFrame({
+        "draw": np.tile(np.arange(draw_start, draw_start + n, dtype=np.int64), len(names)),
+        "side": side,
+        "input": pd.Categorical.from_codes(codes, categories=cats),
+        "value": np.concatenate(cols),
+    })
 
 
 def draw_scalars(arrays: dict[str, np.ndarray], period_years: float, rate: float) -> dict[str, np.ndarray]:
