@@ -39,7 +39,7 @@ memory is bounded whatever the number of draws: the chunks being written (at mos
 :data:`SUMMARY_BUDGET_BYTES` of the values its percentiles need (those of the cells that vary
 across draws; summaries are accumulated as chunks arrive); beyond that, they are spilled to raw
 scratch files in the temporary folder and read back memory-mapped by the summary;
-per-draw scalars are appended to a scratch file as chunks arrive and sorted at the end.
+per-draw scalars and inputs are appended to scratch files as chunks arrive and sorted at the end.
 """
 
 from __future__ import annotations
@@ -544,7 +544,10 @@ class ResultsWriter:
         self.max_pending = 2 * nw  # part files being written at once
         self._schema = None
         self._scalar_writers: dict[str, pq.ParquetWriter] = {}  # per-draw scalars, spilled as they come
-        self._input_frames: list[pd.DataFrame] = []
+        self._input_writers: dict[str, pq.ParquetWriter] = {}  # side -> scratch file of its inputs
+        self._input_groups: dict[str, list[int]] = {}          # side -> first draw of each row group
+        self._input_sides: set[str] = set()
+        self._input_names: set[str] = set()
         self._budget = summary_budget_bytes
         self._stats: dict[str, dict] = {}       # mineral -> output -> CellStats
         self._shape: dict[str, tuple] = {}      # mineral -> (periods, regions)
@@ -595,12 +598,13 @@ class ResultsWriter:
     def abort(self):
         self._aborted.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
-        for w in self._scalar_writers.values():
+        for w in [*self._scalar_writers.values(), *self._input_writers.values()]:
             try:
                 w.close()
             except Exception:
                 pass
         self._scalar_writers = {}
+        self._input_writers = {}
         if self.tmp is not None:
             # the part writers have stopped (above), and a BackgroundWriter's threads stop
             # before this writer's __exit__ runs: nothing adds to the folder any more
@@ -733,8 +737,31 @@ class ResultsWriter:
 
     def add_inputs(self, side: str, draw_start: int, inputs: dict, states: dict, frame: pd.DataFrame | None = None):
         """Per-draw inputs of a chunk (``inputs.parquet``): drawn values and event outcomes
-        (``frame``: their :func:`input_frame`, if the caller has it)."""
-        self._input_frames.append(input_frame(side, draw_start, inputs, states) if frame is None else frame)
+        (``frame``: their :func:`input_frame`, if the caller has it). Appended to a scratch file
+        per side, rows ordered by draw and input name, so memory stays flat whatever the number
+        of draws; :meth:`finish` writes the sides one after the other."""
+        f = input_frame(side, draw_start, inputs, states) if frame is None else frame
+        self._input_sides.add(side)
+        if not len(f):
+            return
+        cat = f["input"].array if isinstance(f["input"].dtype, pd.CategoricalDtype) else pd.Categorical(f["input"])
+        names = [str(x) for x in cat.categories]
+        self._input_names.update(names)
+        codes = np.asarray(cat.codes, dtype=np.int32)
+        draw = f["draw"].to_numpy(dtype=np.int64)
+        order = np.lexsort((np.argsort(np.argsort(names)).astype(np.int32)[codes], draw))
+        table = pa.table({"draw": pa.array(draw[order]),
+                          "input": pa.DictionaryArray.from_arrays(pa.array(codes[order]), pa.array(names)),
+                          "value": pa.array(f["value"].to_numpy(dtype=np.float64)[order])})
+        w = self._input_writers.get(side)
+        if w is None:
+            scratch = self.tmp / ".scratch"
+            scratch.mkdir(exist_ok=True)
+            w = self._input_writers[side] = pq.ParquetWriter(scratch / f"inputs-{len(self._input_writers)}.parquet",
+                                                             table.schema, compression="none",
+                                                             write_statistics=False, use_dictionary=["input"])
+        w.write_table(table.cast(w.schema))
+        self._input_groups.setdefault(side, []).append(draw_start)
 
     def add_side_scalars(self, side: str, mineral: str, regions: list[str], draw_start: int,
                          scalars: dict[str, np.ndarray]):
@@ -754,11 +781,46 @@ class ResultsWriter:
         w.write_table(table.cast(w.schema))
 
     def _write_inputs(self):
-        inp = pd.concat(self._input_frames, ignore_index=True)
-        inp["side"] = inp["side"].astype("category")
-        inp["input"] = inp["input"].astype("category")
-        inp.sort_values(["side", "draw", "input"], kind="stable").reset_index(drop=True).to_parquet(
-            self.tmp / "inputs.parquet", index=False, use_dictionary=["side", "input"])
+        """inputs.parquet from the sides' scratch files: rows by side, draw and input (names in
+        sorted order; ``side`` and ``input`` read as categoricals), one chunk at a time."""
+        dst = self.tmp / "inputs.parquet"
+        if not self._input_writers:  # no uncertain input and no event
+            empty = pd.DataFrame(columns=["draw", "side", "input", "value"])
+            empty["side"] = empty["side"].astype("category")
+            empty["input"] = empty["input"].astype("category")
+            empty.to_parquet(dst, index=False)
+            return
+        sides = sorted(self._input_sides)
+        names = sorted(self._input_names)
+        sdict, ndict = pa.array(sides), pa.array(names)
+        rank = {k: q for q, k in enumerate(names)}
+        writer = None
+        try:
+            for side in sides:
+                w = self._input_writers.get(side)
+                if w is None:
+                    continue
+                pf = pq.ParquetFile(w.where, read_dictionary=["input"])
+                starts = self._input_groups[side]
+                for g in sorted(range(len(starts)), key=starts.__getitem__):
+                    t = pf.read_row_group(g)
+                    col = t.column("input").combine_chunks()
+                    remap = np.array([rank[k] for k in col.dictionary.to_pylist()], dtype=np.int32)
+                    n = t.num_rows
+                    out = pa.table({
+                        "draw": t.column("draw"),
+                        "side": pa.DictionaryArray.from_arrays(pa.array(np.full(n, sides.index(side), dtype=np.int32)),
+                                                               sdict),
+                        "input": pa.DictionaryArray.from_arrays(
+                            pa.array(remap[col.indices.to_numpy(zero_copy_only=False)]), ndict),
+                        "value": t.column("value"),
+                    })
+                    if writer is None:
+                        writer = pq.ParquetWriter(dst, out.schema, use_dictionary=["side", "input"])
+                    writer.write_table(out)
+        finally:
+            if writer is not None:
+                writer.close()
 
     def _write_summary(self):
         """summary.parquet, summary.csv and flows.parquet (minerals over the memory budget are
@@ -791,7 +853,9 @@ class ResultsWriter:
             w.close()
             jobs.append((_sort_scalars, self.tmp / ".scratch" / f"{fname}.parquet", self.tmp / f"{fname}.parquet"))
         self._scalar_writers = {}
-        if self._input_frames:
+        for w in self._input_writers.values():
+            w.close()
+        if self._input_sides:
             jobs.append((self._write_inputs,))
         jobs.append((self._write_summary,))
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="simsrc-finish") as ex:
