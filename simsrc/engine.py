@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,8 +111,6 @@ class OutputBuffers:
         self._bufs: list[np.ndarray] = []
 
     def get(self, shape: tuple) -> np.ndarray:
-        import sys
-
         for b in self._bufs:
             # references: the list, the loop variable and getrefcount's argument
             if b.shape == shape and sys.getrefcount(b) <= 3:

@@ -382,7 +382,7 @@ def draw_scalars(arrays: dict[str, np.ndarray], period_years: float, rate: float
     dict name -> ndarray (n_draws, regions), float64
         Every name of :data:`DRAW_OUTPUTS`, in its order.
     """
-    from .kernels.summary import npv_sum, period_stat
+    from .kernels.summary import PERIOD_MAX, PERIOD_MEAN, PERIOD_SUM, npv_sum, period_stat
 
     T = next(iter(arrays.values())).shape[1]
     disc = discount_factors(T, period_years, rate) * period_years
@@ -399,10 +399,10 @@ def draw_scalars(arrays: dict[str, np.ndarray], period_years: float, rate: float
             out[d.name] = v = npv_sum(x, disc)
             if d.of in WELFARE_TERMS:
                 net = net + WELFARE_TERMS[d.of] * v
-        elif d.stat == "cumulative":
-            out[d.name] = period_stat(x, 0) * period_years
+        elif d.stat == "cumulative":  # USD/yr x years per period = USD
+            out[d.name] = period_stat(x, PERIOD_SUM) * period_years
         else:
-            out[d.name] = period_stat(x, {"mean": 1, "peak": 2}[d.stat])
+            out[d.name] = period_stat(x, {"mean": PERIOD_MEAN, "peak": PERIOD_MAX}[d.stat])
     return out
 
 
@@ -744,12 +744,13 @@ class ResultsWriter:
         self._input_sides.add(side)
         if not len(f):
             return
-        cat = f["input"].array if isinstance(f["input"].dtype, pd.CategoricalDtype) else pd.Categorical(f["input"])
+        cat = pd.Categorical(f["input"])
+        cat = cat.reorder_categories(sorted(cat.categories))  # codes in name order
         names = [str(x) for x in cat.categories]
         self._input_names.update(names)
         codes = np.asarray(cat.codes, dtype=np.int32)
         draw = f["draw"].to_numpy(dtype=np.int64)
-        order = np.lexsort((np.argsort(np.argsort(names)).astype(np.int32)[codes], draw))
+        order = np.lexsort((codes, draw))
         table = pa.table({"draw": pa.array(draw[order]),
                           "input": pa.DictionaryArray.from_arrays(pa.array(codes[order]), pa.array(names)),
                           "value": pa.array(f["value"].to_numpy(dtype=np.float64)[order])})

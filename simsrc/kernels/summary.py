@@ -286,11 +286,16 @@ def npv_sum(x, disc):
     return out
 
 
+#: ``kind`` of :func:`period_stat`.
+PERIOD_SUM, PERIOD_MEAN, PERIOD_MAX = 0, 1, 2
+
+
 @njit(cache=True, nogil=True)
 def period_stat(x, kind):
     """Per draw and region, over the periods of a (draws, periods, regions) array, NaN
-    skipped, in float64: ``kind`` 0 the sum (0 if no value), 1 the mean, 2 the maximum (NaN if
-    no value). Periods are taken in order."""
+    skipped, in float64: ``kind`` :data:`PERIOD_SUM` the sum (0 if no value),
+    :data:`PERIOD_MEAN` the mean, :data:`PERIOD_MAX` the maximum (NaN if no value). Periods are
+    taken in order."""
     n, T, R = x.shape
     out = np.zeros((n, R))
     cnt = np.zeros(R, dtype=np.int64)
